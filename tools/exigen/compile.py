@@ -80,6 +80,7 @@ class Compiler:
         self.enums: dict[int, str] = {}
         self.patterns: dict[int, str] = {}
         self.qconsts: dict[int, str] = {}
+        self.state = ""  # the current block's state number as the code has it: "s", or a constant
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
 
@@ -110,14 +111,28 @@ class Compiler:
         return (st.kind, st.content2 - s if st.content2 >= 0 else None,
                 tuple((ev, a, b, nxt - s if nxt >= 0 else None) for ev, a, b, nxt in st.prods))
 
-    def _blocks(self, group: list[int]) -> list[tuple[int, int]]:
-        """Runs of consecutive states with the same productions relative to their own number."""
-        blocks: list[tuple[int, int]] = []
+    def _blocks(self, group: list[int]) -> list[tuple[int, ...]]:
+        """Runs of consecutive states with the same productions relative to their own number
+        (``(lo, hi)``), then single states with the same productions as an earlier single state
+        (an element's content after an escape or a repetition, e.g. ``SE(DC_EVStatus)`` both first
+        and after xsi:type): those share its block (``(s, s, other, ...)``), which finds the state
+        it runs for in ``s``."""
+        runs: list[tuple[int, int]] = []
         for s in group:
-            if blocks and blocks[-1][1] == s - 1 and self._signature(s) == self._signature(blocks[-1][0]):
-                blocks[-1] = (blocks[-1][0], s)
+            if runs and runs[-1][1] == s - 1 and self._signature(s) == self._signature(runs[-1][0]):
+                runs[-1] = (runs[-1][0], s)
             else:
-                blocks.append((s, s))
+                runs.append((s, s))
+        blocks: list[tuple[int, ...]] = []
+        first: dict[tuple[Any, ...], int] = {}  # productions (absolute) -> index of the block that has them
+        for lo, hi in runs:
+            key = tuple(self.g.states[lo].prods)
+            if lo == hi and key in first:
+                blocks[first[key]] += (lo,)
+                continue
+            if lo == hi:
+                first[key] = len(blocks)
+            blocks.append((lo, hi))
         return blocks
 
     # -- names -----------------------------------------------------------------------------------
@@ -344,7 +359,7 @@ class Compiler:
     def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int]) -> None:
         ev, a, b, nxt = prod
         g = self.g
-        cur = "s" if merged else str(s)
+        cur = self.state
         if ev == SE:
             sim = g.simple[b]
             self.emit(d, f"# SE({self.label(a)})" + (f": {self.dt_label(sim)}" if sim is not None else ""))
@@ -397,7 +412,7 @@ class Compiler:
                     return
                 self.emit(d, f"{'if' if i == 0 else 'elif'} c == {code}:")
                 self.production(d + 1, s, merged, prods[code])
-            cur = "s" if merged else str(s)
+            cur = self.state
             if codes:
                 self.emit(d, "else:")
                 d += 1
@@ -413,12 +428,19 @@ class Compiler:
         self.emit(d, "else:")
         self.dispatch(d + 1, s, merged, codes[mid:], last)
 
-    def block(self, d: int, lo: int, hi: int) -> None:
+    def block(self, d: int, lo: int, hi: int, *shared: int) -> None:
         st = self.g.states[lo]
         merged = hi > lo
-        cond = f"{lo} <= s <= {hi}" if merged else f"s == {lo}"
+        if merged:
+            cond = f"{lo} <= s <= {hi}"
+        elif len(shared) > 1:
+            cond = f"s in {(lo, *shared)}"
+        else:
+            cond = " or ".join(f"s == {k}" for k in (lo, *shared))
+        self.state = "s" if merged or shared else str(lo)
         events = ", ".join(self.event_label(p) for p in st.prods)
-        self.emit(d, f"if {cond}:  # {KIND_NAMES.get(st.kind, st.kind)}: {events}")
+        kinds = dict.fromkeys(KIND_NAMES.get(self.g.states[k].kind, "?") for k in (lo, *shared))
+        self.emit(d, f"if {cond}:  # {', '.join(kinds)}: {events}")
         w = st.width
         if self.traced:
             self.emit(d + 1, "b0 = p")
@@ -449,8 +471,8 @@ class Compiler:
             self.emit(2, "ch = e[3] = []")
         self.emit(1, "try:")
         self.emit(2, "while True:")
-        for lo, hi in self._blocks(group):
-            self.block(3, lo, hi)
+        for block in self._blocks(group):
+            self.block(3, *block)
         self.emit(3, f"if s < {group[0]} or s > {group[-1]}:")
         self.emit(4, "raise Fail(f'state {s} is outside this grammar', p)")
         self.emit(1, "except Fail as f:")

@@ -21,7 +21,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(AppProtocol)
+            if s == 1 or s == 28:  # FirstStartTag, ElementContent: SE(AppProtocol)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -31,7 +31,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t5(v, n, p, nd, 5, x)
                     s = 27
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 27:  # ElementContent: SE(AppProtocol), EE
@@ -47,19 +47,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 27, c)
-                    if s < 0:
-                        return p
-            if s == 28:  # ElementContent: SE(AppProtocol)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(AppProtocol)
-                    nd = [U0, 'AppProtocol', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t5(v, n, p, nd, 5, x)
-                    s = 27
-                else:
-                    p, s = x.escape(v, n, p, e, 28, c)
                     if s < 0:
                         return p
             if 29 <= s <= 46:  # ElementContent: SE(AppProtocol), EE
@@ -102,7 +89,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(ResponseCode)
+            if s == 2 or s == 49:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -119,7 +106,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t8(v, n, p, nd, 8, x)
                     s = 48
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 48:  # ElementContent: SE(SchemaID), EE
@@ -140,26 +127,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 48, c)
-                    if s < 0:
-                        return p
-            if s == 49:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(ResponseCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'ResponseCode')
-                        ch.append([U0, 'ResponseCode', None, None, E2[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U0, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                    s = 48
-                else:
-                    p, s = x.escape(v, n, p, e, 49, c)
                     if s < 0:
                         return p
             if s == 50:  # ElementContent: EE
@@ -187,7 +154,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(ProtocolNamespace)
+            if s == 5 or s == 52:  # FirstStartTag, ElementContent: SE(ProtocolNamespace)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -215,7 +182,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t7(v, n, p, nd, 7, x)
                     s = 51
                 else:
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 51:  # ElementContent: SE(VersionNumberMajor)
@@ -250,37 +217,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 53
                 else:
                     p, s = x.escape(v, n, p, e, 51, c)
-                    if s < 0:
-                        return p
-            if s == 52:  # ElementContent: SE(ProtocolNamespace)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(ProtocolNamespace): string maxLength 100
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ProtocolNamespace')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ProtocolNamespace') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U0, 'ProtocolNamespace', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t7(v, n, p, nd, 7, x)
-                        else:
-                            if len(t) > 100:
-                                x.facet(t, 1, p + 1, e, 'ProtocolNamespace')
-                            ch.append([U0, 'ProtocolNamespace', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U0, 'ProtocolNamespace', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t7(v, n, p, nd, 7, x)
-                    s = 51
-                else:
-                    p, s = x.escape(v, n, p, e, 52, c)
                     if s < 0:
                         return p
             if s == 53:  # ElementContent: SE(VersionNumberMinor)
@@ -377,7 +313,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}priorityType: states 6, 57-58."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 58:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -389,7 +325,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 57
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 57:  # ElementContent: EE
@@ -399,21 +335,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 57, c)
-                    if s < 0:
-                        return p
-            if s == 58:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..20 (5 bits)
-                    e[4] = ((v >> (n - p - 5)) & 31) + 1
-                    if e[4] > 20:
-                        x.facet(e[4], 0, p, e)
-                    p += 5
-                    e[5] = 3
-                    s = 57
-                else:
-                    p, s = x.escape(v, n, p, e, 58, c)
                     if s < 0:
                         return p
             if s < 6 or s > 58:
@@ -429,7 +350,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}protocolNamespaceType: states 7, 59-60."""
     try:
         while True:
-            if s == 7:  # FirstStartTag: CH
+            if s == 7 or s == 60:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -441,7 +362,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 59
                 else:
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 59:  # ElementContent: EE
@@ -451,21 +372,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 59, c)
-                    if s < 0:
-                        return p
-            if s == 60:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 100
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 100:
-                        x.facet(e[4], 1, q0, e)
-                    e[5] = 0
-                    s = 59
-                else:
-                    p, s = x.escape(v, n, p, e, 60, c)
                     if s < 0:
                         return p
             if s < 7 or s > 60:
@@ -481,7 +387,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}responseCodeType: states 8, 61-62."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: CH
+            if s == 8 or s == 62:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -494,7 +400,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 61
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 61:  # ElementContent: EE
@@ -504,22 +410,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 61, c)
-                    if s < 0:
-                        return p
-            if s == 62:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E2[y]
-                    p += 2
-                    e[5] = 5
-                    s = 61
-                else:
-                    p, s = x.escape(v, n, p, e, 62, c)
                     if s < 0:
                         return p
             if s < 8 or s > 62:
@@ -535,7 +425,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}idType: states 9, 63-64."""
     try:
         while True:
-            if s == 9:  # FirstStartTag: CH
+            if s == 9 or s == 64:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -545,7 +435,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 63
                 else:
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 63:  # ElementContent: EE
@@ -555,19 +445,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 63, c)
-                    if s < 0:
-                        return p
-            if s == 64:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 63
-                else:
-                    p, s = x.escape(v, n, p, e, 64, c)
                     if s < 0:
                         return p
             if s < 9 or s > 64:
@@ -583,7 +460,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 10, 65-66."""
     try:
         while True:
-            if s == 10:  # FirstStartTag: CH
+            if s == 10 or s == 66:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -595,7 +472,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 65
                 else:
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 65:  # ElementContent: EE
@@ -605,21 +482,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 65, c)
-                    if s < 0:
-                        return p
-            if s == 66:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 1
-                    s = 65
-                else:
-                    p, s = x.escape(v, n, p, e, 66, c)
                     if s < 0:
                         return p
             if s < 10 or s > 66:
@@ -635,7 +497,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 11, 67-68."""
     try:
         while True:
-            if s == 11:  # FirstStartTag: CH
+            if s == 11 or s == 68:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -644,7 +506,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 67
                 else:
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 67:  # ElementContent: EE
@@ -654,18 +516,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 67, c)
-                    if s < 0:
-                        return p
-            if s == 68:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 67
-                else:
-                    p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
             if s < 11 or s > 68:
@@ -734,7 +584,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 13, 70-71."""
     try:
         while True:
-            if s == 13:  # FirstStartTag: CH
+            if s == 13 or s == 71:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -743,7 +593,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 70
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 70:  # ElementContent: EE
@@ -753,18 +603,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 70, c)
-                    if s < 0:
-                        return p
-            if s == 71:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 70
-                else:
-                    p, s = x.escape(v, n, p, e, 71, c)
                     if s < 0:
                         return p
             if s < 13 or s > 71:
@@ -780,7 +618,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 14, 72-73."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 73:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -789,7 +627,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 72
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 72:  # ElementContent: EE
@@ -799,18 +637,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 72, c)
-                    if s < 0:
-                        return p
-            if s == 73:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 72
-                else:
-                    p, s = x.escape(v, n, p, e, 73, c)
                     if s < 0:
                         return p
             if s < 14 or s > 73:
@@ -826,7 +652,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 15, 74-75."""
     try:
         while True:
-            if s == 15:  # FirstStartTag: CH
+            if s == 15 or s == 75:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -836,7 +662,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 74
                 else:
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 74:  # ElementContent: EE
@@ -846,19 +672,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 74, c)
-                    if s < 0:
-                        return p
-            if s == 75:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 74
-                else:
-                    p, s = x.escape(v, n, p, e, 75, c)
                     if s < 0:
                         return p
             if s < 15 or s > 75:
@@ -874,7 +687,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 16, 76-77."""
     try:
         while True:
-            if s == 16:  # FirstStartTag: CH
+            if s == 16 or s == 77:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -884,7 +697,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 76
                 else:
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 76:  # ElementContent: EE
@@ -894,19 +707,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 76, c)
-                    if s < 0:
-                        return p
-            if s == 77:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 76
-                else:
-                    p, s = x.escape(v, n, p, e, 77, c)
                     if s < 0:
                         return p
             if s < 16 or s > 77:
@@ -922,7 +722,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 17, 78-79."""
     try:
         while True:
-            if s == 17:  # FirstStartTag: CH
+            if s == 17 or s == 79:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -931,7 +731,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 78
                 else:
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 78:  # ElementContent: EE
@@ -941,18 +741,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 78, c)
-                    if s < 0:
-                        return p
-            if s == 79:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 78
-                else:
-                    p, s = x.escape(v, n, p, e, 79, c)
                     if s < 0:
                         return p
             if s < 17 or s > 79:
@@ -968,7 +756,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 18, 80-81."""
     try:
         while True:
-            if s == 18:  # FirstStartTag: CH
+            if s == 18 or s == 81:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -980,7 +768,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 80
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 80:  # ElementContent: EE
@@ -990,21 +778,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 80, c)
-                    if s < 0:
-                        return p
-            if s == 81:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 2
-                    s = 80
-                else:
-                    p, s = x.escape(v, n, p, e, 81, c)
                     if s < 0:
                         return p
             if s < 18 or s > 81:
@@ -1020,7 +793,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 19, 82-83."""
     try:
         while True:
-            if s == 19:  # FirstStartTag: CH
+            if s == 19 or s == 83:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1029,7 +802,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 82
                 else:
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 82:  # ElementContent: EE
@@ -1039,18 +812,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 82, c)
-                    if s < 0:
-                        return p
-            if s == 83:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 82
-                else:
-                    p, s = x.escape(v, n, p, e, 83, c)
                     if s < 0:
                         return p
             if s < 19 or s > 83:
@@ -1066,7 +827,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 20, 84-85."""
     try:
         while True:
-            if s == 20:  # FirstStartTag: CH
+            if s == 20 or s == 85:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1078,7 +839,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 84
                 else:
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 84:  # ElementContent: EE
@@ -1088,21 +849,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 84, c)
-                    if s < 0:
-                        return p
-            if s == 85:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 2
-                    s = 84
-                else:
-                    p, s = x.escape(v, n, p, e, 85, c)
                     if s < 0:
                         return p
             if s < 20 or s > 85:
@@ -1118,7 +864,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 21, 86-87."""
     try:
         while True:
-            if s == 21:  # FirstStartTag: CH
+            if s == 21 or s == 87:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1130,7 +876,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 86
                 else:
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 86:  # ElementContent: EE
@@ -1140,21 +886,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 86, c)
-                    if s < 0:
-                        return p
-            if s == 87:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    s = 86
-                else:
-                    p, s = x.escape(v, n, p, e, 87, c)
                     if s < 0:
                         return p
             if s < 21 or s > 87:
@@ -1170,7 +901,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 22, 88-89."""
     try:
         while True:
-            if s == 22:  # FirstStartTag: CH
+            if s == 22 or s == 89:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1179,7 +910,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 88
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 88:  # ElementContent: EE
@@ -1189,18 +920,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 88, c)
-                    if s < 0:
-                        return p
-            if s == 89:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 88
-                else:
-                    p, s = x.escape(v, n, p, e, 89, c)
                     if s < 0:
                         return p
             if s < 22 or s > 89:
@@ -1216,7 +935,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 23, 90-91."""
     try:
         while True:
-            if s == 23:  # FirstStartTag: CH
+            if s == 23 or s == 91:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1226,7 +945,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 90
                 else:
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 90:  # ElementContent: EE
@@ -1236,19 +955,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 90, c)
-                    if s < 0:
-                        return p
-            if s == 91:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 90
-                else:
-                    p, s = x.escape(v, n, p, e, 91, c)
                     if s < 0:
                         return p
             if s < 23 or s > 91:
@@ -1264,7 +970,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 24, 92-93."""
     try:
         while True:
-            if s == 24:  # FirstStartTag: CH
+            if s == 24 or s == 93:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1276,7 +982,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 92
                 else:
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: EE
@@ -1286,21 +992,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
-            if s == 93:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 1
-                    s = 92
-                else:
-                    p, s = x.escape(v, n, p, e, 93, c)
                     if s < 0:
                         return p
             if s < 24 or s > 93:
@@ -1316,7 +1007,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 25, 94-95."""
     try:
         while True:
-            if s == 25:  # FirstStartTag: CH
+            if s == 25 or s == 95:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1328,7 +1019,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 94
                 else:
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 94:  # ElementContent: EE
@@ -1338,21 +1029,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 94, c)
-                    if s < 0:
-                        return p
-            if s == 95:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 1
-                    s = 94
-                else:
-                    p, s = x.escape(v, n, p, e, 95, c)
                     if s < 0:
                         return p
             if s < 25 or s > 95:
@@ -1368,7 +1044,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}protocolNameType: states 26, 96-97."""
     try:
         while True:
-            if s == 26:  # FirstStartTag: CH
+            if s == 26 or s == 97:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1380,7 +1056,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 96
                 else:
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 96:  # ElementContent: EE
@@ -1390,21 +1066,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 96, c)
-                    if s < 0:
-                        return p
-            if s == 97:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 30
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 30:
-                        x.facet(e[4], 16, q0, e)
-                    e[5] = 0
-                    s = 96
-                else:
-                    p, s = x.escape(v, n, p, e, 97, c)
                     if s < 0:
                         return p
             if s < 26 or s > 97:

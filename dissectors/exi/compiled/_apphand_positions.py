@@ -23,7 +23,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(AppProtocol)
+            if s == 1 or s == 28:  # FirstStartTag, ElementContent: SE(AppProtocol)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -36,7 +36,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 27
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 27:  # ElementContent: SE(AppProtocol), EE
@@ -55,22 +55,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 27, c)
-                    if s < 0:
-                        return p
-            if s == 28:  # ElementContent: SE(AppProtocol)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(AppProtocol)
-                    nd = [U0, 'AppProtocol', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t5(v, n, p, nd, 5, x)
-                    x.span(nd, b0, p)
-                    s = 27
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
                     if s < 0:
                         return p
             if 29 <= s <= 46:  # ElementContent: SE(AppProtocol), EE
@@ -118,7 +102,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(ResponseCode)
+            if s == 2 or s == 49:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -131,7 +115,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 48
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 48:  # ElementContent: SE(SchemaID), EE
@@ -150,22 +134,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 48, c)
-                    if s < 0:
-                        return p
-            if s == 49:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(ResponseCode): enumeration of 3 (2 bits)
-                    nd = [U0, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t8(v, n, p, nd, 8, x)
-                    x.span(nd, b0, p)
-                    s = 48
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
                     if s < 0:
                         return p
             if s == 50:  # ElementContent: EE
@@ -195,7 +163,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(ProtocolNamespace)
+            if s == 5 or s == 52:  # FirstStartTag, ElementContent: SE(ProtocolNamespace)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -208,7 +176,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 51
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 51:  # ElementContent: SE(VersionNumberMajor)
@@ -225,22 +193,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 51, c)
-                    if s < 0:
-                        return p
-            if s == 52:  # ElementContent: SE(ProtocolNamespace)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE(ProtocolNamespace): string maxLength 100
-                    nd = [U0, 'ProtocolNamespace', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t7(v, n, p, nd, 7, x)
-                    x.span(nd, b0, p)
-                    s = 51
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
                     if s < 0:
                         return p
             if s == 53:  # ElementContent: SE(VersionNumberMinor)
@@ -315,7 +267,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}priorityType: states 6, 57-58."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 58:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -331,7 +283,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 57
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 57:  # ElementContent: EE
@@ -343,25 +295,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 57, c)
-                    if s < 0:
-                        return p
-            if s == 58:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..20 (5 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 5)) & 31) + 1
-                    if e[4] > 20:
-                        x.facet(e[4], 0, p, e)
-                    p += 5
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 57
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
                     if s < 0:
                         return p
             if s < 6 or s > 58:
@@ -377,7 +310,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}protocolNamespaceType: states 7, 59-60."""
     try:
         while True:
-            if s == 7:  # FirstStartTag: CH
+            if s == 7 or s == 60:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -393,7 +326,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 59
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 59:  # ElementContent: EE
@@ -405,25 +338,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 59, c)
-                    if s < 0:
-                        return p
-            if s == 60:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 100
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 100:
-                        x.facet(e[4], 1, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 59
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
                     if s < 0:
                         return p
             if s < 7 or s > 60:
@@ -439,7 +353,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}responseCodeType: states 8, 61-62."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: CH
+            if s == 8 or s == 62:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -456,7 +370,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 61
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 61:  # ElementContent: EE
@@ -468,26 +382,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 61, c)
-                    if s < 0:
-                        return p
-            if s == 62:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E2[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 61
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
                     if s < 0:
                         return p
             if s < 8 or s > 62:
@@ -503,7 +397,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}idType: states 9, 63-64."""
     try:
         while True:
-            if s == 9:  # FirstStartTag: CH
+            if s == 9 or s == 64:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -517,7 +411,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 63
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 63:  # ElementContent: EE
@@ -529,23 +423,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 63, c)
-                    if s < 0:
-                        return p
-            if s == 64:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 63
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
                     if s < 0:
                         return p
             if s < 9 or s > 64:
@@ -561,7 +438,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 10, 65-66."""
     try:
         while True:
-            if s == 10:  # FirstStartTag: CH
+            if s == 10 or s == 66:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -577,7 +454,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 65
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 65:  # ElementContent: EE
@@ -589,25 +466,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 65, c)
-                    if s < 0:
-                        return p
-            if s == 66:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 65
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
                     if s < 0:
                         return p
             if s < 10 or s > 66:
@@ -623,7 +481,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 11, 67-68."""
     try:
         while True:
-            if s == 11:  # FirstStartTag: CH
+            if s == 11 or s == 68:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -636,7 +494,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 67
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 67:  # ElementContent: EE
@@ -648,22 +506,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 67, c)
-                    if s < 0:
-                        return p
-            if s == 68:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 67
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
             if s < 11 or s > 68:
@@ -741,7 +583,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 13, 70-71."""
     try:
         while True:
-            if s == 13:  # FirstStartTag: CH
+            if s == 13 or s == 71:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -754,7 +596,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 70
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 70:  # ElementContent: EE
@@ -766,22 +608,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 70, c)
-                    if s < 0:
-                        return p
-            if s == 71:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 70
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 71, c)
                     if s < 0:
                         return p
             if s < 13 or s > 71:
@@ -797,7 +623,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 14, 72-73."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 73:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -810,7 +636,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 72
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 72:  # ElementContent: EE
@@ -822,22 +648,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 72, c)
-                    if s < 0:
-                        return p
-            if s == 73:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 72
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
                     if s < 0:
                         return p
             if s < 14 or s > 73:
@@ -853,7 +663,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 15, 74-75."""
     try:
         while True:
-            if s == 15:  # FirstStartTag: CH
+            if s == 15 or s == 75:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -867,7 +677,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 74
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 74:  # ElementContent: EE
@@ -879,23 +689,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 74, c)
-                    if s < 0:
-                        return p
-            if s == 75:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 74
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
                     if s < 0:
                         return p
             if s < 15 or s > 75:
@@ -911,7 +704,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 16, 76-77."""
     try:
         while True:
-            if s == 16:  # FirstStartTag: CH
+            if s == 16 or s == 77:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -925,7 +718,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 76
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 76:  # ElementContent: EE
@@ -937,23 +730,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 76, c)
-                    if s < 0:
-                        return p
-            if s == 77:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 76
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
                     if s < 0:
                         return p
             if s < 16 or s > 77:
@@ -969,7 +745,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 17, 78-79."""
     try:
         while True:
-            if s == 17:  # FirstStartTag: CH
+            if s == 17 or s == 79:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -982,7 +758,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 78
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 78:  # ElementContent: EE
@@ -994,22 +770,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 78, c)
-                    if s < 0:
-                        return p
-            if s == 79:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 78
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 79, c)
                     if s < 0:
                         return p
             if s < 17 or s > 79:
@@ -1025,7 +785,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 18, 80-81."""
     try:
         while True:
-            if s == 18:  # FirstStartTag: CH
+            if s == 18 or s == 81:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1041,7 +801,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 80
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 80:  # ElementContent: EE
@@ -1053,25 +813,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 80, c)
-                    if s < 0:
-                        return p
-            if s == 81:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 80
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 81, c)
                     if s < 0:
                         return p
             if s < 18 or s > 81:
@@ -1087,7 +828,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 19, 82-83."""
     try:
         while True:
-            if s == 19:  # FirstStartTag: CH
+            if s == 19 or s == 83:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1100,7 +841,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 82
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 82:  # ElementContent: EE
@@ -1112,22 +853,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 82, c)
-                    if s < 0:
-                        return p
-            if s == 83:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 82
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
                     if s < 0:
                         return p
             if s < 19 or s > 83:
@@ -1143,7 +868,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 20, 84-85."""
     try:
         while True:
-            if s == 20:  # FirstStartTag: CH
+            if s == 20 or s == 85:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1159,7 +884,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 84
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 84:  # ElementContent: EE
@@ -1171,25 +896,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 84, c)
-                    if s < 0:
-                        return p
-            if s == 85:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 84
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
                     if s < 0:
                         return p
             if s < 20 or s > 85:
@@ -1205,7 +911,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 21, 86-87."""
     try:
         while True:
-            if s == 21:  # FirstStartTag: CH
+            if s == 21 or s == 87:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1221,7 +927,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 86
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 86:  # ElementContent: EE
@@ -1233,25 +939,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 86, c)
-                    if s < 0:
-                        return p
-            if s == 87:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 86
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
                     if s < 0:
                         return p
             if s < 21 or s > 87:
@@ -1267,7 +954,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 22, 88-89."""
     try:
         while True:
-            if s == 22:  # FirstStartTag: CH
+            if s == 22 or s == 89:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1280,7 +967,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 88
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 88:  # ElementContent: EE
@@ -1292,22 +979,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 88, c)
-                    if s < 0:
-                        return p
-            if s == 89:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 88
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
                     if s < 0:
                         return p
             if s < 22 or s > 89:
@@ -1323,7 +994,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 23, 90-91."""
     try:
         while True:
-            if s == 23:  # FirstStartTag: CH
+            if s == 23 or s == 91:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1337,7 +1008,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 90
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 90:  # ElementContent: EE
@@ -1349,23 +1020,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 90, c)
-                    if s < 0:
-                        return p
-            if s == 91:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 90
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
                     if s < 0:
                         return p
             if s < 23 or s > 91:
@@ -1381,7 +1035,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 24, 92-93."""
     try:
         while True:
-            if s == 24:  # FirstStartTag: CH
+            if s == 24 or s == 93:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1397,7 +1051,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 92
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: EE
@@ -1409,25 +1063,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
-            if s == 93:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 92
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
                     if s < 0:
                         return p
             if s < 24 or s > 93:
@@ -1443,7 +1078,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 25, 94-95."""
     try:
         while True:
-            if s == 25:  # FirstStartTag: CH
+            if s == 25 or s == 95:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1459,7 +1094,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 94
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 94:  # ElementContent: EE
@@ -1471,25 +1106,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 94, c)
-                    if s < 0:
-                        return p
-            if s == 95:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 94
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 95, c)
                     if s < 0:
                         return p
             if s < 25 or s > 95:
@@ -1505,7 +1121,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2010:AppProtocol}protocolNameType: states 26, 96-97."""
     try:
         while True:
-            if s == 26:  # FirstStartTag: CH
+            if s == 26 or s == 97:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1521,7 +1137,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 96
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 96:  # ElementContent: EE
@@ -1533,25 +1149,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 96, c)
-                    if s < 0:
-                        return p
-            if s == 97:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 30
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 30:
-                        x.facet(e[4], 16, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 96
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 97, c)
                     if s < 0:
                         return p
             if s < 26 or s > 97:

@@ -47,7 +47,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime)
+            if s == 1 or s == 161:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -78,7 +78,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t89(v, n, p, nd, 89, x)
                     s = 160
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 160:  # ElementContent: SE(EAmount)
@@ -92,40 +92,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 162
                 else:
                     p, s = x.escape(v, n, p, e, 160, c)
-                    if s < 0:
-                        return p
-            if s == 161:  # ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t89(v, n, p, nd, 89, x)
-                    s = 160
-                else:
-                    p, s = x.escape(v, n, p, e, 161, c)
                     if s < 0:
                         return p
             if s == 162:  # ElementContent: SE(EVMaxVoltage)
@@ -192,7 +158,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 167:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -202,7 +168,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t3(v, n, p, nd, 3, x)
                     s = 166
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
@@ -216,19 +182,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 166, c)
-                    if s < 0:
-                        return p
-            if s == 167:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    s = 166
-                else:
-                    p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
@@ -282,7 +235,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(PowerSwitchClosed)
+            if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -297,7 +250,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t84(v, n, p, nd, 84, x)
                     s = 171
                 else:
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(RCD)
@@ -316,24 +269,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 173
                 else:
                     p, s = x.escape(v, n, p, e, 171, c)
-                    if s < 0:
-                        return p
-            if s == 172:  # ElementContent: SE(PowerSwitchClosed)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 171
-                else:
-                    p, s = x.escape(v, n, p, e, 172, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(NotificationMaxDelay)
@@ -412,22 +347,13 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDef}BodyBaseType: states 4, 176."""
     try:
         while True:
-            if s == 4:  # FirstStartTag: EE
+            if s == 4 or s == 176:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 4, c)
-                    if s < 0:
-                        return p
-            if s == 176:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 176, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 4 or s > 176:
@@ -446,7 +372,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 5 or s == 178:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -456,7 +382,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 177
                 else:
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: EE
@@ -466,19 +392,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 178:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 177
-                else:
-                    p, s = x.escape(v, n, p, e, 178, c)
                     if s < 0:
                         return p
             if s < 5 or s > 178:
@@ -497,7 +410,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(ResponseCode)
+            if s == 6 or s == 180:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -514,7 +427,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 179
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(DC_EVSEStatus)
@@ -528,26 +441,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
-                    if s < 0:
-                        return p
-            if s == 180:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 179
-                else:
-                    p, s = x.escape(v, n, p, e, 180, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVSEProcessing)
@@ -602,38 +495,21 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7, c)
                     if s < 0:
                         return p
-            if s == 183:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 183 or s == 184:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 183, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 183, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 183, c)
-                    if s < 0:
-                        return p
-            if s == 184:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 184, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 184, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 184, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 185:  # ElementContent: SE(*), EE, CH[untyped]
@@ -705,7 +581,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8, c)
                     if s < 0:
                         return p
-            if s == 186:  # StartTag: SE(OEMProvisioningCert)
+            if s == 186 or s == 188:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -733,7 +609,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t86(v, n, p, nd, 86, x)
                     s = 187
                 else:
-                    p, s = x.escape(v, n, p, e, 186, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -747,37 +623,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 189
                 else:
                     p, s = x.escape(v, n, p, e, 187, c)
-                    if s < 0:
-                        return p
-            if s == 188:  # ElementContent: SE(OEMProvisioningCert)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('OEMProvisioningCert')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'OEMProvisioningCert') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t86(v, n, p, nd, 86, x)
-                        else:
-                            if len(b) > 1200:
-                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
-                            ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 187
-                else:
-                    p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(DHParams)
@@ -848,7 +693,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 191:  # StartTag: SE(ResponseCode)
+            if s == 191 or s == 192:  # StartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -865,27 +710,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 193
                 else:
-                    p, s = x.escape(v, n, p, e, 191, c)
-                    if s < 0:
-                        return p
-            if s == 192:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 193
-                else:
-                    p, s = x.escape(v, n, p, e, 192, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 193:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1037,7 +862,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 198:  # StartTag: SE(ContractSignatureCertChain)
+            if s == 198 or s == 200:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1047,7 +872,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t92(v, n, p, nd, 92, x)
                     s = 199
                 else:
-                    p, s = x.escape(v, n, p, e, 198, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(ContractID)
@@ -1079,19 +904,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 201
                 else:
                     p, s = x.escape(v, n, p, e, 199, c)
-                    if s < 0:
-                        return p
-            if s == 200:  # ElementContent: SE(ContractSignatureCertChain)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureCertChain)
-                    nd = [U5, 'ContractSignatureCertChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t92(v, n, p, nd, 92, x)
-                    s = 199
-                else:
-                    p, s = x.escape(v, n, p, e, 200, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -1175,7 +987,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 11, c)
                     if s < 0:
                         return p
-            if s == 204:  # StartTag: SE(ResponseCode)
+            if s == 204 or s == 205:  # StartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1192,27 +1004,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 206
                 else:
-                    p, s = x.escape(v, n, p, e, 204, c)
-                    if s < 0:
-                        return p
-            if s == 205:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 206
-                else:
-                    p, s = x.escape(v, n, p, e, 205, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 206:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1382,7 +1174,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVRequestedEnergyTransferType)
+            if s == 12 or s == 213:  # FirstStartTag, ElementContent: SE(EVRequestedEnergyTransferType)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1399,7 +1191,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t101(v, n, p, nd, 101, x)
                     s = 212
                 else:
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 212:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
@@ -1427,26 +1219,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
-            if s == 213:  # ElementContent: SE(EVRequestedEnergyTransferType)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y >= 6:
-                            x.enum(y, 6, p + 1, 'EVRequestedEnergyTransferType')
-                        ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E14[y], 5, None])
-                        p += 5
-                    else:
-                        nd = [U5, 'EVRequestedEnergyTransferType', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t101(v, n, p, nd, 101, x)
-                    s = 212
-                else:
-                    p, s = x.escape(v, n, p, e, 213, c)
-                    if s < 0:
-                        return p
             if s == 214:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1472,7 +1244,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1489,7 +1261,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 215
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(EVSEProcessing)
@@ -1508,26 +1280,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 217
                 else:
                     p, s = x.escape(v, n, p, e, 215, c)
-                    if s < 0:
-                        return p
-            if s == 216:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 215
-                else:
-                    p, s = x.escape(v, n, p, e, 216, c)
                     if s < 0:
                         return p
             if s == 217:  # ElementContent: SE(SAScheduleList), SE(SASchedules)
@@ -1596,22 +1348,13 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgBody}ChargingStatusReqType: states 14, 220."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
+            if s == 14 or s == 220:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
-                    if s < 0:
-                        return p
-            if s == 220:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 220, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 14 or s > 220:
@@ -1630,7 +1373,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 222:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1647,7 +1390,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 221
                 else:
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(EVSEID)
@@ -1679,26 +1422,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 223
                 else:
                     p, s = x.escape(v, n, p, e, 221, c)
-                    if s < 0:
-                        return p
-            if s == 222:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 221
-                else:
-                    p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
             if s == 223:  # ElementContent: SE(SAScheduleTupleID)
@@ -1883,7 +1606,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 16, c)
                     if s < 0:
                         return p
-            if s == 229:  # StartTag: SE(GenChallenge), EE
+            if s == 229 or s == 231:  # StartTag, ElementContent: SE(GenChallenge), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -1911,7 +1634,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 229, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 230:  # ElementContent: EE
@@ -1921,37 +1644,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 230, c)
-                    if s < 0:
-                        return p
-            if s == 231:  # ElementContent: SE(GenChallenge), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}GenChallenge): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('GenChallenge')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'GenChallenge') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t111(v, n, p, nd, 111, x)
-                        else:
-                            ch.append([U5, 'GenChallenge', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t111(v, n, p, nd, 111, x)
-                    s = 230
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 231, c)
                     if s < 0:
                         return p
             if s < 16 or s > 231:
@@ -1970,7 +1662,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1987,7 +1679,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 232
                 else:
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 232:  # ElementContent: SE(EVSEProcessing)
@@ -2006,26 +1698,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 234
                 else:
                     p, s = x.escape(v, n, p, e, 232, c)
-                    if s < 0:
-                        return p
-            if s == 233:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 232
-                else:
-                    p, s = x.escape(v, n, p, e, 233, c)
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: EE
@@ -2053,7 +1725,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 236:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2063,7 +1735,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 235
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVTargetCurrent)
@@ -2077,19 +1749,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 235
-                else:
-                    p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2348,7 +2007,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 247:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2365,7 +2024,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 246
                 else:
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(DC_EVSEStatus)
@@ -2379,26 +2038,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 248
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
-                    if s < 0:
-                        return p
-            if s == 247:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 246
-                else:
-                    p, s = x.escape(v, n, p, e, 247, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2571,7 +2210,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 20 or s == 258:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2581,7 +2220,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 257
                 else:
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
@@ -2595,19 +2234,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 257, c)
-                    if s < 0:
-                        return p
-            if s == 258:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 257
-                else:
-                    p, s = x.escape(v, n, p, e, 258, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -2816,7 +2442,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 267:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2826,7 +2452,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2856,19 +2482,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
-                    if s < 0:
-                        return p
-            if s == 267:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 266
-                else:
-                    p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(ChargingComplete)
@@ -2914,7 +2527,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 271:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2924,7 +2537,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t23(v, n, p, nd, 23, x)
                     s = 270
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
@@ -2938,19 +2551,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 270, c)
-                    if s < 0:
-                        return p
-            if s == 271:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    s = 270
-                else:
-                    p, s = x.escape(v, n, p, e, 271, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
@@ -3083,7 +2683,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
+            if s == 23 or s == 282:  # FirstStartTag, ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3111,7 +2711,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t106(v, n, p, nd, 106, x)
                     s = 281
                 else:
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(EVSEStatusCode)
@@ -3168,37 +2768,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
-            if s == 282:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        ch.append([U6, 'EVSEIsolationStatus', None, None, E16[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t103(v, n, p, nd, 103, x)
-                    s = 280
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
-                        if y >= 12:
-                            x.enum(y, 12, p + 1, 'EVSEStatusCode')
-                        ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
-                        p += 6
-                    else:
-                        nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t106(v, n, p, nd, 106, x)
-                    s = 281
-                else:
-                    p, s = x.escape(v, n, p, e, 282, c)
-                    if s < 0:
-                        return p
             if s == 283:  # ElementContent: SE(EVSENotification)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3244,7 +2813,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 286:  # FirstStartTag, ElementContent: SE(EVReady)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3259,7 +2828,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t84(v, n, p, nd, 84, x)
                     s = 285
                 else:
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
@@ -3302,24 +2871,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 289
                 else:
                     p, s = x.escape(v, n, p, e, 285, c)
-                    if s < 0:
-                        return p
-            if s == 286:  # ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'EVReady', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 285
-                else:
-                    p, s = x.escape(v, n, p, e, 286, c)
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
@@ -3418,7 +2969,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 294:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3488,7 +3039,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t108(v, n, p, nd, 108, x)
                     s = 293
                 else:
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(Q)
@@ -3600,79 +3151,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 293, c)
-                    if s < 0:
-                        return p
-            if s == 294:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 291
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 292
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 293
-                else:
-                    p, s = x.escape(v, n, p, e, 294, c)
                     if s < 0:
                         return p
             if s == 295:  # ElementContent: SE(G), SE(Y)
@@ -3820,38 +3298,21 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 26, c)
                     if s < 0:
                         return p
-            if s == 299:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 299 or s == 300:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 299, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 299, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 299, c)
-                    if s < 0:
-                        return p
-            if s == 300:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 300, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 300, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 300, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 301:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3884,7 +3345,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 27, 302-303."""
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 303:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3893,7 +3354,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 302
                 else:
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: EE
@@ -3903,18 +3364,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 302, c)
-                    if s < 0:
-                        return p
-            if s == 303:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 302
-                else:
-                    p, s = x.escape(v, n, p, e, 303, c)
                     if s < 0:
                         return p
             if s < 27 or s > 303:
@@ -3930,22 +3379,13 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVChargeParameterType: states 28, 304."""
     try:
         while True:
-            if s == 28:  # FirstStartTag: EE
+            if s == 28 or s == 304:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 28, c)
-                    if s < 0:
-                        return p
-            if s == 304:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 304, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 28 or s > 304:
@@ -3961,22 +3401,13 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVPowerDeliveryParameterType: states 29, 305."""
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
+            if s == 29 or s == 305:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 29, c)
-                    if s < 0:
-                        return p
-            if s == 305:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 305, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 29 or s > 305:
@@ -3992,22 +3423,13 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEChargeParameterType: states 30, 306."""
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
+            if s == 30 or s == 306:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 30, c)
-                    if s < 0:
-                        return p
-            if s == 306:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 306, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 306:
@@ -4023,22 +3445,13 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEStatusType: states 31, 307."""
     try:
         while True:
-            if s == 31:  # FirstStartTag: EE
+            if s == 31 or s == 307:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 31, c)
-                    if s < 0:
-                        return p
-            if s == 307:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 307, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 31 or s > 307:
@@ -4054,22 +3467,13 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVStatusType: states 32, 308."""
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
+            if s == 32 or s == 308:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 32, c)
-                    if s < 0:
-                        return p
-            if s == 308:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 308, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 32 or s > 308:
@@ -4088,7 +3492,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 310:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4104,7 +3508,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t74(v, n, p, nd, 74, x)
                     s = 309
                 else:
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 309:  # ElementContent: EE
@@ -4114,25 +3518,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 309, c)
-                    if s < 0:
-                        return p
-            if s == 310:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    s = 309
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    s = 309
-                else:
-                    p, s = x.escape(v, n, p, e, 310, c)
                     if s < 0:
                         return p
             if s < 33 or s > 310:
@@ -4251,7 +3636,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 34, c)
                             if s < 0:
                                 return p
-            if s == 311:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 311 or s == 312:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -4335,110 +3720,15 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t35(v, n, p, nd, 35, x)
                             s = 319
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 311, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 311, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 311, c)
-                            if s < 0:
-                                return p
-            if s == 312:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t35(v, n, p, nd, 35, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            s = 313
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            s = 314
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 315
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t80(v, n, p, nd, 80, x)
-                            s = 316
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            s = 317
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                            s = 318
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t35(v, n, p, nd, 35, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            s = 319
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 312, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 312, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 312, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 313:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -5999,7 +5289,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 35, 329-330."""
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 330:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6008,7 +5298,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 329
                 else:
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 329:  # ElementContent: EE
@@ -6018,18 +5308,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 329, c)
-                    if s < 0:
-                        return p
-            if s == 330:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 329
-                else:
-                    p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
             if s < 35 or s > 330:
@@ -6048,7 +5326,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 331:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -6066,44 +5344,15 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 333
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 36, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 36, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 36, c)
-                        if s < 0:
-                            return p
-            if s == 331:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t25(v, n, p, nd, 25, x)
-                        s = 332
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        s = 333
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 331, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 331, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 331, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 332 <= s <= 334:  # ElementContent: EE, CH[untyped]
@@ -6153,7 +5402,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 335:  # StartTag: SE(Reference)
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6163,10 +5412,10 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t50(v, n, p, nd, 50, x)
                     s = 336
                 else:
-                    p, s = x.escape(v, n, p, e, 335, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 336:  # ElementContent: SE(Reference), EE
+            if s == 336 or s == 338:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6178,34 +5427,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 336, c)
-                    if s < 0:
-                        return p
-            if s == 337:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                    s = 336
-                else:
-                    p, s = x.escape(v, n, p, e, 337, c)
-                    if s < 0:
-                        return p
-            if s == 338:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 338, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 37 or s > 338:
@@ -6260,7 +5482,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 339:  # StartTag: SE(SessionID)
+            if s == 339 or s == 341:  # StartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6288,7 +5510,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t144(v, n, p, nd, 144, x)
                     s = 340
                 else:
-                    p, s = x.escape(v, n, p, e, 339, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
@@ -6333,37 +5555,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 340, c)
                     if s < 0:
                         return p
-            if s == 341:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t144(v, n, p, nd, 144, x)
-                        else:
-                            if len(b) > 8:
-                                x.facet(b, 12, p + 1, e, 'SessionID')
-                            ch.append([U5, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t144(v, n, p, nd, 144, x)
-                    s = 340
-                else:
-                    p, s = x.escape(v, n, p, e, 341, c)
-                    if s < 0:
-                        return p
             if s == 342:  # ElementContent: SE(MeterInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6402,7 +5593,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 345:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6419,7 +5610,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 344
                 else:
-                    p, s = x.escape(v, n, p, e, 39, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(AC_EVSEStatus)
@@ -6433,26 +5624,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 346
                 else:
                     p, s = x.escape(v, n, p, e, 344, c)
-                    if s < 0:
-                        return p
-            if s == 345:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 344
-                else:
-                    p, s = x.escape(v, n, p, e, 345, c)
                     if s < 0:
                         return p
             if s == 346:  # ElementContent: EE
@@ -6564,38 +5735,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 348, c)
                         if s < 0:
                             return p
-            if s == 349:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 349 or s == 350:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 349, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 349, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 349, c)
-                    if s < 0:
-                        return p
-            if s == 350:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 350, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 350, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 350, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 351:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6631,7 +5785,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 354:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6679,7 +5833,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t120(v, n, p, nd, 120, x)
                     s = 353
                 else:
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -6730,57 +5884,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 353, c)
                     if s < 0:
                         return p
-            if s == 354:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 352
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 353
-                else:
-                    p, s = x.escape(v, n, p, e, 354, c)
-                    if s < 0:
-                        return p
             if s == 355:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6823,7 +5926,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 359:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6839,7 +5942,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t74(v, n, p, nd, 74, x)
                     s = 358
                 else:
-                    p, s = x.escape(v, n, p, e, 42, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 358:  # ElementContent: SE(PMax)
@@ -6878,25 +5981,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 358, c)
                     if s < 0:
                         return p
-            if s == 359:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    s = 358
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    s = 358
-                else:
-                    p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
             if s == 360:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6922,7 +6006,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(ContractID)
+            if s == 43 or s == 362:  # FirstStartTag, ElementContent: SE(ContractID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6950,7 +6034,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t91(v, n, p, nd, 91, x)
                     s = 361
                 else:
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 361:  # ElementContent: SE(ContractSignatureCertChain)
@@ -6964,37 +6048,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 363
                 else:
                     p, s = x.escape(v, n, p, e, 361, c)
-                    if s < 0:
-                        return p
-            if s == 362:  # ElementContent: SE(ContractID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ContractID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ContractID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ContractID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
-                        else:
-                            if len(t) > 24:
-                                x.facet(t, 7, p + 1, e, 'ContractID')
-                            ch.append([U5, 'ContractID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ContractID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t91(v, n, p, nd, 91, x)
-                    s = 361
-                else:
-                    p, s = x.escape(v, n, p, e, 362, c)
                     if s < 0:
                         return p
             if s == 363:  # ElementContent: EE
@@ -7022,7 +6075,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 365:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7039,7 +6092,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 364
                 else:
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 364:  # ElementContent: SE(GenChallenge)
@@ -7069,26 +6122,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 366
                 else:
                     p, s = x.escape(v, n, p, e, 364, c)
-                    if s < 0:
-                        return p
-            if s == 365:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 364
-                else:
-                    p, s = x.escape(v, n, p, e, 365, c)
                     if s < 0:
                         return p
             if s == 366:  # ElementContent: SE(DateTimeNow)
@@ -7152,7 +6185,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(ReadyToChargeState)
+            if s == 45 or s == 369:  # FirstStartTag, ElementContent: SE(ReadyToChargeState)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7167,7 +6200,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t84(v, n, p, nd, 84, x)
                     s = 368
                 else:
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -7199,24 +6232,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 368, c)
                         if s < 0:
                             return p
-            if s == 369:  # ElementContent: SE(ReadyToChargeState)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'ReadyToChargeState', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'ReadyToChargeState', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 368
-                else:
-                    p, s = x.escape(v, n, p, e, 369, c)
-                    if s < 0:
-                        return p
             if s == 370:  # ElementContent: SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7263,7 +6278,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 373:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7280,7 +6295,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 372
                 else:
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -7308,26 +6323,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
-            if s == 373:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 372
-                else:
-                    p, s = x.escape(v, n, p, e, 373, c)
-                    if s < 0:
-                        return p
             if s == 374:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7353,7 +6348,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 47 or s == 376:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7363,7 +6358,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 375
                 else:
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 375:  # ElementContent: SE(EVTargetVoltage)
@@ -7377,19 +6372,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 375, c)
-                    if s < 0:
-                        return p
-            if s == 376:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 375
-                else:
-                    p, s = x.escape(v, n, p, e, 376, c)
                     if s < 0:
                         return p
             if s == 377:  # ElementContent: SE(EVTargetCurrent)
@@ -7430,7 +6412,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 380:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7447,7 +6429,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 379
                 else:
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(DC_EVSEStatus)
@@ -7461,26 +6443,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 381
                 else:
                     p, s = x.escape(v, n, p, e, 379, c)
-                    if s < 0:
-                        return p
-            if s == 380:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 379
-                else:
-                    p, s = x.escape(v, n, p, e, 380, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
@@ -7521,7 +6483,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Modulus)
+            if s == 49 or s == 384:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7547,7 +6509,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t108(v, n, p, nd, 108, x)
                     s = 383
                 else:
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 383:  # ElementContent: SE(Exponent)
@@ -7577,35 +6539,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 385
                 else:
                     p, s = x.escape(v, n, p, e, 383, c)
-                    if s < 0:
-                        return p
-            if s == 384:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 383
-                else:
-                    p, s = x.escape(v, n, p, e, 384, c)
                     if s < 0:
                         return p
             if s == 385:  # ElementContent: EE
@@ -7724,7 +6657,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 387, c)
                     if s < 0:
                         return p
-            if s == 388:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 388 or s == 391:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7740,7 +6673,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t26(v, n, p, nd, 26, x)
                     s = 390
                 else:
-                    p, s = x.escape(v, n, p, e, 388, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: SE(DigestMethod)
@@ -7785,25 +6718,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
-            if s == 391:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    s = 389
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    s = 390
-                else:
-                    p, s = x.escape(v, n, p, e, 391, c)
-                    if s < 0:
-                        return p
             if s == 392:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7829,7 +6743,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(start)
+            if s == 51 or s == 394:  # FirstStartTag, ElementContent: SE(start)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7860,7 +6774,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t89(v, n, p, nd, 89, x)
                     s = 393
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(duration), EE
@@ -7897,40 +6811,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 393, c)
-                    if s < 0:
-                        return p
-            if s == 394:  # ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('start')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'start') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'start', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t89(v, n, p, nd, 89, x)
-                    s = 393
-                else:
-                    p, s = x.escape(v, n, p, e, 394, c)
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: EE
@@ -8005,7 +6885,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 396, c)
                     if s < 0:
                         return p
-            if s == 397:  # StartTag: SE(Transforms), EE
+            if s == 397 or s == 399:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8017,7 +6897,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 397, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: EE
@@ -8027,21 +6907,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 398, c)
-                    if s < 0:
-                        return p
-            if s == 399:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    s = 398
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 399, c)
                     if s < 0:
                         return p
             if s < 52 or s > 399:
@@ -8060,7 +6925,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 53 or s == 401:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8070,10 +6935,10 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t131(v, n, p, nd, 131, x)
                     s = 400
                 else:
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 400:  # ElementContent: SE(SAScheduleTuple), EE
+            if s == 400 or s == 402:  # ElementContent: SE(SAScheduleTuple), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8085,34 +6950,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 400, c)
-                    if s < 0:
-                        return p
-            if s == 401:  # ElementContent: SE(SAScheduleTuple)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                    s = 400
-                else:
-                    p, s = x.escape(v, n, p, e, 401, c)
-                    if s < 0:
-                        return p
-            if s == 402:  # ElementContent: SE(SAScheduleTuple), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 402, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 53 or s > 402:
@@ -8128,22 +6966,13 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}SASchedulesType: states 54, 403."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: EE
+            if s == 54 or s == 403:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 54, c)
-                    if s < 0:
-                        return p
-            if s == 403:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 403, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 54 or s > 403:
@@ -8162,7 +6991,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SPKISexp)
+            if s == 55 or s == 405:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8188,7 +7017,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t120(v, n, p, nd, 120, x)
                     s = 404
                 else:
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 404:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -8226,36 +7055,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 404, c)
                     if s < 0:
                         return p
-            if s == 405:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 404
-                else:
-                    p, s = x.escape(v, n, p, e, 405, c)
-                    if s < 0:
-                        return p
-            if s == 406:  # ElementContent: SE(SPKISexp), EE
+            if s == 406 or s == 408:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8283,7 +7083,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 406, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 407:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -8320,37 +7120,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
-            if s == 408:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 407
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 408, c)
-                    if s < 0:
-                        return p
             if s < 55 or s > 408:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -8367,7 +7136,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 56 or s == 410:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8383,7 +7152,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t74(v, n, p, nd, 74, x)
                     s = 409
                 else:
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(EPriceLevel)
@@ -8404,26 +7173,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 409, c)
                     if s < 0:
                         return p
-            if s == 410:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    s = 409
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    s = 409
-                else:
-                    p, s = x.escape(v, n, p, e, 410, c)
-                    if s < 0:
-                        return p
-            if s == 411:  # ElementContent: SE(ConsumptionCost), EE
+            if s == 411 or s == 412:  # ElementContent: SE(ConsumptionCost), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8435,21 +7185,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 411, c)
-                    if s < 0:
-                        return p
-            if s == 412:  # ElementContent: SE(ConsumptionCost), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ConsumptionCost)
-                    nd = [U6, 'ConsumptionCost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 412, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 56 or s > 412:
@@ -8468,7 +7204,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(ServiceTag)
+            if s == 57 or s == 414:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8478,7 +7214,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t143(v, n, p, nd, 143, x)
                     s = 413
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(FreeService)
@@ -8497,19 +7233,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 415
                 else:
                     p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
-            if s == 414:  # ElementContent: SE(ServiceTag)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceTag)
-                    nd = [U6, 'ServiceTag', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    s = 413
-                else:
-                    p, s = x.escape(v, n, p, e, 414, c)
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(EnergyTransferType)
@@ -8557,7 +7280,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(ServiceID)
+            if s == 58 or s == 418:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8588,7 +7311,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t138(v, n, p, nd, 138, x)
                     s = 417
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: EE
@@ -8598,40 +7321,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 417, c)
-                    if s < 0:
-                        return p
-            if s == 418:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t138(v, n, p, nd, 138, x)
-                    s = 417
-                else:
-                    p, s = x.escape(v, n, p, e, 418, c)
                     if s < 0:
                         return p
             if s < 58 or s > 418:
@@ -8650,7 +7339,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ResponseCode)
+            if s == 59 or s == 420:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8667,7 +7356,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 419
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(ServiceID)
@@ -8702,26 +7391,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 421
                 else:
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 419
-                else:
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(ServiceParameterList), EE
@@ -8764,7 +7433,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 60 or s == 425:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8805,7 +7474,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 2:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ServiceCategory), EE
@@ -8837,50 +7506,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
-            if s == 425:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ServiceScope')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ServiceScope') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t142(v, n, p, nd, 142, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 24, p + 1, e, 'ServiceScope')
-                            ch.append([U5, 'ServiceScope', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t142(v, n, p, nd, 142, x)
-                    s = 423
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'ServiceCategory', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 424
-                elif c == 2:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
             if s < 60 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -8897,7 +7522,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ResponseCode)
+            if s == 61 or s == 427:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8914,7 +7539,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 426
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(PaymentOptions)
@@ -8928,26 +7553,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 428
                 else:
                     p, s = x.escape(v, n, p, e, 426, c)
-                    if s < 0:
-                        return p
-            if s == 427:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 426
-                else:
-                    p, s = x.escape(v, n, p, e, 427, c)
                     if s < 0:
                         return p
             if s == 428:  # ElementContent: SE(ChargeService)
@@ -9003,7 +7608,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 62 or s == 432:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9018,7 +7623,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t126(v, n, p, nd, 126, x)
                     s = 431
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 431:  # ElementContent: SE(SelectedServiceList)
@@ -9032,24 +7637,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 433
                 else:
                     p, s = x.escape(v, n, p, e, 431, c)
-                    if s < 0:
-                        return p
-            if s == 432:  # ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E27[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t126(v, n, p, nd, 126, x)
-                    s = 431
-                else:
-                    p, s = x.escape(v, n, p, e, 432, c)
                     if s < 0:
                         return p
             if s == 433:  # ElementContent: EE
@@ -9077,7 +7664,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(ResponseCode)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9094,7 +7681,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 434
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: EE
@@ -9104,26 +7691,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 434
-                else:
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s < 63 or s > 435:
@@ -9142,7 +7709,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(EVCCID)
+            if s == 64 or s == 437:  # FirstStartTag, ElementContent: SE(EVCCID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9170,7 +7737,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t99(v, n, p, nd, 99, x)
                     s = 436
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: EE
@@ -9180,37 +7747,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 436, c)
-                    if s < 0:
-                        return p
-            if s == 437:  # ElementContent: SE(EVCCID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('EVCCID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'EVCCID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVCCID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t99(v, n, p, nd, 99, x)
-                        else:
-                            if len(b) > 8:
-                                x.facet(b, 12, p + 1, e, 'EVCCID')
-                            ch.append([U5, 'EVCCID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'EVCCID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t99(v, n, p, nd, 99, x)
-                    s = 436
-                else:
-                    p, s = x.escape(v, n, p, e, 437, c)
                     if s < 0:
                         return p
             if s < 64 or s > 437:
@@ -9229,7 +7765,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ResponseCode)
+            if s == 65 or s == 439:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9246,7 +7782,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 438
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(EVSEID)
@@ -9278,26 +7814,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 440
                 else:
                     p, s = x.escape(v, n, p, e, 438, c)
-                    if s < 0:
-                        return p
-            if s == 439:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 438
-                else:
-                    p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: SE(DateTimeNow), EE
@@ -9360,22 +7876,13 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgBody}SessionStopType: states 66, 442."""
     try:
         while True:
-            if s == 66:  # FirstStartTag: EE
+            if s == 66 or s == 442:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 442, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 66 or s > 442:
@@ -9394,7 +7901,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(ResponseCode)
+            if s == 67 or s == 444:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9411,7 +7918,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 443
                 else:
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: EE
@@ -9421,26 +7928,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 443, c)
-                    if s < 0:
-                        return p
-            if s == 444:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 443
-                else:
-                    p, s = x.escape(v, n, p, e, 444, c)
                     if s < 0:
                         return p
             if s < 67 or s > 444:
@@ -9477,7 +7964,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
-            if s == 445:  # StartTag: SE(SignedInfo)
+            if s == 445 or s == 447:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9487,7 +7974,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t73(v, n, p, nd, 73, x)
                     s = 446
                 else:
-                    p, s = x.escape(v, n, p, e, 445, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: SE(SignatureValue)
@@ -9501,19 +7988,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 448
                 else:
                     p, s = x.escape(v, n, p, e, 446, c)
-                    if s < 0:
-                        return p
-            if s == 447:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    s = 446
-                else:
-                    p, s = x.escape(v, n, p, e, 447, c)
                     if s < 0:
                         return p
             if s == 448:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -9537,7 +8011,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 448, c)
                     if s < 0:
                         return p
-            if s == 449:  # ElementContent: SE(Object), EE
+            if s == 449 or s == 450:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9549,21 +8023,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 449, c)
-                    if s < 0:
-                        return p
-            if s == 450:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 450, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 68 or s > 450:
@@ -9594,7 +8054,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 69, c)
                     if s < 0:
                         return p
-            if s == 451:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 451 or s == 452:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -9626,64 +8086,18 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t112(v, n, p, nd, 112, x)
                         s = 453
                     else:
-                        p, s = x.wild(v, n, p, e, 451, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 451, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 451, c)
-                        if s < 0:
-                            return p
-            if s == 452:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t112(v, n, p, nd, 112, x)
-                        s = 453
-                    else:
-                        p, s = x.wild(v, n, p, e, 452, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 452, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 452, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 453:  # ElementContent: SE(*), EE, CH[untyped]
@@ -9754,7 +8168,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 70, c)
                     if s < 0:
                         return p
-            if s == 455:  # StartTag: SE(SignatureProperty)
+            if s == 455 or s == 457:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9764,10 +8178,10 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t71(v, n, p, nd, 71, x)
                     s = 456
                 else:
-                    p, s = x.escape(v, n, p, e, 455, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 456:  # ElementContent: SE(SignatureProperty), EE
+            if s == 456 or s == 458:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9779,34 +8193,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 456, c)
-                    if s < 0:
-                        return p
-            if s == 457:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                    s = 456
-                else:
-                    p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 458, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 70 or s > 458:
@@ -9851,34 +8238,19 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 459, c)
                     if s < 0:
                         return p
-            if s == 460:  # StartTag: SE(*), CH[untyped]
+            if s == 460 or s == 461:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 460, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 460, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 460, c)
-                    if s < 0:
-                        return p
-            if s == 461:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 461, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 461, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 461, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(*), EE, CH[untyped]
@@ -9945,7 +8317,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 72, c)
                     if s < 0:
                         return p
-            if s == 464:  # StartTag: CH
+            if s == 464 or s == 466:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9954,7 +8326,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 465
                 else:
-                    p, s = x.escape(v, n, p, e, 464, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: EE
@@ -9964,18 +8336,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 465, c)
-                    if s < 0:
-                        return p
-            if s == 466:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 465
-                else:
-                    p, s = x.escape(v, n, p, e, 466, c)
                     if s < 0:
                         return p
             if s < 72 or s > 466:
@@ -10012,7 +8372,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 73, c)
                     if s < 0:
                         return p
-            if s == 467:  # StartTag: SE(CanonicalizationMethod)
+            if s == 467 or s == 469:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10022,7 +8382,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t7(v, n, p, nd, 7, x)
                     s = 468
                 else:
-                    p, s = x.escape(v, n, p, e, 467, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(SignatureMethod)
@@ -10038,19 +8398,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 468, c)
                     if s < 0:
                         return p
-            if s == 469:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t7(v, n, p, nd, 7, x)
-                    s = 468
-                else:
-                    p, s = x.escape(v, n, p, e, 469, c)
-                    if s < 0:
-                        return p
             if s == 470:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10064,7 +8411,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 470, c)
                     if s < 0:
                         return p
-            if s == 471:  # ElementContent: SE(Reference), EE
+            if s == 471 or s == 472:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10076,21 +8423,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 472, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 73 or s > 472:
@@ -10106,22 +8439,13 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}IntervalType: states 74, 473."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: EE
+            if s == 74 or s == 473:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 74, c)
-                    if s < 0:
-                        return p
-            if s == 473:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 473, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 74 or s > 473:
@@ -10152,7 +8476,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 75, c)
                     if s < 0:
                         return p
-            if s == 474:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 474 or s == 475:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -10179,59 +8503,18 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t35(v, n, p, nd, 35, x)
                         s = 477
                     else:
-                        p, s = x.wild(v, n, p, e, 474, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 474, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 474, c)
-                        if s < 0:
-                            return p
-            if s == 475:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 477
-                    else:
-                        p, s = x.wild(v, n, p, e, 475, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 475, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 475, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 476:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -10331,7 +8614,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Transform)
+            if s == 76 or s == 479:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10341,10 +8624,10 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t75(v, n, p, nd, 75, x)
                     s = 478
                 else:
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 478:  # ElementContent: SE(Transform), EE
+            if s == 478 or s == 480:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10356,34 +8639,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 478, c)
-                    if s < 0:
-                        return p
-            if s == 479:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    s = 478
-                else:
-                    p, s = x.escape(v, n, p, e, 479, c)
-                    if s < 0:
-                        return p
-            if s == 480:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 480, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 76 or s > 480:
@@ -10402,7 +8658,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 482:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10412,7 +8668,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t113(v, n, p, nd, 113, x)
                     s = 481
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 481:  # ElementContent: SE(Body)
@@ -10426,19 +8682,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 483
                 else:
                     p, s = x.escape(v, n, p, e, 481, c)
-                    if s < 0:
-                        return p
-            if s == 482:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDef}Header)
-                    nd = [U7, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t113(v, n, p, nd, 113, x)
-                    s = 481
-                else:
-                    p, s = x.escape(v, n, p, e, 482, c)
                     if s < 0:
                         return p
             if s == 483:  # ElementContent: EE
@@ -10466,7 +8709,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 78 or s == 485:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10476,7 +8719,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 484
                 else:
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 484:  # ElementContent: EE
@@ -10486,19 +8729,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 484, c)
-                    if s < 0:
-                        return p
-            if s == 485:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 484
-                else:
-                    p, s = x.escape(v, n, p, e, 485, c)
                     if s < 0:
                         return p
             if s < 78 or s > 485:
@@ -10517,7 +8747,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(ResponseCode)
+            if s == 79 or s == 487:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10534,7 +8764,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t129(v, n, p, nd, 129, x)
                     s = 486
                 else:
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(DC_EVSEStatus)
@@ -10548,26 +8778,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 488
                 else:
                     p, s = x.escape(v, n, p, e, 486, c)
-                    if s < 0:
-                        return p
-            if s == 487:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 23:
-                            x.enum(y, 23, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t129(v, n, p, nd, 129, x)
-                    s = 486
-                else:
-                    p, s = x.escape(v, n, p, e, 487, c)
                     if s < 0:
                         return p
             if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
@@ -10608,7 +8818,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 80 or s == 496:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -10708,14 +8918,14 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t120(v, n, p, nd, 120, x)
                         s = 494
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 80, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 80, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 490:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (490, 491, 492, 493, 494, 495, 497, 498, 499, 500, 501, 502):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -10817,1336 +9027,13 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 501
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 490, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 490, c)
-                            if s < 0:
-                                return p
-            if s == 491:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 491, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 491, c)
-                            if s < 0:
-                                return p
-            if s == 492:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 492, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 492, c)
-                            if s < 0:
-                                return p
-            if s == 493:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 493, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 493, c)
-                            if s < 0:
-                                return p
-            if s == 494:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 494, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 494, c)
-                            if s < 0:
-                                return p
-            if s == 495:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 495, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 495, c)
-                            if s < 0:
-                                return p
-            if s == 496:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 490
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 491
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 492
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 493
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 494
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 496, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 496, c)
-                        if s < 0:
-                            return p
-            if s == 497:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 497, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 497, c)
-                            if s < 0:
-                                return p
-            if s == 498:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 498, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 498, c)
-                            if s < 0:
-                                return p
-            if s == 499:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 499, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 499, c)
-                            if s < 0:
-                                return p
-            if s == 500:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 500, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 500, c)
-                            if s < 0:
-                                return p
-            if s == 501:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 501, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 501, c)
-                            if s < 0:
-                                return p
-            if s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t120(v, n, p, nd, 120, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t120(v, n, p, nd, 120, x)
-                            s = 501
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 502, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 502, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 80 or s > 502:
@@ -12165,7 +9052,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 83 or s == 504:  # FirstStartTag, ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 c = (v >> (n - p - 6)) & 63
                 p += 6
                 if c < 18:
@@ -12411,7 +9298,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 elif c == 35:
                                     return p  # EE
                                 else:
-                                    p, s = x.escape(v, n, p, e, 83, c)
+                                    p, s = x.escape(v, n, p, e, s, c)
                                     if s < 0:
                                         return p
             if s == 503:  # ElementContent: EE
@@ -12423,255 +9310,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 503, c)
                     if s < 0:
                         return p
-            if s == 504:  # ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                c = (v >> (n - p - 6)) & 63
-                p += 6
-                if c < 18:
-                    if c < 9:
-                        if c < 4:
-                            if c < 2:
-                                if c == 0:
-                                    # SE({urn:din:70121:2012:MsgDef}BodyElement)
-                                    nd = [U7, 'BodyElement', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t4(v, n, p, nd, 4, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CableCheckReq)
-                                    nd = [U5, 'CableCheckReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
-                                    s = 503
-                            else:
-                                if c == 2:
-                                    # SE({urn:din:70121:2012:MsgBody}CableCheckRes)
-                                    nd = [U5, 'CableCheckRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t6(v, n, p, nd, 6, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateInstallationReq)
-                                    nd = [U5, 'CertificateInstallationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                    s = 503
-                        else:
-                            if c < 6:
-                                if c == 4:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateInstallationRes)
-                                    nd = [U5, 'CertificateInstallationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t9(v, n, p, nd, 9, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateUpdateReq)
-                                    nd = [U5, 'CertificateUpdateReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t10(v, n, p, nd, 10, x)
-                                    s = 503
-                            else:
-                                if c == 6:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateUpdateRes)
-                                    nd = [U5, 'CertificateUpdateRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t11(v, n, p, nd, 11, x)
-                                    s = 503
-                                elif c == 7:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargeParameterDiscoveryReq)
-                                    nd = [U5, 'ChargeParameterDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t12(v, n, p, nd, 12, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargeParameterDiscoveryRes)
-                                    nd = [U5, 'ChargeParameterDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t13(v, n, p, nd, 13, x)
-                                    s = 503
-                    else:
-                        if c < 13:
-                            if c < 11:
-                                if c == 9:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargingStatusReq)
-                                    nd = [U5, 'ChargingStatusReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargingStatusRes)
-                                    nd = [U5, 'ChargingStatusRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t15(v, n, p, nd, 15, x)
-                                    s = 503
-                            else:
-                                if c == 11:
-                                    # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationReq)
-                                    nd = [U5, 'ContractAuthenticationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t16(v, n, p, nd, 16, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationRes)
-                                    nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
-                                    s = 503
-                        else:
-                            if c < 15:
-                                if c == 13:
-                                    # SE({urn:din:70121:2012:MsgBody}CurrentDemandReq)
-                                    nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t18(v, n, p, nd, 18, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CurrentDemandRes)
-                                    nd = [U5, 'CurrentDemandRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t19(v, n, p, nd, 19, x)
-                                    s = 503
-                            else:
-                                if c == 15:
-                                    # SE({urn:din:70121:2012:MsgBody}MeteringReceiptReq)
-                                    nd = [U5, 'MeteringReceiptReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t38(v, n, p, nd, 38, x)
-                                    s = 503
-                                elif c == 16:
-                                    # SE({urn:din:70121:2012:MsgBody}MeteringReceiptRes)
-                                    nd = [U5, 'MeteringReceiptRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t39(v, n, p, nd, 39, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PaymentDetailsReq)
-                                    nd = [U5, 'PaymentDetailsReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t43(v, n, p, nd, 43, x)
-                                    s = 503
-                else:
-                    if c < 27:
-                        if c < 22:
-                            if c < 20:
-                                if c == 18:
-                                    # SE({urn:din:70121:2012:MsgBody}PaymentDetailsRes)
-                                    nd = [U5, 'PaymentDetailsRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PowerDeliveryReq)
-                                    nd = [U5, 'PowerDeliveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t45(v, n, p, nd, 45, x)
-                                    s = 503
-                            else:
-                                if c == 20:
-                                    # SE({urn:din:70121:2012:MsgBody}PowerDeliveryRes)
-                                    nd = [U5, 'PowerDeliveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PreChargeReq)
-                                    nd = [U5, 'PreChargeReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t47(v, n, p, nd, 47, x)
-                                    s = 503
-                        else:
-                            if c < 24:
-                                if c == 22:
-                                    # SE({urn:din:70121:2012:MsgBody}PreChargeRes)
-                                    nd = [U5, 'PreChargeRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t48(v, n, p, nd, 48, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t58(v, n, p, nd, 58, x)
-                                    s = 503
-                            else:
-                                if c == 24:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDetailRes)
-                                    nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
-                                    s = 503
-                                elif c == 25:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDiscoveryReq)
-                                    nd = [U5, 'ServiceDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t60(v, n, p, nd, 60, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDiscoveryRes)
-                                    nd = [U5, 'ServiceDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                    s = 503
-                    else:
-                        if c < 31:
-                            if c < 29:
-                                if c == 27:
-                                    # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionReq)
-                                    nd = [U5, 'ServicePaymentSelectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionRes)
-                                    nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
-                                    s = 503
-                            else:
-                                if c == 29:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionSetupReq)
-                                    nd = [U5, 'SessionSetupReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t64(v, n, p, nd, 64, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionSetupRes)
-                                    nd = [U5, 'SessionSetupRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
-                                    s = 503
-                        else:
-                            if c < 33:
-                                if c == 31:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t67(v, n, p, nd, 67, x)
-                                    s = 503
-                            else:
-                                if c == 33:
-                                    # SE({urn:din:70121:2012:MsgBody}WeldingDetectionReq)
-                                    nd = [U5, 'WeldingDetectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                    s = 503
-                                elif c == 34:
-                                    # SE({urn:din:70121:2012:MsgBody}WeldingDetectionRes)
-                                    nd = [U5, 'WeldingDetectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t79(v, n, p, nd, 79, x)
-                                    s = 503
-                                elif c == 35:
-                                    return p  # EE
-                                else:
-                                    p, s = x.escape(v, n, p, e, 504, c)
-                                    if s < 0:
-                                        return p
             if s < 83 or s > 504:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -12685,7 +9323,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 84, 505-506."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 506:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12695,7 +9333,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 505
                 else:
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 505:  # ElementContent: EE
@@ -12705,19 +9343,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 505, c)
-                    if s < 0:
-                        return p
-            if s == 506:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 505
-                else:
-                    p, s = x.escape(v, n, p, e, 506, c)
                     if s < 0:
                         return p
             if s < 84 or s > 506:
@@ -12733,7 +9358,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}percentValueType: states 85, 507-508."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 508:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12745,7 +9370,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 507
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 507:  # ElementContent: EE
@@ -12755,21 +9380,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 507, c)
-                    if s < 0:
-                        return p
-            if s == 508:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 3, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 507
-                else:
-                    p, s = x.escape(v, n, p, e, 508, c)
                     if s < 0:
                         return p
             if s < 85 or s > 508:
@@ -12785,7 +9395,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}certificateType: states 86, 509-510."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 510:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12797,7 +9407,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 509
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 509:  # ElementContent: EE
@@ -12807,21 +9417,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 509, c)
-                    if s < 0:
-                        return p
-            if s == 510:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 1200
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 1200:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 7
-                    s = 509
-                else:
-                    p, s = x.escape(v, n, p, e, 510, c)
                     if s < 0:
                         return p
             if s < 86 or s > 510:
@@ -12840,7 +9435,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 87 or s == 512:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12873,7 +9468,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 511
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(ProfileEntry)
@@ -12889,43 +9484,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
-            if s == 512:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('SAScheduleTupleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 511
-                else:
-                    p, s = x.escape(v, n, p, e, 512, c)
-                    if s < 0:
-                        return p
-            if s == 513:  # ElementContent: SE(ProfileEntry), EE
+            if s == 513 or s == 514:  # ElementContent: SE(ProfileEntry), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -12937,21 +9496,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 513, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: SE(ProfileEntry), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 514, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 87 or s > 514:
@@ -12967,7 +9512,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}PMaxType: states 88, 515-516."""
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 516:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12979,7 +9524,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 515
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: EE
@@ -12989,21 +9534,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    s = 515
-                else:
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s < 88 or s > 516:
@@ -13019,7 +9549,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 89, 517-518."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 518:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13031,7 +9561,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 517
                 else:
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: EE
@@ -13041,21 +9571,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 517, c)
-                    if s < 0:
-                        return p
-            if s == 518:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 1
-                    s = 517
-                else:
-                    p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s < 89 or s > 518:
@@ -13074,7 +9589,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(startValue)
+            if s == 90 or s == 520:  # FirstStartTag, ElementContent: SE(startValue)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13105,10 +9620,10 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t89(v, n, p, nd, 89, x)
                     s = 519
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 519:  # ElementContent: SE(Cost), EE
+            if s == 519 or s == 521:  # ElementContent: SE(Cost), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -13120,55 +9635,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 519, c)
-                    if s < 0:
-                        return p
-            if s == 520:  # ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('startValue')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'startValue') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'startValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'startValue')
-                            ch.append([U6, 'startValue', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'startValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t89(v, n, p, nd, 89, x)
-                    s = 519
-                else:
-                    p, s = x.escape(v, n, p, e, 520, c)
-                    if s < 0:
-                        return p
-            if s == 521:  # ElementContent: SE(Cost), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 521, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 90 or s > 521:
@@ -13184,7 +9651,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}contractIDType: states 91, 522-523."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 523:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13196,7 +9663,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 522
                 else:
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: EE
@@ -13206,21 +9673,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 522, c)
-                    if s < 0:
-                        return p
-            if s == 523:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 24
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 24:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 0
-                    s = 522
-                else:
-                    p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
             if s < 91 or s > 523:
@@ -13239,7 +9691,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Certificate)
+            if s == 92 or s == 525:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13267,7 +9719,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t86(v, n, p, nd, 86, x)
                     s = 524
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(SubCertificates), EE
@@ -13283,37 +9735,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t86(v, n, p, nd, 86, x)
-                        else:
-                            if len(b) > 1200:
-                                x.facet(b, 4, p + 1, e, 'Certificate')
-                            ch.append([U6, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 524
-                else:
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: EE
@@ -13338,7 +9759,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}privateKeyType: states 93, 527-528."""
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 528:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13350,7 +9771,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 527
                 else:
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 527:  # ElementContent: EE
@@ -13360,21 +9781,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 527, c)
-                    if s < 0:
-                        return p
-            if s == 528:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 128
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 128:
-                        x.facet(e[4], 8, q0, e)
-                    e[5] = 7
-                    s = 527
-                else:
-                    p, s = x.escape(v, n, p, e, 528, c)
                     if s < 0:
                         return p
             if s < 93 or s > 528:
@@ -13393,7 +9799,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(costKind)
+            if s == 94 or s == 530:  # FirstStartTag, ElementContent: SE(costKind)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13410,7 +9816,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t151(v, n, p, nd, 151, x)
                     s = 529
                 else:
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(amount)
@@ -13445,26 +9851,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 531
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E35[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'costKind', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t151(v, n, p, nd, 151, x)
-                    s = 529
-                else:
-                    p, s = x.escape(v, n, p, e, 530, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(amountMultiplier), EE
@@ -13511,7 +9897,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}dHParamsType: states 95, 533-534."""
     try:
         while True:
-            if s == 95:  # FirstStartTag: CH
+            if s == 95 or s == 534:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13523,7 +9909,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 533
                 else:
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 533:  # ElementContent: EE
@@ -13533,21 +9919,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 533, c)
-                    if s < 0:
-                        return p
-            if s == 534:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 256
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 256:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    s = 533
-                else:
-                    p, s = x.escape(v, n, p, e, 534, c)
                     if s < 0:
                         return p
             if s < 95 or s > 534:
@@ -13563,7 +9934,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 96, 535-536."""
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 536:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13575,7 +9946,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 535
                 else:
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 535:  # ElementContent: EE
@@ -13585,21 +9956,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 2
-                    s = 535
-                else:
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s < 96 or s > 536:
@@ -13618,7 +9974,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(Multiplier)
+            if s == 97 or s == 538:  # FirstStartTag, ElementContent: SE(Multiplier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13635,7 +9991,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t118(v, n, p, nd, 118, x)
                     s = 537
                 else:
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Unit), SE(Value)
@@ -13685,26 +10041,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 540
                 else:
                     p, s = x.escape(v, n, p, e, 537, c)
-                    if s < 0:
-                        return p
-            if s == 538:  # ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y > 6:
-                            x.facet(y - 3, 25, p + 1, e, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'Multiplier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t118(v, n, p, nd, 118, x)
-                    s = 537
-                else:
-                    p, s = x.escape(v, n, p, e, 538, c)
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(Value)
@@ -13765,7 +10101,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 98, 541-542."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 542:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13775,7 +10111,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 541
                 else:
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 541:  # ElementContent: EE
@@ -13785,19 +10121,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 541, c)
-                    if s < 0:
-                        return p
-            if s == 542:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 541
-                else:
-                    p, s = x.escape(v, n, p, e, 542, c)
                     if s < 0:
                         return p
             if s < 98 or s > 542:
@@ -13813,7 +10136,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}evccIDType: states 99, 543-544."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 544:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13825,7 +10148,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 543
                 else:
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 543:  # ElementContent: EE
@@ -13835,21 +10158,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 543, c)
-                    if s < 0:
-                        return p
-            if s == 544:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    s = 543
-                else:
-                    p, s = x.escape(v, n, p, e, 544, c)
                     if s < 0:
                         return p
             if s < 99 or s > 544:
@@ -13865,7 +10173,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}DC_EVErrorCodeType: states 100, 545-546."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 546:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13878,7 +10186,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 545
                 else:
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 545:  # ElementContent: EE
@@ -13888,22 +10196,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 545, c)
-                    if s < 0:
-                        return p
-            if s == 546:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E13[y]
-                    p += 4
-                    e[5] = 5
-                    s = 545
-                else:
-                    p, s = x.escape(v, n, p, e, 546, c)
                     if s < 0:
                         return p
             if s < 100 or s > 546:
@@ -13919,7 +10211,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVRequestedEnergyTransferType: states 101, 547-548."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 548:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13932,7 +10224,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 547
                 else:
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 547:  # ElementContent: EE
@@ -13942,22 +10234,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 547, c)
-                    if s < 0:
-                        return p
-            if s == 548:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E14[y]
-                    p += 3
-                    e[5] = 5
-                    s = 547
-                else:
-                    p, s = x.escape(v, n, p, e, 548, c)
                     if s < 0:
                         return p
             if s < 101 or s > 548:
@@ -13973,7 +10249,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}evseIDType: states 102, 549-550."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 550:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13985,7 +10261,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 549
                 else:
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: EE
@@ -13995,21 +10271,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 549, c)
-                    if s < 0:
-                        return p
-            if s == 550:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 32
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 6
-                    s = 549
-                else:
-                    p, s = x.escape(v, n, p, e, 550, c)
                     if s < 0:
                         return p
             if s < 102 or s > 550:
@@ -14025,7 +10286,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}isolationLevelType: states 103, 551-552."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 552:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14036,7 +10297,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 551
                 else:
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 551:  # ElementContent: EE
@@ -14046,20 +10307,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    s = 551
-                else:
-                    p, s = x.escape(v, n, p, e, 552, c)
                     if s < 0:
                         return p
             if s < 103 or s > 552:
@@ -14075,7 +10322,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSENotificationType: states 104, 553-554."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 554:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14088,7 +10335,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 553
                 else:
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -14098,22 +10345,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 553, c)
-                    if s < 0:
-                        return p
-            if s == 554:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    s = 553
-                else:
-                    p, s = x.escape(v, n, p, e, 554, c)
                     if s < 0:
                         return p
             if s < 104 or s > 554:
@@ -14129,7 +10360,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEProcessingType: states 105, 555-556."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 556:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14140,7 +10371,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 555
                 else:
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: EE
@@ -14150,20 +10381,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 555, c)
-                    if s < 0:
-                        return p
-            if s == 556:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E18[y]
-                    p += 1
-                    e[5] = 5
-                    s = 555
-                else:
-                    p, s = x.escape(v, n, p, e, 556, c)
                     if s < 0:
                         return p
             if s < 105 or s > 556:
@@ -14179,7 +10396,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}DC_EVSEStatusCodeType: states 106, 557-558."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 558:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14192,7 +10409,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 557
                 else:
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 557:  # ElementContent: EE
@@ -14202,22 +10419,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 557, c)
-                    if s < 0:
-                        return p
-            if s == 558:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E19[y]
-                    p += 4
-                    e[5] = 5
-                    s = 557
-                else:
-                    p, s = x.escape(v, n, p, e, 558, c)
                     if s < 0:
                         return p
             if s < 106 or s > 558:
@@ -14233,7 +10434,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSESupportedEnergyTransferType: states 107, 559-560."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 560:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14246,7 +10447,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 559
                 else:
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 559:  # ElementContent: EE
@@ -14256,22 +10457,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 559, c)
-                    if s < 0:
-                        return p
-            if s == 560:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 10 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 10:
-                        x.enum(y, 10, p)
-                    e[4] = E20[y]
-                    p += 4
-                    e[5] = 5
-                    s = 559
-                else:
-                    p, s = x.escape(v, n, p, e, 560, c)
                     if s < 0:
                         return p
             if s < 107 or s > 560:
@@ -14287,7 +10472,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 108, 561-562."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 562:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14296,7 +10481,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 561
                 else:
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 561:  # ElementContent: EE
@@ -14306,18 +10491,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 561, c)
-                    if s < 0:
-                        return p
-            if s == 562:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 561
-                else:
-                    p, s = x.escape(v, n, p, e, 562, c)
                     if s < 0:
                         return p
             if s < 108 or s > 562:
@@ -14333,7 +10506,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}faultCodeType: states 109, 563-564."""
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 564:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14346,7 +10519,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 563
                 else:
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 563:  # ElementContent: EE
@@ -14356,22 +10529,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 563, c)
-                    if s < 0:
-                        return p
-            if s == 564:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    s = 563
-                else:
-                    p, s = x.escape(v, n, p, e, 564, c)
                     if s < 0:
                         return p
             if s < 109 or s > 564:
@@ -14387,7 +10544,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}faultMsgType: states 110, 565-566."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 566:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14399,7 +10556,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 565
                 else:
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 565:  # ElementContent: EE
@@ -14409,21 +10566,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 565, c)
-                    if s < 0:
-                        return p
-            if s == 566:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 565
-                else:
-                    p, s = x.escape(v, n, p, e, 566, c)
                     if s < 0:
                         return p
             if s < 110 or s > 566:
@@ -14439,7 +10581,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}genChallengeType: states 111, 567-568."""
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 568:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14448,7 +10590,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 567
                 else:
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 567:  # ElementContent: EE
@@ -14458,18 +10600,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 567, c)
-                    if s < 0:
-                        return p
-            if s == 568:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 567
-                else:
-                    p, s = x.escape(v, n, p, e, 568, c)
                     if s < 0:
                         return p
             if s < 111 or s > 568:
@@ -14485,7 +10615,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 112, 569-570."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 570:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14494,7 +10624,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 569
                 else:
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 569:  # ElementContent: EE
@@ -14504,18 +10634,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 569, c)
-                    if s < 0:
-                        return p
-            if s == 570:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 569
-                else:
-                    p, s = x.escape(v, n, p, e, 570, c)
                     if s < 0:
                         return p
             if s < 112 or s > 570:
@@ -14534,7 +10652,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 572:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14562,7 +10680,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t144(v, n, p, nd, 144, x)
                     s = 571
                 else:
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 571:  # ElementContent: SE(Notification), SE(Signature), EE
@@ -14584,37 +10702,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 571, c)
-                    if s < 0:
-                        return p
-            if s == 572:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U8, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t144(v, n, p, nd, 144, x)
-                        else:
-                            if len(b) > 8:
-                                x.facet(b, 12, p + 1, e, 'SessionID')
-                            ch.append([U8, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U8, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t144(v, n, p, nd, 144, x)
-                    s = 571
-                else:
-                    p, s = x.escape(v, n, p, e, 572, c)
                     if s < 0:
                         return p
             if s == 573:  # ElementContent: SE(Signature), EE
@@ -14657,7 +10744,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 576:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14685,10 +10772,10 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 575
                 else:
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 575:  # ElementContent: SE(RootCertificateID), EE
+            if s == 575 or s == 577:  # ElementContent: SE(RootCertificateID), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -14718,70 +10805,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 575, c)
-                    if s < 0:
-                        return p
-            if s == 576:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('RootCertificateID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'RootCertificateID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t130(v, n, p, nd, 130, x)
-                        else:
-                            if len(t) > 40:
-                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
-                            ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 575
-                else:
-                    p, s = x.escape(v, n, p, e, 576, c)
-                    if s < 0:
-                        return p
-            if s == 577:  # ElementContent: SE(RootCertificateID), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('RootCertificateID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'RootCertificateID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t130(v, n, p, nd, 130, x)
-                        else:
-                            if len(t) > 40:
-                                x.facet(t, 29, p + 1, e, 'RootCertificateID')
-                            ch.append([U6, 'RootCertificateID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 577, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 114 or s > 577:
@@ -14797,7 +10821,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}meterIDType: states 115, 578-579."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 579:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14809,7 +10833,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 578
                 else:
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: EE
@@ -14819,21 +10843,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 578, c)
-                    if s < 0:
-                        return p
-            if s == 579:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    s = 578
-                else:
-                    p, s = x.escape(v, n, p, e, 579, c)
                     if s < 0:
                         return p
             if s < 115 or s > 579:
@@ -14852,7 +10861,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 581:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14880,7 +10889,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t115(v, n, p, nd, 115, x)
                     s = 580
                 else:
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -14982,37 +10991,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 580, c)
                         if s < 0:
                             return p
-            if s == 581:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 24, p + 1, e, 'MeterID')
-                            ch.append([U6, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 580
-                else:
-                    p, s = x.escape(v, n, p, e, 581, c)
-                    if s < 0:
-                        return p
             if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -15233,7 +11211,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}meterStatusType: states 117, 586-587."""
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 587:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15245,7 +11223,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 586
                 else:
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 586:  # ElementContent: EE
@@ -15255,21 +11233,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 586, c)
-                    if s < 0:
-                        return p
-            if s == 587:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    s = 586
-                else:
-                    p, s = x.escape(v, n, p, e, 587, c)
                     if s < 0:
                         return p
             if s < 117 or s > 587:
@@ -15285,7 +11248,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}unitMultiplierType: states 118, 588-589."""
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 589:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15297,7 +11260,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 588
                 else:
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 588:  # ElementContent: EE
@@ -15307,21 +11270,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 588, c)
-                    if s < 0:
-                        return p
-            if s == 589:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) - 3
-                    if e[4] > 3:
-                        x.facet(e[4], 25, p, e)
-                    p += 3
-                    e[5] = 3
-                    s = 588
-                else:
-                    p, s = x.escape(v, n, p, e, 589, c)
                     if s < 0:
                         return p
             if s < 118 or s > 589:
@@ -15340,7 +11288,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(FaultCode)
+            if s == 119 or s == 591:  # FirstStartTag, ElementContent: SE(FaultCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15357,7 +11305,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t109(v, n, p, nd, 109, x)
                     s = 590
                 else:
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 590:  # ElementContent: SE(FaultMsg), EE
@@ -15393,26 +11341,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 590, c)
                     if s < 0:
                         return p
-            if s == 591:  # ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'FaultCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t109(v, n, p, nd, 109, x)
-                    s = 590
-                else:
-                    p, s = x.escape(v, n, p, e, 591, c)
-                    if s < 0:
-                        return p
             if s == 592:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15435,7 +11363,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 120, 593-594."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 594:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15444,7 +11372,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 593
                 else:
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 593:  # ElementContent: EE
@@ -15454,18 +11382,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 593, c)
-                    if s < 0:
-                        return p
-            if s == 594:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 593
-                else:
-                    p, s = x.escape(v, n, p, e, 594, c)
                     if s < 0:
                         return p
             if s < 120 or s > 594:
@@ -15484,7 +11400,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(PMaxScheduleID)
+            if s == 121 or s == 596:  # FirstStartTag, ElementContent: SE(PMaxScheduleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15517,7 +11433,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 595
                 else:
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 595:  # ElementContent: SE(PMaxScheduleEntry)
@@ -15533,43 +11449,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 595, c)
                     if s < 0:
                         return p
-            if s == 596:  # ElementContent: SE(PMaxScheduleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('PMaxScheduleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'PMaxScheduleID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
-                            ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 595
-                else:
-                    p, s = x.escape(v, n, p, e, 596, c)
-                    if s < 0:
-                        return p
-            if s == 597:  # ElementContent: SE(PMaxScheduleEntry), EE
+            if s == 597 or s == 598:  # ElementContent: SE(PMaxScheduleEntry), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -15581,21 +11461,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 597, c)
-                    if s < 0:
-                        return p
-            if s == 598:  # ElementContent: SE(PMaxScheduleEntry), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleEntry)
-                    nd = [U6, 'PMaxScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 598, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 121 or s > 598:
@@ -15611,7 +11477,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}SAIDType: states 122, 599-600."""
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 600:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15623,7 +11489,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 599
                 else:
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 599:  # ElementContent: EE
@@ -15633,21 +11499,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 599, c)
-                    if s < 0:
-                        return p
-            if s == 600:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    s = 599
-                else:
-                    p, s = x.escape(v, n, p, e, 600, c)
                     if s < 0:
                         return p
             if s < 122 or s > 600:
@@ -15694,7 +11545,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 601, c)
                     if s < 0:
                         return p
-            if s == 602:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 602 or s == 603:  # ElementContent, StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -15808,124 +11659,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t35(v, n, p, nd, 35, x)
                         s = 609
                     else:
-                        p, s = x.escape(v, n, p, e, 602, c)
-                        if s < 0:
-                            return p
-            if s == 603:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:din:70121:2012:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
-                            ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
-                            p += 3
-                        else:
-                            nd = [U6, 'boolValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t84(v, n, p, nd, 84, x)
-                        s = 604
-                    elif c == 1:
-                        # SE({urn:din:70121:2012:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                            y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
-                            p += 10
-                        else:
-                            nd = [U6, 'byteValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t150(v, n, p, nd, 150, x)
-                        s = 605
-                    else:
-                        # SE({urn:din:70121:2012:MsgDataTypes}shortValue): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('shortValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'shortValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t125(v, n, p, nd, 125, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 1, e, 'shortValue')
-                                ch.append([U6, 'shortValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'shortValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        s = 606
-                else:
-                    if c == 3:
-                        # SE({urn:din:70121:2012:MsgDataTypes}intValue): integer -2147483648..2147483647
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('intValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'intValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t152(v, n, p, nd, 152, x)
-                            else:
-                                if m < -2147483648 or m > 2147483647:
-                                    x.facet(m, 36, p + 1, e, 'intValue')
-                                ch.append([U6, 'intValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'intValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t152(v, n, p, nd, 152, x)
-                        s = 607
-                    elif c == 4:
-                        # SE({urn:din:70121:2012:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
-                        s = 608
-                    elif c == 5:
-                        # SE({urn:din:70121:2012:MsgDataTypes}stringValue): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('stringValue')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'stringValue') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'stringValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U6, 'stringValue', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'stringValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 609
-                    else:
-                        p, s = x.escape(v, n, p, e, 603, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 604 <= s <= 609:  # ElementContent: EE
@@ -15953,7 +11687,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 124:  # FirstStartTag: SE(ParameterSetID)
+            if s == 124 or s == 611:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15986,7 +11720,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t125(v, n, p, nd, 125, x)
                     s = 610
                 else:
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 610:  # ElementContent: SE(Parameter)
@@ -16002,43 +11736,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 610, c)
                     if s < 0:
                         return p
-            if s == 611:  # ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('ParameterSetID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ParameterSetID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t125(v, n, p, nd, 125, x)
-                    s = 610
-                else:
-                    p, s = x.escape(v, n, p, e, 611, c)
-                    if s < 0:
-                        return p
-            if s == 612:  # ElementContent: SE(Parameter), EE
+            if s == 612 or s == 613:  # ElementContent: SE(Parameter), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -16050,21 +11748,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 612, c)
-                    if s < 0:
-                        return p
-            if s == 613:  # ElementContent: SE(Parameter), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Parameter)
-                    nd = [U6, 'Parameter', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t123(v, n, p, nd, 123, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 613, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 124 or s > 613:
@@ -16080,7 +11764,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 125, 614-615."""
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 615:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16092,7 +11776,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 614
                 else:
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 614:  # ElementContent: EE
@@ -16102,21 +11786,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 614, c)
-                    if s < 0:
-                        return p
-            if s == 615:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    s = 614
-                else:
-                    p, s = x.escape(v, n, p, e, 615, c)
                     if s < 0:
                         return p
             if s < 125 or s > 615:
@@ -16132,7 +11801,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}paymentOptionType: states 126, 616-617."""
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 617:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16143,7 +11812,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 616
                 else:
-                    p, s = x.escape(v, n, p, e, 126, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 616:  # ElementContent: EE
@@ -16153,20 +11822,6 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 616, c)
-                    if s < 0:
-                        return p
-            if s == 617:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E27[y]
-                    p += 1
-                    e[5] = 5
-                    s = 616
-                else:
-                    p, s = x.escape(v, n, p, e, 617, c)
                     if s < 0:
                         return p
             if s < 126 or s > 617:
@@ -16185,7 +11840,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(PaymentOption)
+            if s == 127 or s == 619:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16200,10 +11855,10 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t126(v, n, p, nd, 126, x)
                     s = 618
                 else:
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 618:  # ElementContent: SE(PaymentOption), EE
+            if s == 618 or s == 620:  # ElementContent: SE(PaymentOption), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -16220,44 +11875,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 618, c)
-                    if s < 0:
-                        return p
-            if s == 619:  # ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t126(v, n, p, nd, 126, x)
-                    s = 618
-                else:
-                    p, s = x.escape(v, n, p, e, 619, c)
-                    if s < 0:
-                        return p
-            if s == 620:  # ElementContent: SE(PaymentOption), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t126(v, n, p, nd, 126, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 620, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 127 or s > 620:
@@ -16276,7 +11894,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 128 or s == 622:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16307,7 +11925,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t89(v, n, p, nd, 89, x)
                     s = 621
                 else:
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
@@ -16346,40 +11964,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 621, c)
                     if s < 0:
                         return p
-            if s == 622:  # ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ChargingProfileEntryStart')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t89(v, n, p, nd, 89, x)
-                    s = 621
-                else:
-                    p, s = x.escape(v, n, p, e, 622, c)
-                    if s < 0:
-                        return p
             if s == 623:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16402,7 +11986,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}responseCodeType: states 129, 624-625."""
     try:
         while True:
-            if s == 129:  # FirstStartTag: CH
+            if s == 129 or s == 625:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16415,7 +11999,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 624
                 else:
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 624:  # ElementContent: EE
@@ -16425,22 +12009,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 624, c)
-                    if s < 0:
-                        return p
-            if s == 625:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 23 (5 bits)
-                    y = (v >> (n - p - 5)) & 31
-                    if y >= 23:
-                        x.enum(y, 23, p)
-                    e[4] = E28[y]
-                    p += 5
-                    e[5] = 5
-                    s = 624
-                else:
-                    p, s = x.escape(v, n, p, e, 625, c)
                     if s < 0:
                         return p
             if s < 129 or s > 625:
@@ -16456,7 +12024,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}rootCertificateIDType: states 130, 626-627."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 627:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16468,7 +12036,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 626
                 else:
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 626:  # ElementContent: EE
@@ -16478,21 +12046,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 626, c)
-                    if s < 0:
-                        return p
-            if s == 627:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 40
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 40:
-                        x.facet(e[4], 29, q0, e)
-                    e[5] = 0
-                    s = 626
-                else:
-                    p, s = x.escape(v, n, p, e, 627, c)
                     if s < 0:
                         return p
             if s < 130 or s > 627:
@@ -16511,7 +12064,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 131 or s == 629:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16544,7 +12097,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 628
                 else:
-                    p, s = x.escape(v, n, p, e, 131, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 628:  # ElementContent: SE(PMaxSchedule)
@@ -16558,42 +12111,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 630
                 else:
                     p, s = x.escape(v, n, p, e, 628, c)
-                    if s < 0:
-                        return p
-            if s == 629:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('SAScheduleTupleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 628
-                else:
-                    p, s = x.escape(v, n, p, e, 629, c)
                     if s < 0:
                         return p
             if s == 630:  # ElementContent: SE(SalesTariff), EE
@@ -16648,7 +12165,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 132, c)
                     if s < 0:
                         return p
-            if s == 632:  # StartTag: SE(SalesTariffID)
+            if s == 632 or s == 633:  # StartTag, ElementContent: SE(SalesTariffID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16681,43 +12198,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 634
                 else:
-                    p, s = x.escape(v, n, p, e, 632, c)
-                    if s < 0:
-                        return p
-            if s == 633:  # ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('SalesTariffID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SalesTariffID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SalesTariffID')
-                            ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 634
-                else:
-                    p, s = x.escape(v, n, p, e, 633, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 634:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels)
@@ -16793,7 +12274,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 636, c)
                     if s < 0:
                         return p
-            if s == 637:  # ElementContent: SE(SalesTariffEntry), EE
+            if s == 637 or s == 638:  # ElementContent: SE(SalesTariffEntry), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -16805,21 +12286,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 637, c)
-                    if s < 0:
-                        return p
-            if s == 638:  # ElementContent: SE(SalesTariffEntry), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffEntry)
-                    nd = [U6, 'SalesTariffEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 638, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 132 or s > 638:
@@ -16835,7 +12302,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}tariffDescriptionType: states 133, 639-640."""
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 640:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16847,7 +12314,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 639
                 else:
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 639:  # ElementContent: EE
@@ -16857,21 +12324,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 639, c)
-                    if s < 0:
-                        return p
-            if s == 640:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    s = 639
-                else:
-                    p, s = x.escape(v, n, p, e, 640, c)
                     if s < 0:
                         return p
             if s < 133 or s > 640:
@@ -16890,7 +12342,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(ServiceID)
+            if s == 134 or s == 642:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16921,7 +12373,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t138(v, n, p, nd, 138, x)
                     s = 641
                 else:
-                    p, s = x.escape(v, n, p, e, 134, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 641:  # ElementContent: SE(ParameterSetID), EE
@@ -16962,40 +12414,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 641, c)
                     if s < 0:
                         return p
-            if s == 642:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t138(v, n, p, nd, 138, x)
-                    s = 641
-                else:
-                    p, s = x.escape(v, n, p, e, 642, c)
-                    if s < 0:
-                        return p
             if s == 643:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17021,7 +12439,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(SelectedService)
+            if s == 135 or s == 645:  # FirstStartTag, ElementContent: SE(SelectedService)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17031,10 +12449,10 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t134(v, n, p, nd, 134, x)
                     s = 644
                 else:
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 644:  # ElementContent: SE(SelectedService), EE
+            if s == 644 or s == 646:  # ElementContent: SE(SelectedService), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -17046,34 +12464,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 644, c)
-                    if s < 0:
-                        return p
-            if s == 645:  # ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
-                    s = 644
-                else:
-                    p, s = x.escape(v, n, p, e, 645, c)
-                    if s < 0:
-                        return p
-            if s == 646:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 646, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 135 or s > 646:
@@ -17092,7 +12483,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceTag)
+            if s == 136 or s == 648:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17102,7 +12493,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t143(v, n, p, nd, 143, x)
                     s = 647
                 else:
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 647:  # ElementContent: SE(FreeService)
@@ -17121,19 +12512,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 649
                 else:
                     p, s = x.escape(v, n, p, e, 647, c)
-                    if s < 0:
-                        return p
-            if s == 648:  # ElementContent: SE(ServiceTag)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceTag)
-                    nd = [U6, 'ServiceTag', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    s = 647
-                else:
-                    p, s = x.escape(v, n, p, e, 648, c)
                     if s < 0:
                         return p
             if s == 649:  # ElementContent: EE
@@ -17158,7 +12536,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceCategoryType: states 137, 650-651."""
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 651:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17169,7 +12547,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 650
                 else:
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 650:  # ElementContent: EE
@@ -17179,20 +12557,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 650, c)
-                    if s < 0:
-                        return p
-            if s == 651:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E30[y]
-                    p += 2
-                    e[5] = 5
-                    s = 650
-                else:
-                    p, s = x.escape(v, n, p, e, 651, c)
                     if s < 0:
                         return p
             if s < 137 or s > 651:
@@ -17208,7 +12572,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceIDType: states 138, 652-653."""
     try:
         while True:
-            if s == 138:  # FirstStartTag: CH
+            if s == 138 or s == 653:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17220,7 +12584,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 652
                 else:
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 652:  # ElementContent: EE
@@ -17230,21 +12594,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 652, c)
-                    if s < 0:
-                        return p
-            if s == 653:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 1
-                    s = 652
-                else:
-                    p, s = x.escape(v, n, p, e, 653, c)
                     if s < 0:
                         return p
             if s < 138 or s > 653:
@@ -17263,7 +12612,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(Service)
+            if s == 139 or s == 655:  # FirstStartTag, ElementContent: SE(Service)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17273,10 +12622,10 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t136(v, n, p, nd, 136, x)
                     s = 654
                 else:
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 654:  # ElementContent: SE(Service), EE
+            if s == 654 or s == 656:  # ElementContent: SE(Service), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -17288,34 +12637,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 654, c)
-                    if s < 0:
-                        return p
-            if s == 655:  # ElementContent: SE(Service)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                    s = 654
-                else:
-                    p, s = x.escape(v, n, p, e, 655, c)
-                    if s < 0:
-                        return p
-            if s == 656:  # ElementContent: SE(Service), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 656, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 139 or s > 656:
@@ -17331,7 +12653,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceNameType: states 140, 657-658."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 658:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17343,7 +12665,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 657
                 else:
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 657:  # ElementContent: EE
@@ -17353,21 +12675,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 657, c)
-                    if s < 0:
-                        return p
-            if s == 658:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    s = 657
-                else:
-                    p, s = x.escape(v, n, p, e, 658, c)
                     if s < 0:
                         return p
             if s < 140 or s > 658:
@@ -17386,7 +12693,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(ParameterSet)
+            if s == 141 or s == 660:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17396,10 +12703,10 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t124(v, n, p, nd, 124, x)
                     s = 659
                 else:
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 659:  # ElementContent: SE(ParameterSet), EE
+            if s == 659 or s == 661:  # ElementContent: SE(ParameterSet), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -17411,34 +12718,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 659, c)
-                    if s < 0:
-                        return p
-            if s == 660:  # ElementContent: SE(ParameterSet)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    s = 659
-                else:
-                    p, s = x.escape(v, n, p, e, 660, c)
-                    if s < 0:
-                        return p
-            if s == 661:  # ElementContent: SE(ParameterSet), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 661, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 141 or s > 661:
@@ -17454,7 +12734,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceScopeType: states 142, 662-663."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 663:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17466,7 +12746,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 662
                 else:
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 662:  # ElementContent: EE
@@ -17476,21 +12756,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 662, c)
-                    if s < 0:
-                        return p
-            if s == 663:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    s = 662
-                else:
-                    p, s = x.escape(v, n, p, e, 663, c)
                     if s < 0:
                         return p
             if s < 142 or s > 663:
@@ -17509,7 +12774,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ServiceID)
+            if s == 143 or s == 665:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17540,7 +12805,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t138(v, n, p, nd, 138, x)
                     s = 664
                 else:
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -17583,40 +12848,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 667
                 else:
                     p, s = x.escape(v, n, p, e, 664, c)
-                    if s < 0:
-                        return p
-            if s == 665:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t138(v, n, p, nd, 138, x)
-                    s = 664
-                else:
-                    p, s = x.escape(v, n, p, e, 665, c)
                     if s < 0:
                         return p
             if s == 666:  # ElementContent: SE(ServiceCategory)
@@ -17692,7 +12923,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}sessionIDType: states 144, 669-670."""
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 670:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17704,7 +12935,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 669
                 else:
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 669:  # ElementContent: EE
@@ -17714,21 +12945,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 669, c)
-                    if s < 0:
-                        return p
-            if s == 670:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    s = 669
-                else:
-                    p, s = x.escape(v, n, p, e, 670, c)
                     if s < 0:
                         return p
             if s < 144 or s > 670:
@@ -17744,7 +12960,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}sigMeterReadingType: states 145, 671-672."""
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 672:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17756,7 +12972,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 671
                 else:
-                    p, s = x.escape(v, n, p, e, 145, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 671:  # ElementContent: EE
@@ -17766,21 +12982,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 671, c)
-                    if s < 0:
-                        return p
-            if s == 672:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 32
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 32, q0, e)
-                    e[5] = 7
-                    s = 671
-                else:
-                    p, s = x.escape(v, n, p, e, 672, c)
                     if s < 0:
                         return p
             if s < 145 or s > 672:
@@ -17799,7 +13000,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(Certificate)
+            if s == 146 or s == 674:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17827,10 +13028,10 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t86(v, n, p, nd, 86, x)
                     s = 673
                 else:
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 673:  # ElementContent: SE(Certificate), EE
+            if s == 673 or s == 675:  # ElementContent: SE(Certificate), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -17860,70 +13061,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 673, c)
-                    if s < 0:
-                        return p
-            if s == 674:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t86(v, n, p, nd, 86, x)
-                        else:
-                            if len(b) > 1200:
-                                x.facet(b, 4, p + 1, e, 'Certificate')
-                            ch.append([U6, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 673
-                else:
-                    p, s = x.escape(v, n, p, e, 674, c)
-                    if s < 0:
-                        return p
-            if s == 675:  # ElementContent: SE(Certificate), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t86(v, n, p, nd, 86, x)
-                        else:
-                            if len(b) > 1200:
-                                x.facet(b, 4, p + 1, e, 'Certificate')
-                            ch.append([U6, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 675, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 146 or s > 675:
@@ -17939,7 +13077,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}unitSymbolType: states 147, 676-677."""
     try:
         while True:
-            if s == 147:  # FirstStartTag: CH
+            if s == 147 or s == 677:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17952,7 +13090,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 676
                 else:
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 676:  # ElementContent: EE
@@ -17962,22 +13100,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 676, c)
-                    if s < 0:
-                        return p
-            if s == 677:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 10 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 10:
-                        x.enum(y, 10, p)
-                    e[4] = E33[y]
-                    p += 4
-                    e[5] = 5
-                    s = 676
-                else:
-                    p, s = x.escape(v, n, p, e, 677, c)
                     if s < 0:
                         return p
             if s < 147 or s > 677:
@@ -17996,7 +13118,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(X509IssuerName)
+            if s == 148 or s == 679:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18022,7 +13144,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t35(v, n, p, nd, 35, x)
                     s = 678
                 else:
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 678:  # ElementContent: SE(X509SerialNumber)
@@ -18059,35 +13181,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 678, c)
                     if s < 0:
                         return p
-            if s == 679:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                    s = 678
-                else:
-                    p, s = x.escape(v, n, p, e, 679, c)
-                    if s < 0:
-                        return p
             if s == 680:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18110,7 +13203,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 149, 681-682."""
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 682:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18119,7 +13212,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 681
                 else:
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 681:  # ElementContent: EE
@@ -18129,18 +13222,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 681, c)
-                    if s < 0:
-                        return p
-            if s == 682:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 681
-                else:
-                    p, s = x.escape(v, n, p, e, 682, c)
                     if s < 0:
                         return p
             if s < 149 or s > 682:
@@ -18156,7 +13237,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 150, 683-684."""
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 684:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18166,7 +13247,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 683
                 else:
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 683:  # ElementContent: EE
@@ -18176,19 +13257,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 683, c)
-                    if s < 0:
-                        return p
-            if s == 684:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 683
-                else:
-                    p, s = x.escape(v, n, p, e, 684, c)
                     if s < 0:
                         return p
             if s < 150 or s > 684:
@@ -18204,7 +13272,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}costKindType: states 151, 685-686."""
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 686:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18217,7 +13285,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 685
                 else:
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 685:  # ElementContent: EE
@@ -18227,22 +13295,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 685, c)
-                    if s < 0:
-                        return p
-            if s == 686:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E35[y]
-                    p += 2
-                    e[5] = 5
-                    s = 685
-                else:
-                    p, s = x.escape(v, n, p, e, 686, c)
                     if s < 0:
                         return p
             if s < 151 or s > 686:
@@ -18258,7 +13310,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 152, 687-688."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 688:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18270,7 +13322,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 687
                 else:
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 687:  # ElementContent: EE
@@ -18280,21 +13332,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 687, c)
-                    if s < 0:
-                        return p
-            if s == 688:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 36, q0, e)
-                    e[5] = 2
-                    s = 687
-                else:
-                    p, s = x.escape(v, n, p, e, 688, c)
                     if s < 0:
                         return p
             if s < 152 or s > 688:
@@ -18310,7 +13347,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 153, 689-690."""
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 690:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18319,7 +13356,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 689
                 else:
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 689:  # ElementContent: EE
@@ -18329,18 +13366,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 689, c)
-                    if s < 0:
-                        return p
-            if s == 690:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 689
-                else:
-                    p, s = x.escape(v, n, p, e, 690, c)
                     if s < 0:
                         return p
             if s < 153 or s > 690:
@@ -18409,7 +13434,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 155, 692-693."""
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 693:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18418,7 +13443,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 692
                 else:
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 692:  # ElementContent: EE
@@ -18428,18 +13453,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 692, c)
-                    if s < 0:
-                        return p
-            if s == 693:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 692
-                else:
-                    p, s = x.escape(v, n, p, e, 693, c)
                     if s < 0:
                         return p
             if s < 155 or s > 693:
@@ -18455,7 +13468,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 156, 694-695."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 695:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18464,7 +13477,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 694
                 else:
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 694:  # ElementContent: EE
@@ -18474,18 +13487,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 694, c)
-                    if s < 0:
-                        return p
-            if s == 695:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 694
-                else:
-                    p, s = x.escape(v, n, p, e, 695, c)
                     if s < 0:
                         return p
             if s < 156 or s > 695:
@@ -18501,7 +13502,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 157, 696-697."""
     try:
         while True:
-            if s == 157:  # FirstStartTag: CH
+            if s == 157 or s == 697:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18513,7 +13514,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 696
                 else:
-                    p, s = x.escape(v, n, p, e, 157, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 696:  # ElementContent: EE
@@ -18523,21 +13524,6 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 696, c)
-                    if s < 0:
-                        return p
-            if s == 697:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 38, q0, e)
-                    e[5] = 1
-                    s = 696
-                else:
-                    p, s = x.escape(v, n, p, e, 697, c)
                     if s < 0:
                         return p
             if s < 157 or s > 697:
@@ -18553,7 +13539,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 158, 698-699."""
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 699:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18565,7 +13551,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 698
                 else:
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 698:  # ElementContent: EE
@@ -18575,21 +13561,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 698, c)
-                    if s < 0:
-                        return p
-            if s == 699:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 1
-                    s = 698
-                else:
-                    p, s = x.escape(v, n, p, e, 699, c)
                     if s < 0:
                         return p
             if s < 158 or s > 699:
@@ -18605,7 +13576,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}valueType: states 159, 700-701."""
     try:
         while True:
-            if s == 159:  # FirstStartTag: CH
+            if s == 159 or s == 701:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18618,7 +13589,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 700
                 else:
-                    p, s = x.escape(v, n, p, e, 159, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 700:  # ElementContent: EE
@@ -18628,22 +13599,6 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 700, c)
-                    if s < 0:
-                        return p
-            if s == 701:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E26[y]
-                    p += 3
-                    e[5] = 5
-                    s = 700
-                else:
-                    p, s = x.escape(v, n, p, e, 701, c)
                     if s < 0:
                         return p
             if s < 159 or s > 701:

@@ -49,7 +49,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime)
+            if s == 1 or s == 161:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -62,7 +62,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 160
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 160:  # ElementContent: SE(EAmount)
@@ -79,22 +79,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 160, c)
-                    if s < 0:
-                        return p
-            if s == 161:  # ElementContent: SE(DepartureTime)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t89(v, n, p, nd, 89, x)
-                    x.span(nd, b0, p)
-                    s = 160
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 161, c)
                     if s < 0:
                         return p
             if s == 162:  # ElementContent: SE(EVMaxVoltage)
@@ -172,7 +156,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 167:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -185,7 +169,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 166
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
@@ -202,22 +186,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 166, c)
-                    if s < 0:
-                        return p
-            if s == 167:  # ElementContent: SE(AC_EVSEStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    x.span(nd, b0, p)
-                    s = 166
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
@@ -279,7 +247,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(PowerSwitchClosed)
+            if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -292,7 +260,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 171
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(RCD)
@@ -309,22 +277,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 171, c)
-                    if s < 0:
-                        return p
-            if s == 172:  # ElementContent: SE(PowerSwitchClosed)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
-                    nd = [U6, 'PowerSwitchClosed', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    x.span(nd, b0, p)
-                    s = 171
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 172, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(NotificationMaxDelay)
@@ -383,7 +335,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDef}BodyBaseType: states 4, 176."""
     try:
         while True:
-            if s == 4:  # FirstStartTag: EE
+            if s == 4 or s == 176:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -391,18 +343,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4, c)
-                    if s < 0:
-                        return p
-            if s == 176:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 176, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 4 or s > 176:
@@ -421,7 +362,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 5 or s == 178:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -434,7 +375,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 177
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: EE
@@ -446,22 +387,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 178:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 177
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 178, c)
                     if s < 0:
                         return p
             if s < 5 or s > 178:
@@ -480,7 +405,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(ResponseCode)
+            if s == 6 or s == 180:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -493,7 +418,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 179
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(DC_EVSEStatus)
@@ -510,22 +435,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 179, c)
-                    if s < 0:
-                        return p
-            if s == 180:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 179
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 180, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVSEProcessing)
@@ -582,46 +491,25 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7, c)
                     if s < 0:
                         return p
-            if s == 183:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 183 or s == 184:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 183, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 183, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 183, c)
-                    if s < 0:
-                        return p
-            if s == 184:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 184, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 184, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 184, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 185:  # ElementContent: SE(*), EE, CH[untyped]
@@ -682,7 +570,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8, c)
                     if s < 0:
                         return p
-            if s == 186:  # StartTag: SE(OEMProvisioningCert)
+            if s == 186 or s == 188:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -695,7 +583,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 187
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 186, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -712,22 +600,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 187, c)
-                    if s < 0:
-                        return p
-            if s == 188:  # ElementContent: SE(OEMProvisioningCert)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}OEMProvisioningCert): base64Binary maxLength 1200
-                    nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t86(v, n, p, nd, 86, x)
-                    x.span(nd, b0, p)
-                    s = 187
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(DHParams)
@@ -787,7 +659,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 191:  # StartTag: SE(ResponseCode)
+            if s == 191 or s == 192:  # StartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -800,23 +672,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 193
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 191, c)
-                    if s < 0:
-                        return p
-            if s == 192:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 193
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 192, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 193:  # ElementContent: SE(ContractSignatureCertChain)
@@ -931,7 +787,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 198:  # StartTag: SE(ContractSignatureCertChain)
+            if s == 198 or s == 200:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -944,7 +800,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 199
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 198, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(ContractID)
@@ -961,22 +817,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 199, c)
-                    if s < 0:
-                        return p
-            if s == 200:  # ElementContent: SE(ContractSignatureCertChain)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractSignatureCertChain)
-                    nd = [U5, 'ContractSignatureCertChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t92(v, n, p, nd, 92, x)
-                    x.span(nd, b0, p)
-                    s = 199
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 200, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -1052,7 +892,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 11, c)
                     if s < 0:
                         return p
-            if s == 204:  # StartTag: SE(ResponseCode)
+            if s == 204 or s == 205:  # StartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1065,23 +905,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 206
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 204, c)
-                    if s < 0:
-                        return p
-            if s == 205:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 206
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 205, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 206:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1191,7 +1015,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVRequestedEnergyTransferType)
+            if s == 12 or s == 213:  # FirstStartTag, ElementContent: SE(EVRequestedEnergyTransferType)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1204,7 +1028,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 212:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
@@ -1237,22 +1061,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
-            if s == 213:  # ElementContent: SE(EVRequestedEnergyTransferType)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
-                    nd = [U5, 'EVRequestedEnergyTransferType', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t101(v, n, p, nd, 101, x)
-                    x.span(nd, b0, p)
-                    s = 212
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 213, c)
-                    if s < 0:
-                        return p
             if s == 214:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -1280,7 +1088,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1293,7 +1101,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 215
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(EVSEProcessing)
@@ -1310,22 +1118,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 215, c)
-                    if s < 0:
-                        return p
-            if s == 216:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 215
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 216, c)
                     if s < 0:
                         return p
             if s == 217:  # ElementContent: SE(SAScheduleList), SE(SASchedules)
@@ -1405,7 +1197,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgBody}ChargingStatusReqType: states 14, 220."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
+            if s == 14 or s == 220:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1413,18 +1205,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
-                    if s < 0:
-                        return p
-            if s == 220:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 220, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 14 or s > 220:
@@ -1443,7 +1224,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 222:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1456,7 +1237,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 221
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(EVSEID)
@@ -1473,22 +1254,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 221, c)
-                    if s < 0:
-                        return p
-            if s == 222:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 221
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
             if s == 223:  # ElementContent: SE(SAScheduleTupleID)
@@ -1642,7 +1407,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 16, c)
                     if s < 0:
                         return p
-            if s == 229:  # StartTag: SE(GenChallenge), EE
+            if s == 229 or s == 231:  # StartTag, ElementContent: SE(GenChallenge), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -1657,7 +1422,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 229, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 230:  # ElementContent: EE
@@ -1669,24 +1434,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 230, c)
-                    if s < 0:
-                        return p
-            if s == 231:  # ElementContent: SE(GenChallenge), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}GenChallenge): string
-                    nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t111(v, n, p, nd, 111, x)
-                    x.span(nd, b0, p)
-                    s = 230
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 231, c)
                     if s < 0:
                         return p
             if s < 16 or s > 231:
@@ -1705,7 +1452,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1718,7 +1465,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 232
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 232:  # ElementContent: SE(EVSEProcessing)
@@ -1735,22 +1482,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 232, c)
-                    if s < 0:
-                        return p
-            if s == 233:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 232
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 233, c)
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: EE
@@ -1780,7 +1511,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 236:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1793,7 +1524,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 235
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVTargetCurrent)
@@ -1810,22 +1541,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 235, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 235
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2078,7 +1793,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 247:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2091,7 +1806,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 246
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(DC_EVSEStatus)
@@ -2108,22 +1823,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 246, c)
-                    if s < 0:
-                        return p
-            if s == 247:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 246
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 247, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2310,7 +2009,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 20 or s == 258:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2323,7 +2022,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 257
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
@@ -2340,22 +2039,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 257, c)
-                    if s < 0:
-                        return p
-            if s == 258:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 257
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 258, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -2542,7 +2225,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 267:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2555,7 +2238,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 266
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2579,22 +2262,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 266, c)
-                    if s < 0:
-                        return p
-            if s == 267:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 266
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(ChargingComplete)
@@ -2640,7 +2307,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 271:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2653,7 +2320,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 270
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
@@ -2670,22 +2337,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 270, c)
-                    if s < 0:
-                        return p
-            if s == 271:  # ElementContent: SE(DC_EVSEStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    x.span(nd, b0, p)
-                    s = 270
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 271, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
@@ -2843,7 +2494,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
+            if s == 23 or s == 282:  # FirstStartTag, ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2863,7 +2514,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 281
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(EVSEStatusCode)
@@ -2896,29 +2547,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 281, c)
-                    if s < 0:
-                        return p
-            if s == 282:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    nd = [U6, 'EVSEIsolationStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t103(v, n, p, nd, 103, x)
-                    x.span(nd, b0, p)
-                    s = 280
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    nd = [U6, 'EVSEStatusCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t106(v, n, p, nd, 106, x)
-                    x.span(nd, b0, p)
-                    s = 281
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 282, c)
                     if s < 0:
                         return p
             if s == 283:  # ElementContent: SE(EVSENotification)
@@ -2964,7 +2592,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 286:  # FirstStartTag, ElementContent: SE(EVReady)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2977,7 +2605,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 285
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
@@ -3008,22 +2636,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 285, c)
-                    if s < 0:
-                        return p
-            if s == 286:  # ElementContent: SE(EVReady)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
-                    nd = [U6, 'EVReady', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    x.span(nd, b0, p)
-                    s = 285
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 286, c)
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
@@ -3108,7 +2720,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 294:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3135,7 +2747,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 293
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(Q)
@@ -3193,36 +2805,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 293, c)
-                    if s < 0:
-                        return p
-            if s == 294:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 291
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 292
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 293
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 294, c)
                     if s < 0:
                         return p
             if s == 295:  # ElementContent: SE(G), SE(Y)
@@ -3320,46 +2902,25 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 26, c)
                     if s < 0:
                         return p
-            if s == 299:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 299 or s == 300:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 299, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 299, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 299, c)
-                    if s < 0:
-                        return p
-            if s == 300:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 300, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 300, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 300, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 301:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3396,7 +2957,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 27, 302-303."""
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 303:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3409,7 +2970,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 302
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: EE
@@ -3421,22 +2982,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 302, c)
-                    if s < 0:
-                        return p
-            if s == 303:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 302
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 303, c)
                     if s < 0:
                         return p
             if s < 27 or s > 303:
@@ -3452,7 +2997,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVChargeParameterType: states 28, 304."""
     try:
         while True:
-            if s == 28:  # FirstStartTag: EE
+            if s == 28 or s == 304:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3460,18 +3005,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
-                    if s < 0:
-                        return p
-            if s == 304:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 304, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 28 or s > 304:
@@ -3487,7 +3021,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVPowerDeliveryParameterType: states 29, 305."""
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
+            if s == 29 or s == 305:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3495,18 +3029,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 29, c)
-                    if s < 0:
-                        return p
-            if s == 305:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 305, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 29 or s > 305:
@@ -3522,7 +3045,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEChargeParameterType: states 30, 306."""
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
+            if s == 30 or s == 306:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3530,18 +3053,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
-                    if s < 0:
-                        return p
-            if s == 306:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 306, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 306:
@@ -3557,7 +3069,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEStatusType: states 31, 307."""
     try:
         while True:
-            if s == 31:  # FirstStartTag: EE
+            if s == 31 or s == 307:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3565,18 +3077,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 31, c)
-                    if s < 0:
-                        return p
-            if s == 307:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 307, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 31 or s > 307:
@@ -3592,7 +3093,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVStatusType: states 32, 308."""
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
+            if s == 32 or s == 308:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3600,18 +3101,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 32, c)
-                    if s < 0:
-                        return p
-            if s == 308:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 308, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 32 or s > 308:
@@ -3630,7 +3120,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 310:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3650,7 +3140,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 309
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 309:  # ElementContent: EE
@@ -3662,29 +3152,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 309, c)
-                    if s < 0:
-                        return p
-            if s == 310:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    x.span(nd, b0, p)
-                    s = 309
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 309
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 310, c)
                     if s < 0:
                         return p
             if s < 33 or s > 310:
@@ -3782,7 +3249,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 34, c)
                             if s < 0:
                                 return p
-            if s == 311:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 311 or s == 312:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -3843,91 +3310,17 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 319
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 311, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 311, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 311, c)
-                            if s < 0:
-                                return p
-            if s == 312:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            x.span(nd, b0, p)
-                            s = 313
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            x.span(nd, b0, p)
-                            s = 314
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 315
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t80(v, n, p, nd, 80, x)
-                            x.span(nd, b0, p)
-                            s = 316
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            x.span(nd, b0, p)
-                            s = 317
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                            x.span(nd, b0, p)
-                            s = 318
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            x.span(nd, b0, p)
-                            s = 319
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 312, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 312, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 312, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 313:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -5152,7 +4545,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 35, 329-330."""
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 330:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5165,7 +4558,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 329
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 329:  # ElementContent: EE
@@ -5177,22 +4570,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 329, c)
-                    if s < 0:
-                        return p
-            if s == 330:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 329
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
             if s < 35 or s > 330:
@@ -5211,7 +4588,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 331:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -5233,52 +4610,17 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 36, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 36, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 36, c)
-                        if s < 0:
-                            return p
-            if s == 331:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t25(v, n, p, nd, 25, x)
-                        x.span(nd, b0, p)
-                        s = 332
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        x.span(nd, b0, p)
-                        s = 333
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 331, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 331, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 331, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 332 <= s <= 334:  # ElementContent: EE, CH[untyped]
@@ -5334,7 +4676,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 335:  # StartTag: SE(Reference)
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5347,10 +4689,10 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 336
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 335, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 336:  # ElementContent: SE(Reference), EE
+            if s == 336 or s == 338:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5365,40 +4707,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 336, c)
-                    if s < 0:
-                        return p
-            if s == 337:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                    x.span(nd, b0, p)
-                    s = 336
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 337, c)
-                    if s < 0:
-                        return p
-            if s == 338:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 338, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 37 or s > 338:
@@ -5438,7 +4747,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 339:  # StartTag: SE(SessionID)
+            if s == 339 or s == 341:  # StartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5451,7 +4760,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 340
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 339, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
@@ -5475,22 +4784,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 340, c)
-                    if s < 0:
-                        return p
-            if s == 341:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SessionID): hexBinary maxLength 8
-                    nd = [U5, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t144(v, n, p, nd, 144, x)
-                    x.span(nd, b0, p)
-                    s = 340
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 341, c)
                     if s < 0:
                         return p
             if s == 342:  # ElementContent: SE(MeterInfo)
@@ -5536,7 +4829,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 345:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5549,7 +4842,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 344
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 39, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(AC_EVSEStatus)
@@ -5566,22 +4859,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 344, c)
-                    if s < 0:
-                        return p
-            if s == 345:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 344
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 345, c)
                     if s < 0:
                         return p
             if s == 346:  # ElementContent: EE
@@ -5707,46 +4984,25 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 348, c)
                         if s < 0:
                             return p
-            if s == 349:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 349 or s == 350:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 349, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 349, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 349, c)
-                    if s < 0:
-                        return p
-            if s == 350:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 350, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 350, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 350, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 351:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5786,7 +5042,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 354:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5806,7 +5062,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 353
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -5846,29 +5102,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 353, c)
-                    if s < 0:
-                        return p
-            if s == 354:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t120(v, n, p, nd, 120, x)
-                    x.span(nd, b0, p)
-                    s = 352
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t120(v, n, p, nd, 120, x)
-                    x.span(nd, b0, p)
-                    s = 353
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 354, c)
                     if s < 0:
                         return p
             if s == 355:  # ElementContent: SE(*), EE
@@ -5919,7 +5152,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 359:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5939,7 +5172,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 358
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 42, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 358:  # ElementContent: SE(PMax)
@@ -5956,29 +5189,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 358, c)
-                    if s < 0:
-                        return p
-            if s == 359:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    x.span(nd, b0, p)
-                    s = 358
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 358
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 359, c)
                     if s < 0:
                         return p
             if s == 360:  # ElementContent: EE
@@ -6008,7 +5218,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(ContractID)
+            if s == 43 or s == 362:  # FirstStartTag, ElementContent: SE(ContractID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6021,7 +5231,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 361
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 361:  # ElementContent: SE(ContractSignatureCertChain)
@@ -6038,22 +5248,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 361, c)
-                    if s < 0:
-                        return p
-            if s == 362:  # ElementContent: SE(ContractID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ContractID): string maxLength 24
-                    nd = [U5, 'ContractID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 361
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 362, c)
                     if s < 0:
                         return p
             if s == 363:  # ElementContent: EE
@@ -6083,7 +5277,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 365:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6096,7 +5290,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 364
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 364:  # ElementContent: SE(GenChallenge)
@@ -6113,22 +5307,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 364, c)
-                    if s < 0:
-                        return p
-            if s == 365:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 364
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 365, c)
                     if s < 0:
                         return p
             if s == 366:  # ElementContent: SE(DateTimeNow)
@@ -6174,7 +5352,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(ReadyToChargeState)
+            if s == 45 or s == 369:  # FirstStartTag, ElementContent: SE(ReadyToChargeState)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6187,7 +5365,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 368
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -6224,22 +5402,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 368, c)
                         if s < 0:
                             return p
-            if s == 369:  # ElementContent: SE(ReadyToChargeState)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
-                    nd = [U5, 'ReadyToChargeState', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    x.span(nd, b0, p)
-                    s = 368
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
-                    if s < 0:
-                        return p
             if s == 370:  # ElementContent: SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
@@ -6292,7 +5454,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 373:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6305,7 +5467,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 372
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -6338,22 +5500,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
-            if s == 373:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 372
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 373, c)
-                    if s < 0:
-                        return p
             if s == 374:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -6381,7 +5527,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 47 or s == 376:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6394,7 +5540,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 375
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 375:  # ElementContent: SE(EVTargetVoltage)
@@ -6411,22 +5557,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 375, c)
-                    if s < 0:
-                        return p
-            if s == 376:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 375
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 376, c)
                     if s < 0:
                         return p
             if s == 377:  # ElementContent: SE(EVTargetCurrent)
@@ -6472,7 +5602,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 380:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6485,7 +5615,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 379
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(DC_EVSEStatus)
@@ -6502,22 +5632,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 379, c)
-                    if s < 0:
-                        return p
-            if s == 380:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 379
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 380, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
@@ -6563,7 +5677,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Modulus)
+            if s == 49 or s == 384:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6576,7 +5690,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 383
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 383:  # ElementContent: SE(Exponent)
@@ -6593,22 +5707,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 383, c)
-                    if s < 0:
-                        return p
-            if s == 384:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 383
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 384, c)
                     if s < 0:
                         return p
             if s == 385:  # ElementContent: EE
@@ -6741,7 +5839,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 387, c)
                     if s < 0:
                         return p
-            if s == 388:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 388 or s == 391:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6761,7 +5859,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 390
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 388, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: SE(DigestMethod)
@@ -6796,29 +5894,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
-            if s == 391:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 389
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    x.span(nd, b0, p)
-                    s = 390
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 391, c)
-                    if s < 0:
-                        return p
             if s == 392:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -6846,7 +5921,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(start)
+            if s == 51 or s == 394:  # FirstStartTag, ElementContent: SE(start)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6859,7 +5934,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 393
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(duration), EE
@@ -6878,22 +5953,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 393, c)
-                    if s < 0:
-                        return p
-            if s == 394:  # ElementContent: SE(start)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
-                    nd = [U6, 'start', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t89(v, n, p, nd, 89, x)
-                    x.span(nd, b0, p)
-                    s = 393
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 394, c)
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: EE
@@ -6976,7 +6035,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 396, c)
                     if s < 0:
                         return p
-            if s == 397:  # StartTag: SE(Transforms), EE
+            if s == 397 or s == 399:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6991,7 +6050,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 397, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: EE
@@ -7003,24 +6062,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 398, c)
-                    if s < 0:
-                        return p
-            if s == 399:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 398
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 399, c)
                     if s < 0:
                         return p
             if s < 52 or s > 399:
@@ -7039,7 +6080,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 53 or s == 401:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7052,10 +6093,10 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 400
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 400:  # ElementContent: SE(SAScheduleTuple), EE
+            if s == 400 or s == 402:  # ElementContent: SE(SAScheduleTuple), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7070,40 +6111,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 400, c)
-                    if s < 0:
-                        return p
-            if s == 401:  # ElementContent: SE(SAScheduleTuple)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                    x.span(nd, b0, p)
-                    s = 400
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 401, c)
-                    if s < 0:
-                        return p
-            if s == 402:  # ElementContent: SE(SAScheduleTuple), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 402, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 53 or s > 402:
@@ -7119,7 +6127,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}SASchedulesType: states 54, 403."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: EE
+            if s == 54 or s == 403:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7127,18 +6135,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 54, c)
-                    if s < 0:
-                        return p
-            if s == 403:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 403, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 54 or s > 403:
@@ -7157,7 +6154,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SPKISexp)
+            if s == 55 or s == 405:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7170,7 +6167,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 404
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 404:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7196,23 +6193,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 404, c)
                     if s < 0:
                         return p
-            if s == 405:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t120(v, n, p, nd, 120, x)
-                    x.span(nd, b0, p)
-                    s = 404
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 405, c)
-                    if s < 0:
-                        return p
-            if s == 406:  # ElementContent: SE(SPKISexp), EE
+            if s == 406 or s == 408:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7227,7 +6208,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 406, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 407:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7252,24 +6233,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
-            if s == 408:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t120(v, n, p, nd, 120, x)
-                    x.span(nd, b0, p)
-                    s = 407
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 408, c)
-                    if s < 0:
-                        return p
             if s < 55 or s > 408:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7286,7 +6249,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 56 or s == 410:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7306,7 +6269,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 409
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(EPriceLevel)
@@ -7325,30 +6288,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 409, c)
                     if s < 0:
                         return p
-            if s == 410:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
-                    x.span(nd, b0, p)
-                    s = 409
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 409
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 410, c)
-                    if s < 0:
-                        return p
-            if s == 411:  # ElementContent: SE(ConsumptionCost), EE
+            if s == 411 or s == 412:  # ElementContent: SE(ConsumptionCost), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7363,24 +6303,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 411, c)
-                    if s < 0:
-                        return p
-            if s == 412:  # ElementContent: SE(ConsumptionCost), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ConsumptionCost)
-                    nd = [U6, 'ConsumptionCost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 412, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 56 or s > 412:
@@ -7399,7 +6322,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(ServiceTag)
+            if s == 57 or s == 414:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7412,7 +6335,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 413
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(FreeService)
@@ -7429,22 +6352,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
-            if s == 414:  # ElementContent: SE(ServiceTag)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceTag)
-                    nd = [U6, 'ServiceTag', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    x.span(nd, b0, p)
-                    s = 413
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 414, c)
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(EnergyTransferType)
@@ -7490,7 +6397,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(ServiceID)
+            if s == 58 or s == 418:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7503,7 +6410,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 417
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: EE
@@ -7515,22 +6422,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 417, c)
-                    if s < 0:
-                        return p
-            if s == 418:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    nd = [U5, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t138(v, n, p, nd, 138, x)
-                    x.span(nd, b0, p)
-                    s = 417
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 418, c)
                     if s < 0:
                         return p
             if s < 58 or s > 418:
@@ -7549,7 +6440,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ResponseCode)
+            if s == 59 or s == 420:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7562,7 +6453,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 419
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(ServiceID)
@@ -7579,22 +6470,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 419
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(ServiceParameterList), EE
@@ -7642,7 +6517,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 60 or s == 425:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7664,7 +6539,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ServiceCategory), EE
@@ -7696,31 +6571,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
-            if s == 425:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
-                    nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t142(v, n, p, nd, 142, x)
-                    x.span(nd, b0, p)
-                    s = 423
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    nd = [U5, 'ServiceCategory', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 424
-                elif c == 2:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
             if s < 60 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7737,7 +6587,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ResponseCode)
+            if s == 61 or s == 427:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7750,7 +6600,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 426
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(PaymentOptions)
@@ -7767,22 +6617,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 426, c)
-                    if s < 0:
-                        return p
-            if s == 427:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 426
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 427, c)
                     if s < 0:
                         return p
             if s == 428:  # ElementContent: SE(ChargeService)
@@ -7846,7 +6680,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 62 or s == 432:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7859,7 +6693,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 431
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 431:  # ElementContent: SE(SelectedServiceList)
@@ -7876,22 +6710,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 431, c)
-                    if s < 0:
-                        return p
-            if s == 432:  # ElementContent: SE(SelectedPaymentOption)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t126(v, n, p, nd, 126, x)
-                    x.span(nd, b0, p)
-                    s = 431
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 432, c)
                     if s < 0:
                         return p
             if s == 433:  # ElementContent: EE
@@ -7921,7 +6739,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(ResponseCode)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7934,7 +6752,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 434
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: EE
@@ -7946,22 +6764,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 434
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s < 63 or s > 435:
@@ -7980,7 +6782,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(EVCCID)
+            if s == 64 or s == 437:  # FirstStartTag, ElementContent: SE(EVCCID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7993,7 +6795,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 436
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: EE
@@ -8005,22 +6807,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 436, c)
-                    if s < 0:
-                        return p
-            if s == 437:  # ElementContent: SE(EVCCID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}EVCCID): hexBinary maxLength 8
-                    nd = [U5, 'EVCCID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t99(v, n, p, nd, 99, x)
-                    x.span(nd, b0, p)
-                    s = 436
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 437, c)
                     if s < 0:
                         return p
             if s < 64 or s > 437:
@@ -8039,7 +6825,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ResponseCode)
+            if s == 65 or s == 439:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8052,7 +6838,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 438
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(EVSEID)
@@ -8069,22 +6855,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 438, c)
-                    if s < 0:
-                        return p
-            if s == 439:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 438
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: SE(DateTimeNow), EE
@@ -8129,7 +6899,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgBody}SessionStopType: states 66, 442."""
     try:
         while True:
-            if s == 66:  # FirstStartTag: EE
+            if s == 66 or s == 442:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8137,18 +6907,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 442, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 66 or s > 442:
@@ -8167,7 +6926,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(ResponseCode)
+            if s == 67 or s == 444:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8180,7 +6939,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 443
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: EE
@@ -8192,22 +6951,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 443, c)
-                    if s < 0:
-                        return p
-            if s == 444:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 443
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 444, c)
                     if s < 0:
                         return p
             if s < 67 or s > 444:
@@ -8247,7 +6990,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
-            if s == 445:  # StartTag: SE(SignedInfo)
+            if s == 445 or s == 447:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8260,7 +7003,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 446
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 445, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: SE(SignatureValue)
@@ -8277,22 +7020,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 446, c)
-                    if s < 0:
-                        return p
-            if s == 447:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    x.span(nd, b0, p)
-                    s = 446
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 447, c)
                     if s < 0:
                         return p
             if s == 448:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -8320,7 +7047,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 448, c)
                     if s < 0:
                         return p
-            if s == 449:  # ElementContent: SE(Object), EE
+            if s == 449 or s == 450:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8335,24 +7062,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 449, c)
-                    if s < 0:
-                        return p
-            if s == 450:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 450, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 68 or s > 450:
@@ -8385,7 +7095,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 69, c)
                     if s < 0:
                         return p
-            if s == 451:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 451 or s == 452:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8399,7 +7109,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 453
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 451, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -8407,42 +7117,12 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 451, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 451, c)
-                        if s < 0:
-                            return p
-            if s == 452:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t112(v, n, p, nd, 112, x)
-                        x.span(nd, b0, p)
-                        s = 453
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 452, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 452, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 452, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 453:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8524,7 +7204,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 70, c)
                     if s < 0:
                         return p
-            if s == 455:  # StartTag: SE(SignatureProperty)
+            if s == 455 or s == 457:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8537,10 +7217,10 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 456
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 455, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 456:  # ElementContent: SE(SignatureProperty), EE
+            if s == 456 or s == 458:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8555,40 +7235,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 456, c)
-                    if s < 0:
-                        return p
-            if s == 457:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                    x.span(nd, b0, p)
-                    s = 456
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 458, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 70 or s > 458:
@@ -8637,42 +7284,23 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 459, c)
                     if s < 0:
                         return p
-            if s == 460:  # StartTag: SE(*), CH[untyped]
+            if s == 460 or s == 461:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 460, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 460, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 460, c)
-                    if s < 0:
-                        return p
-            if s == 461:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 461, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 461, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 461, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8751,7 +7379,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 72, c)
                     if s < 0:
                         return p
-            if s == 464:  # StartTag: CH
+            if s == 464 or s == 466:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8764,7 +7392,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 465
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 464, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: EE
@@ -8776,22 +7404,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 465, c)
-                    if s < 0:
-                        return p
-            if s == 466:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 465
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 466, c)
                     if s < 0:
                         return p
             if s < 72 or s > 466:
@@ -8831,7 +7443,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 73, c)
                     if s < 0:
                         return p
-            if s == 467:  # StartTag: SE(CanonicalizationMethod)
+            if s == 467 or s == 469:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8844,7 +7456,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 468
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 467, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(SignatureMethod)
@@ -8863,22 +7475,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 468, c)
                     if s < 0:
                         return p
-            if s == 469:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t7(v, n, p, nd, 7, x)
-                    x.span(nd, b0, p)
-                    s = 468
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 469, c)
-                    if s < 0:
-                        return p
             if s == 470:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -8895,7 +7491,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 470, c)
                     if s < 0:
                         return p
-            if s == 471:  # ElementContent: SE(Reference), EE
+            if s == 471 or s == 472:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8910,24 +7506,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 472, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 73 or s > 472:
@@ -8943,7 +7522,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}IntervalType: states 74, 473."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: EE
+            if s == 74 or s == 473:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8951,18 +7530,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
-                    if s < 0:
-                        return p
-            if s == 473:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 473, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 74 or s > 473:
@@ -8995,7 +7563,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 75, c)
                     if s < 0:
                         return p
-            if s == 474:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 474 or s == 475:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9009,7 +7577,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 477
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 474, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -9017,42 +7585,12 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 474, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 474, c)
-                        if s < 0:
-                            return p
-            if s == 475:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 477
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 475, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 475, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 475, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 476:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -9130,7 +7668,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Transform)
+            if s == 76 or s == 479:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9143,10 +7681,10 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 478
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 478:  # ElementContent: SE(Transform), EE
+            if s == 478 or s == 480:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -9161,40 +7699,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 478, c)
-                    if s < 0:
-                        return p
-            if s == 479:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 478
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 479, c)
-                    if s < 0:
-                        return p
-            if s == 480:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 480, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 76 or s > 480:
@@ -9213,7 +7718,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 482:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9226,7 +7731,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 481
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 481:  # ElementContent: SE(Body)
@@ -9243,22 +7748,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 481, c)
-                    if s < 0:
-                        return p
-            if s == 482:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDef}Header)
-                    nd = [U7, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t113(v, n, p, nd, 113, x)
-                    x.span(nd, b0, p)
-                    s = 481
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 482, c)
                     if s < 0:
                         return p
             if s == 483:  # ElementContent: EE
@@ -9288,7 +7777,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 78 or s == 485:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9301,7 +7790,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 484
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 484:  # ElementContent: EE
@@ -9313,22 +7802,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 484, c)
-                    if s < 0:
-                        return p
-            if s == 485:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 484
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 485, c)
                     if s < 0:
                         return p
             if s < 78 or s > 485:
@@ -9347,7 +7820,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(ResponseCode)
+            if s == 79 or s == 487:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9360,7 +7833,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 486
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(DC_EVSEStatus)
@@ -9377,22 +7850,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 486, c)
-                    if s < 0:
-                        return p
-            if s == 487:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 486
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 487, c)
                     if s < 0:
                         return p
             if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
@@ -9438,7 +7895,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 80 or s == 496:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9481,15 +7938,15 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 494
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 80, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 80, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 490:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (490, 491, 492, 493, 494, 495, 497, 498, 499, 500, 501, 502):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9534,665 +7991,14 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 490, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 490, c)
-                            if s < 0:
-                                return p
-            if s == 491:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 491, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 491, c)
-                            if s < 0:
-                                return p
-            if s == 492:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 492, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 492, c)
-                            if s < 0:
-                                return p
-            if s == 493:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 493, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 493, c)
-                            if s < 0:
-                                return p
-            if s == 494:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 494, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 494, c)
-                            if s < 0:
-                                return p
-            if s == 495:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 495, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 495, c)
-                            if s < 0:
-                                return p
-            if s == 496:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 490
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 491
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 492
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 493
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 494
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 496, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 496, c)
-                        if s < 0:
-                            return p
-            if s == 497:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 497, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 497, c)
-                            if s < 0:
-                                return p
-            if s == 498:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 498, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 498, c)
-                            if s < 0:
-                                return p
-            if s == 499:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 499, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 499, c)
-                            if s < 0:
-                                return p
-            if s == 500:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 500, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 500, c)
-                            if s < 0:
-                                return p
-            if s == 501:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 501, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 501, c)
-                            if s < 0:
-                                return p
-            if s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t148(v, n, p, nd, 148, x)
-                        x.span(nd, b0, p)
-                        s = 497
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                        x.span(nd, b0, p)
-                        s = 498
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 499
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 500
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t120(v, n, p, nd, 120, x)
-                            x.span(nd, b0, p)
-                            s = 501
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 502, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 502, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 80 or s > 502:
@@ -10211,7 +8017,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 83 or s == 504:  # FirstStartTag, ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 b0 = p
                 c = (v >> (n - p - 6)) & 63
                 p += 6
@@ -10494,7 +8300,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     return p  # EE
                                 else:
                                     x.mark = b0
-                                    p, s = x.escape(v, n, p, e, 83, c)
+                                    p, s = x.escape(v, n, p, e, s, c)
                                     if s < 0:
                                         return p
             if s == 503:  # ElementContent: EE
@@ -10508,292 +8314,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 503, c)
                     if s < 0:
                         return p
-            if s == 504:  # ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                b0 = p
-                c = (v >> (n - p - 6)) & 63
-                p += 6
-                if c < 18:
-                    if c < 9:
-                        if c < 4:
-                            if c < 2:
-                                if c == 0:
-                                    # SE({urn:din:70121:2012:MsgDef}BodyElement)
-                                    nd = [U7, 'BodyElement', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t4(v, n, p, nd, 4, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CableCheckReq)
-                                    nd = [U5, 'CableCheckReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 2:
-                                    # SE({urn:din:70121:2012:MsgBody}CableCheckRes)
-                                    nd = [U5, 'CableCheckRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t6(v, n, p, nd, 6, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateInstallationReq)
-                                    nd = [U5, 'CertificateInstallationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                        else:
-                            if c < 6:
-                                if c == 4:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateInstallationRes)
-                                    nd = [U5, 'CertificateInstallationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t9(v, n, p, nd, 9, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateUpdateReq)
-                                    nd = [U5, 'CertificateUpdateReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t10(v, n, p, nd, 10, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 6:
-                                    # SE({urn:din:70121:2012:MsgBody}CertificateUpdateRes)
-                                    nd = [U5, 'CertificateUpdateRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t11(v, n, p, nd, 11, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                elif c == 7:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargeParameterDiscoveryReq)
-                                    nd = [U5, 'ChargeParameterDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t12(v, n, p, nd, 12, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargeParameterDiscoveryRes)
-                                    nd = [U5, 'ChargeParameterDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t13(v, n, p, nd, 13, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                    else:
-                        if c < 13:
-                            if c < 11:
-                                if c == 9:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargingStatusReq)
-                                    nd = [U5, 'ChargingStatusReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ChargingStatusRes)
-                                    nd = [U5, 'ChargingStatusRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t15(v, n, p, nd, 15, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 11:
-                                    # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationReq)
-                                    nd = [U5, 'ContractAuthenticationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t16(v, n, p, nd, 16, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationRes)
-                                    nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                        else:
-                            if c < 15:
-                                if c == 13:
-                                    # SE({urn:din:70121:2012:MsgBody}CurrentDemandReq)
-                                    nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t18(v, n, p, nd, 18, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}CurrentDemandRes)
-                                    nd = [U5, 'CurrentDemandRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t19(v, n, p, nd, 19, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 15:
-                                    # SE({urn:din:70121:2012:MsgBody}MeteringReceiptReq)
-                                    nd = [U5, 'MeteringReceiptReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t38(v, n, p, nd, 38, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                elif c == 16:
-                                    # SE({urn:din:70121:2012:MsgBody}MeteringReceiptRes)
-                                    nd = [U5, 'MeteringReceiptRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t39(v, n, p, nd, 39, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PaymentDetailsReq)
-                                    nd = [U5, 'PaymentDetailsReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t43(v, n, p, nd, 43, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                else:
-                    if c < 27:
-                        if c < 22:
-                            if c < 20:
-                                if c == 18:
-                                    # SE({urn:din:70121:2012:MsgBody}PaymentDetailsRes)
-                                    nd = [U5, 'PaymentDetailsRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PowerDeliveryReq)
-                                    nd = [U5, 'PowerDeliveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t45(v, n, p, nd, 45, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 20:
-                                    # SE({urn:din:70121:2012:MsgBody}PowerDeliveryRes)
-                                    nd = [U5, 'PowerDeliveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}PreChargeReq)
-                                    nd = [U5, 'PreChargeReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t47(v, n, p, nd, 47, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                        else:
-                            if c < 24:
-                                if c == 22:
-                                    # SE({urn:din:70121:2012:MsgBody}PreChargeRes)
-                                    nd = [U5, 'PreChargeRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t48(v, n, p, nd, 48, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t58(v, n, p, nd, 58, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 24:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDetailRes)
-                                    nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                elif c == 25:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDiscoveryReq)
-                                    nd = [U5, 'ServiceDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t60(v, n, p, nd, 60, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServiceDiscoveryRes)
-                                    nd = [U5, 'ServiceDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                    else:
-                        if c < 31:
-                            if c < 29:
-                                if c == 27:
-                                    # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionReq)
-                                    nd = [U5, 'ServicePaymentSelectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionRes)
-                                    nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 29:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionSetupReq)
-                                    nd = [U5, 'SessionSetupReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t64(v, n, p, nd, 64, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionSetupRes)
-                                    nd = [U5, 'SessionSetupRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                        else:
-                            if c < 33:
-                                if c == 31:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                else:
-                                    # SE({urn:din:70121:2012:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t67(v, n, p, nd, 67, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                            else:
-                                if c == 33:
-                                    # SE({urn:din:70121:2012:MsgBody}WeldingDetectionReq)
-                                    nd = [U5, 'WeldingDetectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                elif c == 34:
-                                    # SE({urn:din:70121:2012:MsgBody}WeldingDetectionRes)
-                                    nd = [U5, 'WeldingDetectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t79(v, n, p, nd, 79, x)
-                                    x.span(nd, b0, p)
-                                    s = 503
-                                elif c == 35:
-                                    return p  # EE
-                                else:
-                                    x.mark = b0
-                                    p, s = x.escape(v, n, p, e, 504, c)
-                                    if s < 0:
-                                        return p
             if s < 83 or s > 504:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10807,7 +8327,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 84, 505-506."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 506:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10821,7 +8341,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 505
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 505:  # ElementContent: EE
@@ -10833,23 +8353,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 505, c)
-                    if s < 0:
-                        return p
-            if s == 506:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 505
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 506, c)
                     if s < 0:
                         return p
             if s < 84 or s > 506:
@@ -10865,7 +8368,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}percentValueType: states 85, 507-508."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 508:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10881,7 +8384,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 507
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 507:  # ElementContent: EE
@@ -10893,25 +8396,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 507, c)
-                    if s < 0:
-                        return p
-            if s == 508:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 3, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 507
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 508, c)
                     if s < 0:
                         return p
             if s < 85 or s > 508:
@@ -10927,7 +8411,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}certificateType: states 86, 509-510."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 510:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10943,7 +8427,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 509
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 509:  # ElementContent: EE
@@ -10955,25 +8439,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 509, c)
-                    if s < 0:
-                        return p
-            if s == 510:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 1200
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 1200:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 509
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 510, c)
                     if s < 0:
                         return p
             if s < 86 or s > 510:
@@ -10992,7 +8457,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 87 or s == 512:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11005,7 +8470,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 511
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(ProfileEntry)
@@ -11024,23 +8489,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
-            if s == 512:  # ElementContent: SE(SAScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 511
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 512, c)
-                    if s < 0:
-                        return p
-            if s == 513:  # ElementContent: SE(ProfileEntry), EE
+            if s == 513 or s == 514:  # ElementContent: SE(ProfileEntry), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -11055,24 +8504,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 513, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: SE(ProfileEntry), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 514, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 87 or s > 514:
@@ -11088,7 +8520,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}PMaxType: states 88, 515-516."""
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 516:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11104,7 +8536,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 515
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: EE
@@ -11116,25 +8548,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 515
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s < 88 or s > 516:
@@ -11150,7 +8563,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 89, 517-518."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 518:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11166,7 +8579,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 517
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: EE
@@ -11178,25 +8591,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 517, c)
-                    if s < 0:
-                        return p
-            if s == 518:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 517
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s < 89 or s > 518:
@@ -11215,7 +8609,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(startValue)
+            if s == 90 or s == 520:  # FirstStartTag, ElementContent: SE(startValue)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11228,10 +8622,10 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 519
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 519:  # ElementContent: SE(Cost), EE
+            if s == 519 or s == 521:  # ElementContent: SE(Cost), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -11246,40 +8640,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 519, c)
-                    if s < 0:
-                        return p
-            if s == 520:  # ElementContent: SE(startValue)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
-                    nd = [U6, 'startValue', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t89(v, n, p, nd, 89, x)
-                    x.span(nd, b0, p)
-                    s = 519
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 520, c)
-                    if s < 0:
-                        return p
-            if s == 521:  # ElementContent: SE(Cost), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 521, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 90 or s > 521:
@@ -11295,7 +8656,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}contractIDType: states 91, 522-523."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 523:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11311,7 +8672,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 522
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: EE
@@ -11323,25 +8684,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 522, c)
-                    if s < 0:
-                        return p
-            if s == 523:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 24
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 24:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 522
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
             if s < 91 or s > 523:
@@ -11360,7 +8702,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Certificate)
+            if s == 92 or s == 525:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11373,7 +8715,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 524
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(SubCertificates), EE
@@ -11392,22 +8734,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    nd = [U6, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t86(v, n, p, nd, 86, x)
-                    x.span(nd, b0, p)
-                    s = 524
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: EE
@@ -11434,7 +8760,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}privateKeyType: states 93, 527-528."""
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 528:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11450,7 +8776,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 527
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 527:  # ElementContent: EE
@@ -11462,25 +8788,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 527, c)
-                    if s < 0:
-                        return p
-            if s == 528:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 128
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 128:
-                        x.facet(e[4], 8, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 527
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 528, c)
                     if s < 0:
                         return p
             if s < 93 or s > 528:
@@ -11499,7 +8806,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(costKind)
+            if s == 94 or s == 530:  # FirstStartTag, ElementContent: SE(costKind)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11512,7 +8819,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 529
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(amount)
@@ -11529,22 +8836,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 529, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: SE(costKind)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    nd = [U6, 'costKind', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t151(v, n, p, nd, 151, x)
-                    x.span(nd, b0, p)
-                    s = 529
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 530, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(amountMultiplier), EE
@@ -11589,7 +8880,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}dHParamsType: states 95, 533-534."""
     try:
         while True:
-            if s == 95:  # FirstStartTag: CH
+            if s == 95 or s == 534:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11605,7 +8896,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 533
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 533:  # ElementContent: EE
@@ -11617,25 +8908,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 533, c)
-                    if s < 0:
-                        return p
-            if s == 534:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 256
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 256:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 533
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 534, c)
                     if s < 0:
                         return p
             if s < 95 or s > 534:
@@ -11651,7 +8923,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 96, 535-536."""
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 536:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11667,7 +8939,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 535
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 535:  # ElementContent: EE
@@ -11679,25 +8951,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 535
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s < 96 or s > 536:
@@ -11716,7 +8969,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(Multiplier)
+            if s == 97 or s == 538:  # FirstStartTag, ElementContent: SE(Multiplier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11729,7 +8982,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 537
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Unit), SE(Value)
@@ -11753,22 +9006,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 537, c)
-                    if s < 0:
-                        return p
-            if s == 538:  # ElementContent: SE(Multiplier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    nd = [U6, 'Multiplier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t118(v, n, p, nd, 118, x)
-                    x.span(nd, b0, p)
-                    s = 537
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 538, c)
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(Value)
@@ -11811,7 +9048,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 98, 541-542."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 542:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11825,7 +9062,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 541
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 541:  # ElementContent: EE
@@ -11837,23 +9074,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 541, c)
-                    if s < 0:
-                        return p
-            if s == 542:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 541
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 542, c)
                     if s < 0:
                         return p
             if s < 98 or s > 542:
@@ -11869,7 +9089,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}evccIDType: states 99, 543-544."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 544:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11885,7 +9105,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 543
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 543:  # ElementContent: EE
@@ -11897,25 +9117,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 543, c)
-                    if s < 0:
-                        return p
-            if s == 544:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 543
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 544, c)
                     if s < 0:
                         return p
             if s < 99 or s > 544:
@@ -11931,7 +9132,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}DC_EVErrorCodeType: states 100, 545-546."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 546:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11948,7 +9149,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 545
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 545:  # ElementContent: EE
@@ -11960,26 +9161,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 545, c)
-                    if s < 0:
-                        return p
-            if s == 546:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E13[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 545
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 546, c)
                     if s < 0:
                         return p
             if s < 100 or s > 546:
@@ -11995,7 +9176,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVRequestedEnergyTransferType: states 101, 547-548."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 548:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12012,7 +9193,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 547
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 547:  # ElementContent: EE
@@ -12024,26 +9205,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 547, c)
-                    if s < 0:
-                        return p
-            if s == 548:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E14[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 547
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 548, c)
                     if s < 0:
                         return p
             if s < 101 or s > 548:
@@ -12059,7 +9220,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}evseIDType: states 102, 549-550."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 550:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12075,7 +9236,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 549
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: EE
@@ -12087,25 +9248,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 549, c)
-                    if s < 0:
-                        return p
-            if s == 550:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 549
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 550, c)
                     if s < 0:
                         return p
             if s < 102 or s > 550:
@@ -12121,7 +9263,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}isolationLevelType: states 103, 551-552."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 552:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12136,7 +9278,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 551
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 551:  # ElementContent: EE
@@ -12148,24 +9290,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 551
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 552, c)
                     if s < 0:
                         return p
             if s < 103 or s > 552:
@@ -12181,7 +9305,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSENotificationType: states 104, 553-554."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 554:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12198,7 +9322,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 553
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -12210,26 +9334,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 553, c)
-                    if s < 0:
-                        return p
-            if s == 554:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 553
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 554, c)
                     if s < 0:
                         return p
             if s < 104 or s > 554:
@@ -12245,7 +9349,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSEProcessingType: states 105, 555-556."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 556:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12260,7 +9364,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 555
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: EE
@@ -12272,24 +9376,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 555, c)
-                    if s < 0:
-                        return p
-            if s == 556:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E18[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 555
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 556, c)
                     if s < 0:
                         return p
             if s < 105 or s > 556:
@@ -12305,7 +9391,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}DC_EVSEStatusCodeType: states 106, 557-558."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 558:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12322,7 +9408,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 557
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 557:  # ElementContent: EE
@@ -12334,26 +9420,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 557, c)
-                    if s < 0:
-                        return p
-            if s == 558:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E19[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 557
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 558, c)
                     if s < 0:
                         return p
             if s < 106 or s > 558:
@@ -12369,7 +9435,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}EVSESupportedEnergyTransferType: states 107, 559-560."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 560:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12386,7 +9452,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 559
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 559:  # ElementContent: EE
@@ -12398,26 +9464,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 559, c)
-                    if s < 0:
-                        return p
-            if s == 560:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 10 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 10:
-                        x.enum(y, 10, p)
-                    e[4] = E20[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 559
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 560, c)
                     if s < 0:
                         return p
             if s < 107 or s > 560:
@@ -12433,7 +9479,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 108, 561-562."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 562:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12446,7 +9492,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 561
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 561:  # ElementContent: EE
@@ -12458,22 +9504,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 561, c)
-                    if s < 0:
-                        return p
-            if s == 562:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 561
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 562, c)
                     if s < 0:
                         return p
             if s < 108 or s > 562:
@@ -12489,7 +9519,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}faultCodeType: states 109, 563-564."""
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 564:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12506,7 +9536,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 563
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 563:  # ElementContent: EE
@@ -12518,26 +9548,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 563, c)
-                    if s < 0:
-                        return p
-            if s == 564:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 563
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 564, c)
                     if s < 0:
                         return p
             if s < 109 or s > 564:
@@ -12553,7 +9563,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}faultMsgType: states 110, 565-566."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 566:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12569,7 +9579,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 565
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 565:  # ElementContent: EE
@@ -12581,25 +9591,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 565, c)
-                    if s < 0:
-                        return p
-            if s == 566:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 565
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 566, c)
                     if s < 0:
                         return p
             if s < 110 or s > 566:
@@ -12615,7 +9606,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}genChallengeType: states 111, 567-568."""
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 568:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12628,7 +9619,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 567
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 567:  # ElementContent: EE
@@ -12640,22 +9631,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 567, c)
-                    if s < 0:
-                        return p
-            if s == 568:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 567
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 568, c)
                     if s < 0:
                         return p
             if s < 111 or s > 568:
@@ -12671,7 +9646,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 112, 569-570."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 570:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12684,7 +9659,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 569
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 569:  # ElementContent: EE
@@ -12696,22 +9671,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 569, c)
-                    if s < 0:
-                        return p
-            if s == 570:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 569
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 570, c)
                     if s < 0:
                         return p
             if s < 112 or s > 570:
@@ -12730,7 +9689,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 572:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12743,7 +9702,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 571
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 571:  # ElementContent: SE(Notification), SE(Signature), EE
@@ -12769,22 +9728,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 571, c)
-                    if s < 0:
-                        return p
-            if s == 572:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgHeader}SessionID): hexBinary maxLength 8
-                    nd = [U8, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t144(v, n, p, nd, 144, x)
-                    x.span(nd, b0, p)
-                    s = 571
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 572, c)
                     if s < 0:
                         return p
             if s == 573:  # ElementContent: SE(Signature), EE
@@ -12832,7 +9775,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 576:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12845,10 +9788,10 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 575
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 575:  # ElementContent: SE(RootCertificateID), EE
+            if s == 575 or s == 577:  # ElementContent: SE(RootCertificateID), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -12863,40 +9806,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 575, c)
-                    if s < 0:
-                        return p
-            if s == 576:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 575
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 576, c)
-                    if s < 0:
-                        return p
-            if s == 577:  # ElementContent: SE(RootCertificateID), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}RootCertificateID): string maxLength 40
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 577, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 114 or s > 577:
@@ -12912,7 +9822,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}meterIDType: states 115, 578-579."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 579:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12928,7 +9838,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 578
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: EE
@@ -12940,25 +9850,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 578, c)
-                    if s < 0:
-                        return p
-            if s == 579:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 578
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 579, c)
                     if s < 0:
                         return p
             if s < 115 or s > 579:
@@ -12977,7 +9868,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 581:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12990,7 +9881,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 580
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -13034,22 +9925,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 580, c)
                         if s < 0:
                             return p
-            if s == 581:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterID): string maxLength 32
-                    nd = [U6, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 580
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 581, c)
-                    if s < 0:
-                        return p
             if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -13151,7 +10026,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}meterStatusType: states 117, 586-587."""
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 587:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13167,7 +10042,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 586
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 586:  # ElementContent: EE
@@ -13179,25 +10054,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 586, c)
-                    if s < 0:
-                        return p
-            if s == 587:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 586
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 587, c)
                     if s < 0:
                         return p
             if s < 117 or s > 587:
@@ -13213,7 +10069,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}unitMultiplierType: states 118, 588-589."""
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 589:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13229,7 +10085,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 588
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 588:  # ElementContent: EE
@@ -13241,25 +10097,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 588, c)
-                    if s < 0:
-                        return p
-            if s == 589:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -3..3 (3 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 3)) & 7) - 3
-                    if e[4] > 3:
-                        x.facet(e[4], 25, p, e)
-                    p += 3
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 588
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 589, c)
                     if s < 0:
                         return p
             if s < 118 or s > 589:
@@ -13278,7 +10115,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(FaultCode)
+            if s == 119 or s == 591:  # FirstStartTag, ElementContent: SE(FaultCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13291,7 +10128,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 590
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 590:  # ElementContent: SE(FaultMsg), EE
@@ -13310,22 +10147,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 590, c)
-                    if s < 0:
-                        return p
-            if s == 591:  # ElementContent: SE(FaultCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    nd = [U6, 'FaultCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 590
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 591, c)
                     if s < 0:
                         return p
             if s == 592:  # ElementContent: EE
@@ -13352,7 +10173,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 120, 593-594."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 594:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13365,7 +10186,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 593
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 593:  # ElementContent: EE
@@ -13377,22 +10198,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 593, c)
-                    if s < 0:
-                        return p
-            if s == 594:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 593
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 594, c)
                     if s < 0:
                         return p
             if s < 120 or s > 594:
@@ -13411,7 +10216,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(PMaxScheduleID)
+            if s == 121 or s == 596:  # FirstStartTag, ElementContent: SE(PMaxScheduleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13424,7 +10229,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 595
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 595:  # ElementContent: SE(PMaxScheduleEntry)
@@ -13443,23 +10248,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 595, c)
                     if s < 0:
                         return p
-            if s == 596:  # ElementContent: SE(PMaxScheduleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
-                    nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 595
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 596, c)
-                    if s < 0:
-                        return p
-            if s == 597:  # ElementContent: SE(PMaxScheduleEntry), EE
+            if s == 597 or s == 598:  # ElementContent: SE(PMaxScheduleEntry), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -13474,24 +10263,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 597, c)
-                    if s < 0:
-                        return p
-            if s == 598:  # ElementContent: SE(PMaxScheduleEntry), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleEntry)
-                    nd = [U6, 'PMaxScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 598, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 121 or s > 598:
@@ -13507,7 +10279,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}SAIDType: states 122, 599-600."""
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 600:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13523,7 +10295,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 599
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 599:  # ElementContent: EE
@@ -13535,25 +10307,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 599, c)
-                    if s < 0:
-                        return p
-            if s == 600:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 599
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 600, c)
                     if s < 0:
                         return p
             if s < 122 or s > 600:
@@ -13604,7 +10357,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 601, c)
                     if s < 0:
                         return p
-            if s == 602:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 602 or s == 603:  # ElementContent, StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -13654,60 +10407,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 609
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 602, c)
-                        if s < 0:
-                            return p
-            if s == 603:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:din:70121:2012:MsgDataTypes}boolValue): boolean
-                        nd = [U6, 'boolValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 604
-                    elif c == 1:
-                        # SE({urn:din:70121:2012:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
-                        nd = [U6, 'byteValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t150(v, n, p, nd, 150, x)
-                        x.span(nd, b0, p)
-                        s = 605
-                    else:
-                        # SE({urn:din:70121:2012:MsgDataTypes}shortValue): integer -32768..32767
-                        nd = [U6, 'shortValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t125(v, n, p, nd, 125, x)
-                        x.span(nd, b0, p)
-                        s = 606
-                else:
-                    if c == 3:
-                        # SE({urn:din:70121:2012:MsgDataTypes}intValue): integer -2147483648..2147483647
-                        nd = [U6, 'intValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t152(v, n, p, nd, 152, x)
-                        x.span(nd, b0, p)
-                        s = 607
-                    elif c == 4:
-                        # SE({urn:din:70121:2012:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
-                        x.span(nd, b0, p)
-                        s = 608
-                    elif c == 5:
-                        # SE({urn:din:70121:2012:MsgDataTypes}stringValue): string
-                        nd = [U6, 'stringValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 609
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 603, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 604 <= s <= 609:  # ElementContent: EE
@@ -13737,7 +10437,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 124:  # FirstStartTag: SE(ParameterSetID)
+            if s == 124 or s == 611:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13750,7 +10450,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 610
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 610:  # ElementContent: SE(Parameter)
@@ -13769,23 +10469,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 610, c)
                     if s < 0:
                         return p
-            if s == 611:  # ElementContent: SE(ParameterSetID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t125(v, n, p, nd, 125, x)
-                    x.span(nd, b0, p)
-                    s = 610
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 611, c)
-                    if s < 0:
-                        return p
-            if s == 612:  # ElementContent: SE(Parameter), EE
+            if s == 612 or s == 613:  # ElementContent: SE(Parameter), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -13800,24 +10484,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 612, c)
-                    if s < 0:
-                        return p
-            if s == 613:  # ElementContent: SE(Parameter), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Parameter)
-                    nd = [U6, 'Parameter', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t123(v, n, p, nd, 123, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 613, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 124 or s > 613:
@@ -13833,7 +10500,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 125, 614-615."""
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 615:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13849,7 +10516,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 614
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 614:  # ElementContent: EE
@@ -13861,25 +10528,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 614, c)
-                    if s < 0:
-                        return p
-            if s == 615:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 614
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 615, c)
                     if s < 0:
                         return p
             if s < 125 or s > 615:
@@ -13895,7 +10543,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}paymentOptionType: states 126, 616-617."""
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 617:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13910,7 +10558,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 616
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 126, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 616:  # ElementContent: EE
@@ -13922,24 +10570,6 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 616, c)
-                    if s < 0:
-                        return p
-            if s == 617:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E27[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 616
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 617, c)
                     if s < 0:
                         return p
             if s < 126 or s > 617:
@@ -13958,7 +10588,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(PaymentOption)
+            if s == 127 or s == 619:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13971,10 +10601,10 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 618
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 618:  # ElementContent: SE(PaymentOption), EE
+            if s == 618 or s == 620:  # ElementContent: SE(PaymentOption), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -13989,40 +10619,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 618, c)
-                    if s < 0:
-                        return p
-            if s == 619:  # ElementContent: SE(PaymentOption)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t126(v, n, p, nd, 126, x)
-                    x.span(nd, b0, p)
-                    s = 618
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 619, c)
-                    if s < 0:
-                        return p
-            if s == 620:  # ElementContent: SE(PaymentOption), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t126(v, n, p, nd, 126, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 620, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 127 or s > 620:
@@ -14041,7 +10638,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 128 or s == 622:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14054,7 +10651,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 621
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
@@ -14071,22 +10668,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 621, c)
-                    if s < 0:
-                        return p
-            if s == 622:  # ElementContent: SE(ChargingProfileEntryStart)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t89(v, n, p, nd, 89, x)
-                    x.span(nd, b0, p)
-                    s = 621
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 622, c)
                     if s < 0:
                         return p
             if s == 623:  # ElementContent: EE
@@ -14113,7 +10694,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}responseCodeType: states 129, 624-625."""
     try:
         while True:
-            if s == 129:  # FirstStartTag: CH
+            if s == 129 or s == 625:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14130,7 +10711,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 624
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 624:  # ElementContent: EE
@@ -14142,26 +10723,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 624, c)
-                    if s < 0:
-                        return p
-            if s == 625:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 23 (5 bits)
-                    v0 = p
-                    y = (v >> (n - p - 5)) & 31
-                    if y >= 23:
-                        x.enum(y, 23, p)
-                    e[4] = E28[y]
-                    p += 5
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 624
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 625, c)
                     if s < 0:
                         return p
             if s < 129 or s > 625:
@@ -14177,7 +10738,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}rootCertificateIDType: states 130, 626-627."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 627:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14193,7 +10754,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 626
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 626:  # ElementContent: EE
@@ -14205,25 +10766,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 626, c)
-                    if s < 0:
-                        return p
-            if s == 627:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 40
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 40:
-                        x.facet(e[4], 29, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 626
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 627, c)
                     if s < 0:
                         return p
             if s < 130 or s > 627:
@@ -14242,7 +10784,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 131 or s == 629:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14255,7 +10797,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 628
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 131, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 628:  # ElementContent: SE(PMaxSchedule)
@@ -14272,22 +10814,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 628, c)
-                    if s < 0:
-                        return p
-            if s == 629:  # ElementContent: SE(SAScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 628
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 629, c)
                     if s < 0:
                         return p
             if s == 630:  # ElementContent: SE(SalesTariff), EE
@@ -14349,7 +10875,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 132, c)
                     if s < 0:
                         return p
-            if s == 632:  # StartTag: SE(SalesTariffID)
+            if s == 632 or s == 633:  # StartTag, ElementContent: SE(SalesTariffID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14362,23 +10888,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 634
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 632, c)
-                    if s < 0:
-                        return p
-            if s == 633:  # ElementContent: SE(SalesTariffID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
-                    nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 634
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 633, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 634:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels)
@@ -14436,7 +10946,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 636, c)
                     if s < 0:
                         return p
-            if s == 637:  # ElementContent: SE(SalesTariffEntry), EE
+            if s == 637 or s == 638:  # ElementContent: SE(SalesTariffEntry), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -14451,24 +10961,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 637, c)
-                    if s < 0:
-                        return p
-            if s == 638:  # ElementContent: SE(SalesTariffEntry), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffEntry)
-                    nd = [U6, 'SalesTariffEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 638, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 132 or s > 638:
@@ -14484,7 +10977,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}tariffDescriptionType: states 133, 639-640."""
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 640:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14500,7 +10993,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 639
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 639:  # ElementContent: EE
@@ -14512,25 +11005,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 639, c)
-                    if s < 0:
-                        return p
-            if s == 640:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 639
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 640, c)
                     if s < 0:
                         return p
             if s < 133 or s > 640:
@@ -14549,7 +11023,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(ServiceID)
+            if s == 134 or s == 642:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14562,7 +11036,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 641
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 134, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 641:  # ElementContent: SE(ParameterSetID), EE
@@ -14581,22 +11055,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 641, c)
-                    if s < 0:
-                        return p
-            if s == 642:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    nd = [U6, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t138(v, n, p, nd, 138, x)
-                    x.span(nd, b0, p)
-                    s = 641
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 642, c)
                     if s < 0:
                         return p
             if s == 643:  # ElementContent: EE
@@ -14626,7 +11084,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(SelectedService)
+            if s == 135 or s == 645:  # FirstStartTag, ElementContent: SE(SelectedService)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14639,10 +11097,10 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 644
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 644:  # ElementContent: SE(SelectedService), EE
+            if s == 644 or s == 646:  # ElementContent: SE(SelectedService), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -14657,40 +11115,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 644, c)
-                    if s < 0:
-                        return p
-            if s == 645:  # ElementContent: SE(SelectedService)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
-                    x.span(nd, b0, p)
-                    s = 644
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 645, c)
-                    if s < 0:
-                        return p
-            if s == 646:  # ElementContent: SE(SelectedService), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 646, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 135 or s > 646:
@@ -14709,7 +11134,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceTag)
+            if s == 136 or s == 648:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14722,7 +11147,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 647
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 647:  # ElementContent: SE(FreeService)
@@ -14739,22 +11164,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 647, c)
-                    if s < 0:
-                        return p
-            if s == 648:  # ElementContent: SE(ServiceTag)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceTag)
-                    nd = [U6, 'ServiceTag', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    x.span(nd, b0, p)
-                    s = 647
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 648, c)
                     if s < 0:
                         return p
             if s == 649:  # ElementContent: EE
@@ -14781,7 +11190,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceCategoryType: states 137, 650-651."""
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 651:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14796,7 +11205,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 650
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 650:  # ElementContent: EE
@@ -14808,24 +11217,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 650, c)
-                    if s < 0:
-                        return p
-            if s == 651:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E30[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 650
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 651, c)
                     if s < 0:
                         return p
             if s < 137 or s > 651:
@@ -14841,7 +11232,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceIDType: states 138, 652-653."""
     try:
         while True:
-            if s == 138:  # FirstStartTag: CH
+            if s == 138 or s == 653:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14857,7 +11248,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 652
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 652:  # ElementContent: EE
@@ -14869,25 +11260,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 652, c)
-                    if s < 0:
-                        return p
-            if s == 653:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 652
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 653, c)
                     if s < 0:
                         return p
             if s < 138 or s > 653:
@@ -14906,7 +11278,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(Service)
+            if s == 139 or s == 655:  # FirstStartTag, ElementContent: SE(Service)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14919,10 +11291,10 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 654
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 654:  # ElementContent: SE(Service), EE
+            if s == 654 or s == 656:  # ElementContent: SE(Service), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -14937,40 +11309,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 654, c)
-                    if s < 0:
-                        return p
-            if s == 655:  # ElementContent: SE(Service)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                    x.span(nd, b0, p)
-                    s = 654
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 655, c)
-                    if s < 0:
-                        return p
-            if s == 656:  # ElementContent: SE(Service), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 656, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 139 or s > 656:
@@ -14986,7 +11325,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceNameType: states 140, 657-658."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 658:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15002,7 +11341,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 657
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 657:  # ElementContent: EE
@@ -15014,25 +11353,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 657, c)
-                    if s < 0:
-                        return p
-            if s == 658:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 657
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 658, c)
                     if s < 0:
                         return p
             if s < 140 or s > 658:
@@ -15051,7 +11371,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(ParameterSet)
+            if s == 141 or s == 660:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15064,10 +11384,10 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 659
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 659:  # ElementContent: SE(ParameterSet), EE
+            if s == 659 or s == 661:  # ElementContent: SE(ParameterSet), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -15082,40 +11402,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 659, c)
-                    if s < 0:
-                        return p
-            if s == 660:  # ElementContent: SE(ParameterSet)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                    s = 659
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 660, c)
-                    if s < 0:
-                        return p
-            if s == 661:  # ElementContent: SE(ParameterSet), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 661, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 141 or s > 661:
@@ -15131,7 +11418,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}serviceScopeType: states 142, 662-663."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 663:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15147,7 +11434,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 662
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 662:  # ElementContent: EE
@@ -15159,25 +11446,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 662, c)
-                    if s < 0:
-                        return p
-            if s == 663:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 662
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 663, c)
                     if s < 0:
                         return p
             if s < 142 or s > 663:
@@ -15196,7 +11464,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ServiceID)
+            if s == 143 or s == 665:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15209,7 +11477,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 664
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -15233,22 +11501,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 664, c)
-                    if s < 0:
-                        return p
-            if s == 665:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    nd = [U6, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t138(v, n, p, nd, 138, x)
-                    x.span(nd, b0, p)
-                    s = 664
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 665, c)
                     if s < 0:
                         return p
             if s == 666:  # ElementContent: SE(ServiceCategory)
@@ -15309,7 +11561,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}sessionIDType: states 144, 669-670."""
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 670:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15325,7 +11577,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 669
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 669:  # ElementContent: EE
@@ -15337,25 +11589,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 669, c)
-                    if s < 0:
-                        return p
-            if s == 670:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 669
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 670, c)
                     if s < 0:
                         return p
             if s < 144 or s > 670:
@@ -15371,7 +11604,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}sigMeterReadingType: states 145, 671-672."""
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 672:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15387,7 +11620,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 671
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 145, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 671:  # ElementContent: EE
@@ -15399,25 +11632,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 671, c)
-                    if s < 0:
-                        return p
-            if s == 672:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 32, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 671
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 672, c)
                     if s < 0:
                         return p
             if s < 145 or s > 672:
@@ -15436,7 +11650,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(Certificate)
+            if s == 146 or s == 674:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15449,10 +11663,10 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 673
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 673:  # ElementContent: SE(Certificate), EE
+            if s == 673 or s == 675:  # ElementContent: SE(Certificate), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -15467,40 +11681,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 673, c)
-                    if s < 0:
-                        return p
-            if s == 674:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    nd = [U6, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t86(v, n, p, nd, 86, x)
-                    x.span(nd, b0, p)
-                    s = 673
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 674, c)
-                    if s < 0:
-                        return p
-            if s == 675:  # ElementContent: SE(Certificate), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}Certificate): base64Binary maxLength 1200
-                    nd = [U6, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t86(v, n, p, nd, 86, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 675, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 146 or s > 675:
@@ -15516,7 +11697,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}unitSymbolType: states 147, 676-677."""
     try:
         while True:
-            if s == 147:  # FirstStartTag: CH
+            if s == 147 or s == 677:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15533,7 +11714,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 676
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 676:  # ElementContent: EE
@@ -15545,26 +11726,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 676, c)
-                    if s < 0:
-                        return p
-            if s == 677:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 10 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 10:
-                        x.enum(y, 10, p)
-                    e[4] = E33[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 676
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 677, c)
                     if s < 0:
                         return p
             if s < 147 or s > 677:
@@ -15583,7 +11744,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(X509IssuerName)
+            if s == 148 or s == 679:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15596,7 +11757,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 678
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 678:  # ElementContent: SE(X509SerialNumber)
@@ -15613,22 +11774,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 678, c)
-                    if s < 0:
-                        return p
-            if s == 679:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t35(v, n, p, nd, 35, x)
-                    x.span(nd, b0, p)
-                    s = 678
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 679, c)
                     if s < 0:
                         return p
             if s == 680:  # ElementContent: EE
@@ -15655,7 +11800,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 149, 681-682."""
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 682:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15668,7 +11813,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 681
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 681:  # ElementContent: EE
@@ -15680,22 +11825,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 681, c)
-                    if s < 0:
-                        return p
-            if s == 682:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 681
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 682, c)
                     if s < 0:
                         return p
             if s < 149 or s > 682:
@@ -15711,7 +11840,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 150, 683-684."""
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 684:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15725,7 +11854,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 683
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 683:  # ElementContent: EE
@@ -15737,23 +11866,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 683, c)
-                    if s < 0:
-                        return p
-            if s == 684:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 683
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 684, c)
                     if s < 0:
                         return p
             if s < 150 or s > 684:
@@ -15769,7 +11881,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}costKindType: states 151, 685-686."""
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 686:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15786,7 +11898,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 685
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 685:  # ElementContent: EE
@@ -15798,26 +11910,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 685, c)
-                    if s < 0:
-                        return p
-            if s == 686:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E35[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 685
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 686, c)
                     if s < 0:
                         return p
             if s < 151 or s > 686:
@@ -15833,7 +11925,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 152, 687-688."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 688:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15849,7 +11941,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 687
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 687:  # ElementContent: EE
@@ -15861,25 +11953,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 687, c)
-                    if s < 0:
-                        return p
-            if s == 688:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 36, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 687
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 688, c)
                     if s < 0:
                         return p
             if s < 152 or s > 688:
@@ -15895,7 +11968,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 153, 689-690."""
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 690:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15908,7 +11981,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 689
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 689:  # ElementContent: EE
@@ -15920,22 +11993,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 689, c)
-                    if s < 0:
-                        return p
-            if s == 690:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 689
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 690, c)
                     if s < 0:
                         return p
             if s < 153 or s > 690:
@@ -16013,7 +12070,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 155, 692-693."""
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 693:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16026,7 +12083,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 692
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 692:  # ElementContent: EE
@@ -16038,22 +12095,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 692, c)
-                    if s < 0:
-                        return p
-            if s == 693:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 692
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 693, c)
                     if s < 0:
                         return p
             if s < 155 or s > 693:
@@ -16069,7 +12110,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 156, 694-695."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 695:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16082,7 +12123,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 694
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 694:  # ElementContent: EE
@@ -16094,22 +12135,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 694, c)
-                    if s < 0:
-                        return p
-            if s == 695:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 694
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 695, c)
                     if s < 0:
                         return p
             if s < 156 or s > 695:
@@ -16125,7 +12150,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 157, 696-697."""
     try:
         while True:
-            if s == 157:  # FirstStartTag: CH
+            if s == 157 or s == 697:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16141,7 +12166,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 696
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 157, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 696:  # ElementContent: EE
@@ -16153,25 +12178,6 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 696, c)
-                    if s < 0:
-                        return p
-            if s == 697:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 38, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 696
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 697, c)
                     if s < 0:
                         return p
             if s < 157 or s > 697:
@@ -16187,7 +12193,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 158, 698-699."""
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 699:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16203,7 +12209,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 698
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 698:  # ElementContent: EE
@@ -16215,25 +12221,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 698, c)
-                    if s < 0:
-                        return p
-            if s == 699:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 698
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 699, c)
                     if s < 0:
                         return p
             if s < 158 or s > 699:
@@ -16249,7 +12236,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:din:70121:2012:MsgDataTypes}valueType: states 159, 700-701."""
     try:
         while True:
-            if s == 159:  # FirstStartTag: CH
+            if s == 159 or s == 701:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16266,7 +12253,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 700
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 159, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 700:  # ElementContent: EE
@@ -16278,26 +12265,6 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 700, c)
-                    if s < 0:
-                        return p
-            if s == 701:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E26[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 700
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 701, c)
                     if s < 0:
                         return p
             if s < 159 or s > 701:

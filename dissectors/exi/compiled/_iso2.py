@@ -49,7 +49,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime), SE(EAmount)
+            if s == 1 or s == 169:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EAmount)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -86,7 +86,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t90(v, n, p, nd, 90, x)
                     s = 168
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 167:  # ElementContent: SE(EAmount)
@@ -113,46 +113,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
-                    if s < 0:
-                        return p
-            if s == 169:  # ElementContent: SE(DepartureTime), SE(EAmount)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t91(v, n, p, nd, 91, x)
-                    s = 167
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    s = 168
-                else:
-                    p, s = x.escape(v, n, p, e, 169, c)
                     if s < 0:
                         return p
             if s == 170:  # ElementContent: SE(EVMaxCurrent)
@@ -206,7 +166,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 174:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -216,7 +176,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t3(v, n, p, nd, 3, x)
                     s = 173
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(EVSENominalVoltage)
@@ -230,19 +190,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 175
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
-                    if s < 0:
-                        return p
-            if s == 174:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    s = 173
-                else:
-                    p, s = x.escape(v, n, p, e, 174, c)
                     if s < 0:
                         return p
             if s == 175:  # ElementContent: SE(EVSEMaxCurrent)
@@ -283,7 +230,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 3 or s == 178:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -314,7 +261,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t115(v, n, p, nd, 115, x)
                     s = 177
                 else:
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(EVSENotification)
@@ -335,40 +282,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 179
                 else:
                     p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 178:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 177
-                else:
-                    p, s = x.escape(v, n, p, e, 178, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(RCD)
@@ -452,7 +365,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 4, c)
                     if s < 0:
                         return p
-            if s == 181:  # StartTag: SE(GenChallenge), EE
+            if s == 181 or s == 183:  # StartTag, ElementContent: SE(GenChallenge), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -482,7 +395,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 181, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 182:  # ElementContent: EE
@@ -492,39 +405,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 182, c)
-                    if s < 0:
-                        return p
-            if s == 183:  # ElementContent: SE(GenChallenge), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('GenChallenge')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'GenChallenge') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t111(v, n, p, nd, 111, x)
-                        else:
-                            if len(b) != 16:
-                                x.facet(b, 23, p + 1, e, 'GenChallenge')
-                            ch.append([U5, 'GenChallenge', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t111(v, n, p, nd, 111, x)
-                    s = 182
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 183, c)
                     if s < 0:
                         return p
             if s < 4 or s > 183:
@@ -543,7 +423,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(ResponseCode)
+            if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -560,7 +440,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 184
                 else:
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(EVSEProcessing)
@@ -581,26 +461,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 186
                 else:
                     p, s = x.escape(v, n, p, e, 184, c)
-                    if s < 0:
-                        return p
-            if s == 185:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 184
-                else:
-                    p, s = x.escape(v, n, p, e, 185, c)
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: EE
@@ -625,22 +485,13 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgBody}BodyBaseType: states 6, 187."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
+            if s == 6 or s == 187:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
-                    if s < 0:
-                        return p
-            if s == 187:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 187, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 6 or s > 187:
@@ -659,7 +510,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 7 or s == 189:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -669,7 +520,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 188
                 else:
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 188:  # ElementContent: EE
@@ -679,19 +530,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 188, c)
-                    if s < 0:
-                        return p
-            if s == 189:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 188
-                else:
-                    p, s = x.escape(v, n, p, e, 189, c)
                     if s < 0:
                         return p
             if s < 7 or s > 189:
@@ -710,7 +548,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(ResponseCode)
+            if s == 8 or s == 191:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -727,7 +565,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 190
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(DC_EVSEStatus)
@@ -741,26 +579,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 190
-                else:
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEProcessing)
@@ -817,38 +635,21 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 194:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 194 or s == 195:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 194, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 194, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 194, c)
-                    if s < 0:
-                        return p
-            if s == 195:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 195, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 195, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 195, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 196:  # ElementContent: SE(*), EE, CH[untyped]
@@ -896,7 +697,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 197:  # StartTag: SE(OEMProvisioningCert)
+            if s == 197 or s == 198:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -924,38 +725,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t85(v, n, p, nd, 85, x)
                     s = 199
                 else:
-                    p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
-            if s == 198:  # ElementContent: SE(OEMProvisioningCert)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('OEMProvisioningCert')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'OEMProvisioningCert') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t85(v, n, p, nd, 85, x)
-                        else:
-                            if len(b) > 800:
-                                x.facet(b, 4, p + 1, e, 'OEMProvisioningCert')
-                            ch.append([U5, 'OEMProvisioningCert', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t85(v, n, p, nd, 85, x)
-                    s = 199
-                else:
-                    p, s = x.escape(v, n, p, e, 198, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -996,7 +766,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(ResponseCode)
+            if s == 11 or s == 202:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1013,7 +783,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 201
                 else:
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(SAProvisioningCertificateChain)
@@ -1027,26 +797,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 203
                 else:
                     p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 201
-                else:
-                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1138,7 +888,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 12, c)
                     if s < 0:
                         return p
-            if s == 208:  # StartTag: SE(ContractSignatureCertChain)
+            if s == 208 or s == 209:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1148,20 +898,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t94(v, n, p, nd, 94, x)
                     s = 210
                 else:
-                    p, s = x.escape(v, n, p, e, 208, c)
-                    if s < 0:
-                        return p
-            if s == 209:  # ElementContent: SE(ContractSignatureCertChain)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ContractSignatureCertChain)
-                    nd = [U5, 'ContractSignatureCertChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    s = 210
-                else:
-                    p, s = x.escape(v, n, p, e, 209, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 210:  # ElementContent: SE(eMAID)
@@ -1233,7 +970,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 214:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1250,7 +987,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 213
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(SAProvisioningCertificateChain)
@@ -1264,26 +1001,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 215
                 else:
                     p, s = x.escape(v, n, p, e, 213, c)
-                    if s < 0:
-                        return p
-            if s == 214:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 213
-                else:
-                    p, s = x.escape(v, n, p, e, 214, c)
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1401,7 +1118,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
+            if s == 14 or s == 223:  # FirstStartTag, ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -1445,7 +1162,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t107(v, n, p, nd, 107, x)
                     s = 222
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(RequestedEnergyTransferMode)
@@ -1493,53 +1210,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
-            if s == 223:  # ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('MaxEntriesSAScheduleTuple')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
-                            ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 221
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y >= 6:
-                            x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
-                        ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
-                        p += 5
-                    else:
-                        nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t107(v, n, p, nd, 107, x)
-                    s = 222
-                else:
-                    p, s = x.escape(v, n, p, e, 223, c)
-                    if s < 0:
-                        return p
             if s == 224:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1565,7 +1235,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1582,7 +1252,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 225
                 else:
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 225:  # ElementContent: SE(EVSEProcessing)
@@ -1603,26 +1273,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 227
                 else:
                     p, s = x.escape(v, n, p, e, 225, c)
-                    if s < 0:
-                        return p
-            if s == 226:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 225
-                else:
-                    p, s = x.escape(v, n, p, e, 226, c)
                     if s < 0:
                         return p
             if s == 227:  # ElementContent: SE(SAScheduleList), SE(SASchedules), SE(AC_EVSEChargeParameter), SE(DC_EVSEChargeParameter), SE(EVSEChargeParameter)
@@ -1711,22 +1361,13 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgBody}ChargingStatusReqType: states 16, 230."""
     try:
         while True:
-            if s == 16:  # FirstStartTag: EE
+            if s == 16 or s == 230:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 16, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 230, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 16 or s > 230:
@@ -1745,7 +1386,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 232:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1762,7 +1403,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 231
                 else:
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(EVSEID)
@@ -1794,26 +1435,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 233
                 else:
                     p, s = x.escape(v, n, p, e, 231, c)
-                    if s < 0:
-                        return p
-            if s == 232:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 231
-                else:
-                    p, s = x.escape(v, n, p, e, 232, c)
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(SAScheduleTupleID)
@@ -1966,7 +1587,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 240:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1976,7 +1597,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 239
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 239:  # ElementContent: SE(EVTargetCurrent)
@@ -1990,19 +1611,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 239, c)
-                    if s < 0:
-                        return p
-            if s == 240:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 239
-                else:
-                    p, s = x.escape(v, n, p, e, 240, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2261,7 +1869,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 251:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2278,7 +1886,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 250
                 else:
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(DC_EVSEStatus)
@@ -2292,26 +1900,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 252
                 else:
                     p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
-            if s == 251:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 250
-                else:
-                    p, s = x.escape(v, n, p, e, 251, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2647,7 +2235,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(DC_EVStatus)
+            if s == 20 or s == 267:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(DC_EVStatus)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -2684,7 +2272,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 265:  # ElementContent: SE(DC_EVStatus)
@@ -2711,46 +2299,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
-                    if s < 0:
-                        return p
-            if s == 267:  # ElementContent: SE(DepartureTime), SE(DC_EVStatus)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t91(v, n, p, nd, 91, x)
-                    s = 265
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 266
-                else:
-                    p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -2959,7 +2507,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 276:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2969,7 +2517,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 275
                 else:
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2999,19 +2547,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 275, c)
-                    if s < 0:
-                        return p
-            if s == 276:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 275
-                else:
-                    p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(ChargingComplete)
@@ -3057,7 +2592,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 280:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3067,7 +2602,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t23(v, n, p, nd, 23, x)
                     s = 279
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVSEMaximumCurrentLimit)
@@ -3081,19 +2616,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 281
                 else:
                     p, s = x.escape(v, n, p, e, 279, c)
-                    if s < 0:
-                        return p
-            if s == 280:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    s = 279
-                else:
-                    p, s = x.escape(v, n, p, e, 280, c)
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(EVSEMaximumPowerLimit)
@@ -3220,7 +2742,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 23 or s == 290:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3251,7 +2773,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t115(v, n, p, nd, 115, x)
                     s = 289
                 else:
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 289:  # ElementContent: SE(EVSENotification)
@@ -3272,40 +2794,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 291
                 else:
                     p, s = x.escape(v, n, p, e, 289, c)
-                    if s < 0:
-                        return p
-            if s == 290:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 289
-                else:
-                    p, s = x.escape(v, n, p, e, 290, c)
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
@@ -3386,7 +2874,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3401,7 +2889,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t83(v, n, p, nd, 83, x)
                     s = 294
                 else:
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 294:  # ElementContent: SE(EVErrorCode)
@@ -3422,24 +2910,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 296
                 else:
                     p, s = x.escape(v, n, p, e, 294, c)
-                    if s < 0:
-                        return p
-            if s == 295:  # ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'EVReady', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                    s = 294
-                else:
-                    p, s = x.escape(v, n, p, e, 295, c)
                     if s < 0:
                         return p
             if s == 296:  # ElementContent: SE(EVRESSSOC)
@@ -3487,7 +2957,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 301:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3557,7 +3027,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t108(v, n, p, nd, 108, x)
                     s = 300
                 else:
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 298:  # ElementContent: SE(Q)
@@ -3669,79 +3139,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 298
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 299
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 300
-                else:
-                    p, s = x.escape(v, n, p, e, 301, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: SE(G), SE(Y)
@@ -3889,38 +3286,21 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 26, c)
                     if s < 0:
                         return p
-            if s == 306:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 306 or s == 307:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 306, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 306, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 306, c)
-                    if s < 0:
-                        return p
-            if s == 307:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 307, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 307, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 307, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 308:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3953,7 +3333,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 27, 309-310."""
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 310:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3962,7 +3342,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 309
                 else:
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 309:  # ElementContent: EE
@@ -3972,18 +3352,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 309, c)
-                    if s < 0:
-                        return p
-            if s == 310:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 309
-                else:
-                    p, s = x.escape(v, n, p, e, 310, c)
                     if s < 0:
                         return p
             if s < 27 or s > 310:
@@ -4002,7 +3370,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(DepartureTime), EE
+            if s == 28 or s == 312:  # FirstStartTag, ElementContent: SE(DepartureTime), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4035,7 +3403,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 311:  # ElementContent: EE
@@ -4045,42 +3413,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 311, c)
-                    if s < 0:
-                        return p
-            if s == 312:  # ElementContent: SE(DepartureTime), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t91(v, n, p, nd, 91, x)
-                    s = 311
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 312, c)
                     if s < 0:
                         return p
             if s < 28 or s > 312:
@@ -4096,22 +3428,13 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameterType: states 29, 313."""
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
+            if s == 29 or s == 313:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 29, c)
-                    if s < 0:
-                        return p
-            if s == 313:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 313, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 29 or s > 313:
@@ -4127,22 +3450,13 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSEChargeParameterType: states 30, 314."""
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
+            if s == 30 or s == 314:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 30, c)
-                    if s < 0:
-                        return p
-            if s == 314:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 314, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 314:
@@ -4161,7 +3475,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 31 or s == 316:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4192,7 +3506,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t115(v, n, p, nd, 115, x)
                     s = 315
                 else:
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: SE(EVSENotification)
@@ -4213,40 +3527,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 317
                 else:
                     p, s = x.escape(v, n, p, e, 315, c)
-                    if s < 0:
-                        return p
-            if s == 316:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 315
-                else:
-                    p, s = x.escape(v, n, p, e, 316, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: EE
@@ -4271,22 +3551,13 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVStatusType: states 32, 318."""
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
+            if s == 32 or s == 318:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 32, c)
-                    if s < 0:
-                        return p
-            if s == 318:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 318, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 32 or s > 318:
@@ -4305,7 +3576,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 320:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4321,7 +3592,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t73(v, n, p, nd, 73, x)
                     s = 319
                 else:
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 319:  # ElementContent: EE
@@ -4331,25 +3602,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 319, c)
-                    if s < 0:
-                        return p
-            if s == 320:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    s = 319
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    s = 319
-                else:
-                    p, s = x.escape(v, n, p, e, 320, c)
                     if s < 0:
                         return p
             if s < 33 or s > 320:
@@ -4468,7 +3720,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 34, c)
                             if s < 0:
                                 return p
-            if s == 321:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 321 or s == 322:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -4552,110 +3804,15 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t35(v, n, p, nd, 35, x)
                             s = 329
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 321, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 321, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 321, c)
-                            if s < 0:
-                                return p
-            if s == 322:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t35(v, n, p, nd, 35, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            s = 323
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            s = 324
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t54(v, n, p, nd, 54, x)
-                            s = 325
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                            s = 326
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            s = 327
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            s = 328
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t35(v, n, p, nd, 35, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            s = 329
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 322, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 322, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 322, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 323:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -6216,7 +5373,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 35, 339-340."""
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 340:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6225,7 +5382,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 339
                 else:
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 339:  # ElementContent: EE
@@ -6235,18 +5392,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 339, c)
-                    if s < 0:
-                        return p
-            if s == 340:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 339
-                else:
-                    p, s = x.escape(v, n, p, e, 340, c)
                     if s < 0:
                         return p
             if s < 35 or s > 340:
@@ -6265,7 +5410,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 341:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -6283,44 +5428,15 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 343
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 36, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 36, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 36, c)
-                        if s < 0:
-                            return p
-            if s == 341:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t25(v, n, p, nd, 25, x)
-                        s = 342
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t51(v, n, p, nd, 51, x)
-                        s = 343
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 341, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 341, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 341, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 342 <= s <= 344:  # ElementContent: EE, CH[untyped]
@@ -6370,7 +5486,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 345:  # StartTag: SE(Reference)
+            if s == 345 or s == 347:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6380,10 +5496,10 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 346
                 else:
-                    p, s = x.escape(v, n, p, e, 345, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 346:  # ElementContent: SE(Reference), EE
+            if s == 346 or s == 348:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6395,34 +5511,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 346, c)
-                    if s < 0:
-                        return p
-            if s == 347:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 346
-                else:
-                    p, s = x.escape(v, n, p, e, 347, c)
-                    if s < 0:
-                        return p
-            if s == 348:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 348, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 37 or s > 348:
@@ -6477,7 +5566,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 349:  # StartTag: SE(SessionID)
+            if s == 349 or s == 351:  # StartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6505,7 +5594,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t145(v, n, p, nd, 145, x)
                     s = 350
                 else:
-                    p, s = x.escape(v, n, p, e, 349, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
@@ -6532,37 +5621,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 353
                 else:
                     p, s = x.escape(v, n, p, e, 350, c)
-                    if s < 0:
-                        return p
-            if s == 351:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t145(v, n, p, nd, 145, x)
-                        else:
-                            if len(b) > 8:
-                                x.facet(b, 34, p + 1, e, 'SessionID')
-                            ch.append([U5, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t145(v, n, p, nd, 145, x)
-                    s = 350
-                else:
-                    p, s = x.escape(v, n, p, e, 351, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(MeterInfo)
@@ -6603,7 +5661,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 355:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6620,7 +5678,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 354
                 else:
-                    p, s = x.escape(v, n, p, e, 39, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -6646,26 +5704,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
-                    if s < 0:
-                        return p
-            if s == 355:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 354
-                else:
-                    p, s = x.escape(v, n, p, e, 355, c)
                     if s < 0:
                         return p
             if s == 356:  # ElementContent: EE
@@ -6777,38 +5815,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 358, c)
                         if s < 0:
                             return p
-            if s == 359:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 359 or s == 360:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 359, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 359, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
-            if s == 360:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 360, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 360, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 360, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 361:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6844,7 +5865,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 364:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6892,7 +5913,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 363
                 else:
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 362:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -6943,57 +5964,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 363, c)
                     if s < 0:
                         return p
-            if s == 364:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 362
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 363
-                else:
-                    p, s = x.escape(v, n, p, e, 364, c)
-                    if s < 0:
-                        return p
             if s == 365:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7036,7 +6006,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 369:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7052,7 +6022,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t73(v, n, p, nd, 73, x)
                     s = 368
                 else:
-                    p, s = x.escape(v, n, p, e, 42, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(PMax)
@@ -7066,25 +6036,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 370
                 else:
                     p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    s = 368
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    s = 368
-                else:
-                    p, s = x.escape(v, n, p, e, 369, c)
                     if s < 0:
                         return p
             if s == 370:  # ElementContent: EE
@@ -7112,7 +6063,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(eMAID)
+            if s == 43 or s == 372:  # FirstStartTag, ElementContent: SE(eMAID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7140,7 +6091,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t164(v, n, p, nd, 164, x)
                     s = 371
                 else:
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 371:  # ElementContent: SE(ContractSignatureCertChain)
@@ -7154,37 +6105,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 373
                 else:
                     p, s = x.escape(v, n, p, e, 371, c)
-                    if s < 0:
-                        return p
-            if s == 372:  # ElementContent: SE(eMAID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('eMAID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'eMAID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'eMAID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t164(v, n, p, nd, 164, x)
-                        else:
-                            if len(t) > 15 or len(t) < 14:
-                                x.facet(t, 43, p + 1, e, 'eMAID')
-                            ch.append([U5, 'eMAID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'eMAID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t164(v, n, p, nd, 164, x)
-                    s = 371
-                else:
-                    p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
             if s == 373:  # ElementContent: EE
@@ -7212,7 +6132,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 375:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7229,7 +6149,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 374
                 else:
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 374:  # ElementContent: SE(GenChallenge)
@@ -7261,26 +6181,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 376
                 else:
                     p, s = x.escape(v, n, p, e, 374, c)
-                    if s < 0:
-                        return p
-            if s == 375:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 374
-                else:
-                    p, s = x.escape(v, n, p, e, 375, c)
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(EVSETimeStamp)
@@ -7344,7 +6244,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 45 or s == 379:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7359,7 +6259,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t127(v, n, p, nd, 127, x)
                     s = 378
                 else:
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(SelectedServiceList)
@@ -7373,24 +6273,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 380
                 else:
                     p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
-            if s == 379:  # ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t127(v, n, p, nd, 127, x)
-                    s = 378
-                else:
-                    p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: EE
@@ -7418,7 +6300,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 382:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7435,7 +6317,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 381
                 else:
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: EE
@@ -7445,26 +6327,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 381
-                else:
-                    p, s = x.escape(v, n, p, e, 382, c)
                     if s < 0:
                         return p
             if s < 46 or s > 382:
@@ -7483,7 +6345,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(ChargeProgress)
+            if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7500,7 +6362,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t86(v, n, p, nd, 86, x)
                     s = 383
                 else:
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 383:  # ElementContent: SE(SAScheduleTupleID)
@@ -7521,26 +6383,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 385
                 else:
                     p, s = x.escape(v, n, p, e, 383, c)
-                    if s < 0:
-                        return p
-            if s == 384:  # ElementContent: SE(ChargeProgress)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'ChargeProgress')
-                        ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'ChargeProgress', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t86(v, n, p, nd, 86, x)
-                    s = 383
-                else:
-                    p, s = x.escape(v, n, p, e, 384, c)
                     if s < 0:
                         return p
             if s == 385:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -7618,7 +6460,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 389:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7635,7 +6477,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 388
                 else:
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 388:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -7663,26 +6505,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 388, c)
                     if s < 0:
                         return p
-            if s == 389:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 388
-                else:
-                    p, s = x.escape(v, n, p, e, 389, c)
-                    if s < 0:
-                        return p
             if s == 390:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7708,7 +6530,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 49 or s == 392:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7718,7 +6540,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 391
                 else:
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 391:  # ElementContent: SE(EVTargetVoltage)
@@ -7732,19 +6554,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 391, c)
-                    if s < 0:
-                        return p
-            if s == 392:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 391
-                else:
-                    p, s = x.escape(v, n, p, e, 392, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(EVTargetCurrent)
@@ -7785,7 +6594,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(ResponseCode)
+            if s == 50 or s == 396:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7802,7 +6611,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 395
                 else:
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(DC_EVSEStatus)
@@ -7816,26 +6625,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
-                    if s < 0:
-                        return p
-            if s == 396:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 395
-                else:
-                    p, s = x.escape(v, n, p, e, 396, c)
                     if s < 0:
                         return p
             if s == 397:  # ElementContent: SE(EVSEPresentVoltage)
@@ -7876,7 +6665,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Modulus)
+            if s == 51 or s == 400:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7902,7 +6691,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t108(v, n, p, nd, 108, x)
                     s = 399
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(Exponent)
@@ -7932,35 +6721,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 401
                 else:
                     p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
-            if s == 400:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                    s = 399
-                else:
-                    p, s = x.escape(v, n, p, e, 400, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: EE
@@ -8079,7 +6839,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 403, c)
                     if s < 0:
                         return p
-            if s == 404:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 404 or s == 407:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8095,7 +6855,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t26(v, n, p, nd, 26, x)
                     s = 406
                 else:
-                    p, s = x.escape(v, n, p, e, 404, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 405:  # ElementContent: SE(DigestMethod)
@@ -8140,25 +6900,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 406, c)
                     if s < 0:
                         return p
-            if s == 407:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    s = 405
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    s = 406
-                else:
-                    p, s = x.escape(v, n, p, e, 407, c)
-                    if s < 0:
-                        return p
             if s == 408:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8184,7 +6925,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(start)
+            if s == 53 or s == 410:  # FirstStartTag, ElementContent: SE(start)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8215,7 +6956,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t156(v, n, p, nd, 156, x)
                     s = 409
                 else:
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(duration), EE
@@ -8252,40 +6993,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 409, c)
-                    if s < 0:
-                        return p
-            if s == 410:  # ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('start')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'start') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t156(v, n, p, nd, 156, x)
-                        else:
-                            if m > 16777214:
-                                x.facet(m, 41, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'start', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t156(v, n, p, nd, 156, x)
-                    s = 409
-                else:
-                    p, s = x.escape(v, n, p, e, 410, c)
                     if s < 0:
                         return p
             if s == 411:  # ElementContent: EE
@@ -8360,7 +7067,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 412, c)
                     if s < 0:
                         return p
-            if s == 413:  # StartTag: SE(Transforms), EE
+            if s == 413 or s == 415:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8372,7 +7079,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 413, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 414:  # ElementContent: EE
@@ -8382,21 +7089,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 414, c)
-                    if s < 0:
-                        return p
-            if s == 415:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    s = 414
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 415, c)
                     if s < 0:
                         return p
             if s < 54 or s > 415:
@@ -8415,7 +7107,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 55 or s == 417:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8425,7 +7117,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t132(v, n, p, nd, 132, x)
                     s = 416
                 else:
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 416:  # ElementContent: SE(SAScheduleTuple), EE
@@ -8441,19 +7133,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 416, c)
-                    if s < 0:
-                        return p
-            if s == 417:  # ElementContent: SE(SAScheduleTuple)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t132(v, n, p, nd, 132, x)
-                    s = 416
-                else:
-                    p, s = x.escape(v, n, p, e, 417, c)
                     if s < 0:
                         return p
             if s == 418:  # ElementContent: SE(SAScheduleTuple), EE
@@ -8493,22 +7172,13 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}SASchedulesType: states 56, 420."""
     try:
         while True:
-            if s == 56:  # FirstStartTag: EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 56, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 420, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 56 or s > 420:
@@ -8527,7 +7197,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(SPKISexp)
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8553,7 +7223,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t122(v, n, p, nd, 122, x)
                     s = 421
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -8591,36 +7261,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 421, c)
                     if s < 0:
                         return p
-            if s == 422:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 421
-                else:
-                    p, s = x.escape(v, n, p, e, 422, c)
-                    if s < 0:
-                        return p
-            if s == 423:  # ElementContent: SE(SPKISexp), EE
+            if s == 423 or s == 425:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8648,7 +7289,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 423, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 424:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -8685,37 +7326,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
-            if s == 425:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                    s = 424
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
             if s < 57 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -8732,7 +7342,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 58 or s == 427:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8748,7 +7358,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t73(v, n, p, nd, 73, x)
                     s = 426
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(EPriceLevel), SE(ConsumptionCost), EE
@@ -8775,25 +7385,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 426, c)
-                    if s < 0:
-                        return p
-            if s == 427:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    s = 426
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    s = 426
-                else:
-                    p, s = x.escape(v, n, p, e, 427, c)
                     if s < 0:
                         return p
             if 428 <= s <= 430:  # ElementContent: SE(ConsumptionCost), EE
@@ -8836,7 +7427,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceID)
+            if s == 59 or s == 433:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8867,7 +7458,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t140(v, n, p, nd, 140, x)
                     s = 432
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 432:  # ElementContent: EE
@@ -8877,40 +7468,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 432, c)
-                    if s < 0:
-                        return p
-            if s == 433:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 432
-                else:
-                    p, s = x.escape(v, n, p, e, 433, c)
                     if s < 0:
                         return p
             if s < 59 or s > 433:
@@ -8929,7 +7486,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ResponseCode)
+            if s == 60 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8946,7 +7503,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 434
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(ServiceID)
@@ -8981,26 +7538,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 434
-                else:
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: SE(ServiceParameterList), EE
@@ -9043,7 +7580,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 61 or s == 440:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9084,7 +7621,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 2:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(ServiceCategory), EE
@@ -9116,50 +7653,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
-            if s == 440:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ServiceScope')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ServiceScope') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t144(v, n, p, nd, 144, x)
-                        else:
-                            if len(t) > 64:
-                                x.facet(t, 22, p + 1, e, 'ServiceScope')
-                            ch.append([U5, 'ServiceScope', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t144(v, n, p, nd, 144, x)
-                    s = 438
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U5, 'ServiceCategory', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t139(v, n, p, nd, 139, x)
-                    s = 439
-                elif c == 2:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 440, c)
-                    if s < 0:
-                        return p
             if s < 61 or s > 440:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -9176,7 +7669,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(ResponseCode)
+            if s == 62 or s == 442:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9193,7 +7686,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 441
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PaymentOptionList)
@@ -9207,26 +7700,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 441
-                else:
-                    p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: SE(ChargeService)
@@ -9282,7 +7755,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(EVCCID)
+            if s == 63 or s == 447:  # FirstStartTag, ElementContent: SE(EVCCID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9310,7 +7783,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t99(v, n, p, nd, 99, x)
                     s = 446
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: EE
@@ -9320,37 +7793,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 446, c)
-                    if s < 0:
-                        return p
-            if s == 447:  # ElementContent: SE(EVCCID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('EVCCID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'EVCCID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVCCID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t99(v, n, p, nd, 99, x)
-                        else:
-                            if len(b) > 6:
-                                x.facet(b, 12, p + 1, e, 'EVCCID')
-                            ch.append([U5, 'EVCCID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'EVCCID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t99(v, n, p, nd, 99, x)
-                    s = 446
-                else:
-                    p, s = x.escape(v, n, p, e, 447, c)
                     if s < 0:
                         return p
             if s < 63 or s > 447:
@@ -9369,7 +7811,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(ResponseCode)
+            if s == 64 or s == 449:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9386,7 +7828,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 448
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 448:  # ElementContent: SE(EVSEID)
@@ -9418,26 +7860,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 450
                 else:
                     p, s = x.escape(v, n, p, e, 448, c)
-                    if s < 0:
-                        return p
-            if s == 449:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 448
-                else:
-                    p, s = x.escape(v, n, p, e, 449, c)
                     if s < 0:
                         return p
             if s == 450:  # ElementContent: SE(EVSETimeStamp), EE
@@ -9503,7 +7925,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ChargingSession)
+            if s == 65 or s == 453:  # FirstStartTag, ElementContent: SE(ChargingSession)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9518,7 +7940,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t92(v, n, p, nd, 92, x)
                     s = 452
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 452:  # ElementContent: EE
@@ -9528,24 +7950,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 452, c)
-                    if s < 0:
-                        return p
-            if s == 453:  # ElementContent: SE(ChargingSession)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U5, 'ChargingSession', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t92(v, n, p, nd, 92, x)
-                    s = 452
-                else:
-                    p, s = x.escape(v, n, p, e, 453, c)
                     if s < 0:
                         return p
             if s < 65 or s > 453:
@@ -9564,7 +7968,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(ResponseCode)
+            if s == 66 or s == 455:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9581,7 +7985,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 454
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 454:  # ElementContent: EE
@@ -9591,26 +7995,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 454, c)
-                    if s < 0:
-                        return p
-            if s == 455:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 454
-                else:
-                    p, s = x.escape(v, n, p, e, 455, c)
                     if s < 0:
                         return p
             if s < 66 or s > 455:
@@ -9647,7 +8031,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 67, c)
                     if s < 0:
                         return p
-            if s == 456:  # StartTag: SE(SignedInfo)
+            if s == 456 or s == 458:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9657,7 +8041,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t72(v, n, p, nd, 72, x)
                     s = 457
                 else:
-                    p, s = x.escape(v, n, p, e, 456, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: SE(SignatureValue)
@@ -9671,19 +8055,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 459
                 else:
                     p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t72(v, n, p, nd, 72, x)
-                    s = 457
-                else:
-                    p, s = x.escape(v, n, p, e, 458, c)
                     if s < 0:
                         return p
             if s == 459:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -9707,7 +8078,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 459, c)
                     if s < 0:
                         return p
-            if s == 460:  # ElementContent: SE(Object), EE
+            if s == 460 or s == 461:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9719,21 +8090,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 460, c)
-                    if s < 0:
-                        return p
-            if s == 461:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 461, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 67 or s > 461:
@@ -9764,7 +8121,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
-            if s == 462:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 462 or s == 463:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -9796,64 +8153,18 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t112(v, n, p, nd, 112, x)
                         s = 464
                     else:
-                        p, s = x.wild(v, n, p, e, 462, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 462, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 462, c)
-                        if s < 0:
-                            return p
-            if s == 463:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t112(v, n, p, nd, 112, x)
-                        s = 464
-                    else:
-                        p, s = x.wild(v, n, p, e, 463, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 463, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 463, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 464:  # ElementContent: SE(*), EE, CH[untyped]
@@ -9924,7 +8235,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 69, c)
                     if s < 0:
                         return p
-            if s == 466:  # StartTag: SE(SignatureProperty)
+            if s == 466 or s == 468:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9934,10 +8245,10 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t70(v, n, p, nd, 70, x)
                     s = 467
                 else:
-                    p, s = x.escape(v, n, p, e, 466, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 467:  # ElementContent: SE(SignatureProperty), EE
+            if s == 467 or s == 469:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9949,34 +8260,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 467, c)
-                    if s < 0:
-                        return p
-            if s == 468:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t70(v, n, p, nd, 70, x)
-                    s = 467
-                else:
-                    p, s = x.escape(v, n, p, e, 468, c)
-                    if s < 0:
-                        return p
-            if s == 469:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t70(v, n, p, nd, 70, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 469, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 69 or s > 469:
@@ -10021,34 +8305,19 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 470, c)
                     if s < 0:
                         return p
-            if s == 471:  # StartTag: SE(*), CH[untyped]
+            if s == 471 or s == 472:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 471, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 471, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 472, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 472, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 472, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: SE(*), EE, CH[untyped]
@@ -10115,7 +8384,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 71, c)
                     if s < 0:
                         return p
-            if s == 475:  # StartTag: CH
+            if s == 475 or s == 477:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10124,7 +8393,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 476
                 else:
-                    p, s = x.escape(v, n, p, e, 475, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 476:  # ElementContent: EE
@@ -10134,18 +8403,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 476, c)
-                    if s < 0:
-                        return p
-            if s == 477:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 476
-                else:
-                    p, s = x.escape(v, n, p, e, 477, c)
                     if s < 0:
                         return p
             if s < 71 or s > 477:
@@ -10182,7 +8439,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 72, c)
                     if s < 0:
                         return p
-            if s == 478:  # StartTag: SE(CanonicalizationMethod)
+            if s == 478 or s == 480:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10192,7 +8449,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t9(v, n, p, nd, 9, x)
                     s = 479
                 else:
-                    p, s = x.escape(v, n, p, e, 478, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 479:  # ElementContent: SE(SignatureMethod)
@@ -10208,19 +8465,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 479, c)
                     if s < 0:
                         return p
-            if s == 480:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t9(v, n, p, nd, 9, x)
-                    s = 479
-                else:
-                    p, s = x.escape(v, n, p, e, 480, c)
-                    if s < 0:
-                        return p
             if s == 481:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10234,7 +8478,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 481, c)
                     if s < 0:
                         return p
-            if s == 482:  # ElementContent: SE(Reference), EE
+            if s == 482 or s == 483:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10246,21 +8490,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 482, c)
-                    if s < 0:
-                        return p
-            if s == 483:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 483, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 72 or s > 483:
@@ -10276,22 +8506,13 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}IntervalType: states 73, 484."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: EE
+            if s == 73 or s == 484:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 73, c)
-                    if s < 0:
-                        return p
-            if s == 484:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 484, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 73 or s > 484:
@@ -10322,7 +8543,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 74, c)
                     if s < 0:
                         return p
-            if s == 485:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 485 or s == 486:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -10349,59 +8570,18 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t35(v, n, p, nd, 35, x)
                         s = 488
                     else:
-                        p, s = x.wild(v, n, p, e, 485, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 485, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 485, c)
-                        if s < 0:
-                            return p
-            if s == 486:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 488
-                    else:
-                        p, s = x.wild(v, n, p, e, 486, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 486, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 486, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 487:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -10501,7 +8681,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 75:  # FirstStartTag: SE(Transform)
+            if s == 75 or s == 490:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10511,10 +8691,10 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t74(v, n, p, nd, 74, x)
                     s = 489
                 else:
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 489:  # ElementContent: SE(Transform), EE
+            if s == 489 or s == 491:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10526,34 +8706,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 489, c)
-                    if s < 0:
-                        return p
-            if s == 490:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    s = 489
-                else:
-                    p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 491, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 75 or s > 491:
@@ -10572,7 +8725,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Header)
+            if s == 76 or s == 493:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10582,7 +8735,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t113(v, n, p, nd, 113, x)
                     s = 492
                 else:
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: SE(Body)
@@ -10596,19 +8749,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 494
                 else:
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDef}Header)
-                    nd = [U7, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t113(v, n, p, nd, 113, x)
-                    s = 492
-                else:
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -10636,7 +8776,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 77 or s == 496:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10646,7 +8786,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 495
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 495:  # ElementContent: EE
@@ -10656,19 +8796,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 495, c)
-                    if s < 0:
-                        return p
-            if s == 496:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 495
-                else:
-                    p, s = x.escape(v, n, p, e, 496, c)
                     if s < 0:
                         return p
             if s < 77 or s > 496:
@@ -10687,7 +8814,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(ResponseCode)
+            if s == 78 or s == 498:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10704,7 +8831,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t130(v, n, p, nd, 130, x)
                     s = 497
                 else:
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: SE(DC_EVSEStatus)
@@ -10718,26 +8845,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 499
                 else:
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
-                        if y >= 26:
-                            x.enum(y, 26, p + 1, 'ResponseCode')
-                        ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
-                        p += 7
-                    else:
-                        nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t130(v, n, p, nd, 130, x)
-                    s = 497
-                else:
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(EVSEPresentVoltage)
@@ -10778,7 +8885,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 79 or s == 507:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -10878,14 +8985,14 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                         s = 505
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 79, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 79, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 501:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (501, 502, 503, 504, 505, 506, 508, 509, 510, 511, 512, 513):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -10987,1336 +9094,13 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 512
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 501, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 501, c)
-                            if s < 0:
-                                return p
-            if s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 502, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 502, c)
-                            if s < 0:
-                                return p
-            if s == 503:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 503, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 503, c)
-                            if s < 0:
-                                return p
-            if s == 504:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 504, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 504, c)
-                            if s < 0:
-                                return p
-            if s == 505:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 505, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 505, c)
-                            if s < 0:
-                                return p
-            if s == 506:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 506, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 506, c)
-                            if s < 0:
-                                return p
-            if s == 507:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 501
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 502
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 503
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 504
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 505
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 507, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 507, c)
-                        if s < 0:
-                            return p
-            if s == 508:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 508, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 508, c)
-                            if s < 0:
-                                return p
-            if s == 509:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 509, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 509, c)
-                            if s < 0:
-                                return p
-            if s == 510:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 510, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 510, c)
-                            if s < 0:
-                                return p
-            if s == 511:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 511, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 511, c)
-                            if s < 0:
-                                return p
-            if s == 512:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 512, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 512, c)
-                            if s < 0:
-                                return p
-            if s == 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t122(v, n, p, nd, 122, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t122(v, n, p, nd, 122, x)
-                            s = 512
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 513, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 513, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 79 or s > 513:
@@ -12335,7 +9119,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 82 or s == 515:  # FirstStartTag, ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 c = (v >> (n - p - 6)) & 63
                 p += 6
                 if c < 18:
@@ -12581,7 +9365,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 elif c == 35:
                                     return p  # EE
                                 else:
-                                    p, s = x.escape(v, n, p, e, 82, c)
+                                    p, s = x.escape(v, n, p, e, s, c)
                                     if s < 0:
                                         return p
             if s == 514:  # ElementContent: EE
@@ -12593,255 +9377,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 514, c)
                     if s < 0:
                         return p
-            if s == 515:  # ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                c = (v >> (n - p - 6)) & 63
-                p += 6
-                if c < 18:
-                    if c < 9:
-                        if c < 4:
-                            if c < 2:
-                                if c == 0:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
-                                    nd = [U5, 'AuthorizationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t4(v, n, p, nd, 4, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
-                                    s = 514
-                            else:
-                                if c == 2:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}BodyElement)
-                                    nd = [U5, 'BodyElement', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t6(v, n, p, nd, 6, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CableCheckReq)
-                                    nd = [U5, 'CableCheckReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t7(v, n, p, nd, 7, x)
-                                    s = 514
-                        else:
-                            if c < 6:
-                                if c == 4:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CableCheckRes)
-                                    nd = [U5, 'CableCheckRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateInstallationReq)
-                                    nd = [U5, 'CertificateInstallationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t10(v, n, p, nd, 10, x)
-                                    s = 514
-                            else:
-                                if c == 6:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateInstallationRes)
-                                    nd = [U5, 'CertificateInstallationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t11(v, n, p, nd, 11, x)
-                                    s = 514
-                                elif c == 7:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateUpdateReq)
-                                    nd = [U5, 'CertificateUpdateReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t12(v, n, p, nd, 12, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateUpdateRes)
-                                    nd = [U5, 'CertificateUpdateRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t13(v, n, p, nd, 13, x)
-                                    s = 514
-                    else:
-                        if c < 13:
-                            if c < 11:
-                                if c == 9:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeParameterDiscoveryReq)
-                                    nd = [U5, 'ChargeParameterDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeParameterDiscoveryRes)
-                                    nd = [U5, 'ChargeParameterDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t15(v, n, p, nd, 15, x)
-                                    s = 514
-                            else:
-                                if c == 11:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingStatusReq)
-                                    nd = [U5, 'ChargingStatusReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t16(v, n, p, nd, 16, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingStatusRes)
-                                    nd = [U5, 'ChargingStatusRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
-                                    s = 514
-                        else:
-                            if c < 15:
-                                if c == 13:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
-                                    nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t18(v, n, p, nd, 18, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandRes)
-                                    nd = [U5, 'CurrentDemandRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t19(v, n, p, nd, 19, x)
-                                    s = 514
-                            else:
-                                if c == 15:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}MeteringReceiptReq)
-                                    nd = [U5, 'MeteringReceiptReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t38(v, n, p, nd, 38, x)
-                                    s = 514
-                                elif c == 16:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}MeteringReceiptRes)
-                                    nd = [U5, 'MeteringReceiptRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t39(v, n, p, nd, 39, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentDetailsReq)
-                                    nd = [U5, 'PaymentDetailsReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t43(v, n, p, nd, 43, x)
-                                    s = 514
-                else:
-                    if c < 27:
-                        if c < 22:
-                            if c < 20:
-                                if c == 18:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentDetailsRes)
-                                    nd = [U5, 'PaymentDetailsRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionReq)
-                                    nd = [U5, 'PaymentServiceSelectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t45(v, n, p, nd, 45, x)
-                                    s = 514
-                            else:
-                                if c == 20:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryReq)
-                                    nd = [U5, 'PowerDeliveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t47(v, n, p, nd, 47, x)
-                                    s = 514
-                        else:
-                            if c < 24:
-                                if c == 22:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryRes)
-                                    nd = [U5, 'PowerDeliveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t48(v, n, p, nd, 48, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PreChargeReq)
-                                    nd = [U5, 'PreChargeReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                    s = 514
-                            else:
-                                if c == 24:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PreChargeRes)
-                                    nd = [U5, 'PreChargeRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t50(v, n, p, nd, 50, x)
-                                    s = 514
-                                elif c == 25:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
-                                    nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t60(v, n, p, nd, 60, x)
-                                    s = 514
-                    else:
-                        if c < 31:
-                            if c < 29:
-                                if c == 27:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDiscoveryReq)
-                                    nd = [U5, 'ServiceDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDiscoveryRes)
-                                    nd = [U5, 'ServiceDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                    s = 514
-                            else:
-                                if c == 29:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionSetupReq)
-                                    nd = [U5, 'SessionSetupReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionSetupRes)
-                                    nd = [U5, 'SessionSetupRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t64(v, n, p, nd, 64, x)
-                                    s = 514
-                        else:
-                            if c < 33:
-                                if c == 31:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
-                                    s = 514
-                            else:
-                                if c == 33:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}WeldingDetectionReq)
-                                    nd = [U5, 'WeldingDetectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t77(v, n, p, nd, 77, x)
-                                    s = 514
-                                elif c == 34:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}WeldingDetectionRes)
-                                    nd = [U5, 'WeldingDetectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                    s = 514
-                                elif c == 35:
-                                    return p  # EE
-                                else:
-                                    p, s = x.escape(v, n, p, e, 515, c)
-                                    if s < 0:
-                                        return p
             if s < 82 or s > 515:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -12855,7 +9390,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 83, 516-517."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 517:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12865,7 +9400,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 516
                 else:
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 516:  # ElementContent: EE
@@ -12875,19 +9410,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 516, c)
-                    if s < 0:
-                        return p
-            if s == 517:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 516
-                else:
-                    p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s < 83 or s > 517:
@@ -12903,7 +9425,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}percentValueType: states 84, 518-519."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 519:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12915,7 +9437,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 518
                 else:
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: EE
@@ -12925,21 +9447,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
-                    if s < 0:
-                        return p
-            if s == 519:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 3, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 518
-                else:
-                    p, s = x.escape(v, n, p, e, 519, c)
                     if s < 0:
                         return p
             if s < 84 or s > 519:
@@ -12955,7 +9462,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}certificateType: states 85, 520-521."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 521:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12967,7 +9474,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 520
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 520:  # ElementContent: EE
@@ -12977,21 +9484,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 520, c)
-                    if s < 0:
-                        return p
-            if s == 521:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 800
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 800:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 7
-                    s = 520
-                else:
-                    p, s = x.escape(v, n, p, e, 521, c)
                     if s < 0:
                         return p
             if s < 85 or s > 521:
@@ -13007,7 +9499,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}chargeProgressType: states 86, 522-523."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 523:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13020,7 +9512,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 522
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: EE
@@ -13030,22 +9522,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 522, c)
-                    if s < 0:
-                        return p
-            if s == 523:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E5[y]
-                    p += 2
-                    e[5] = 5
-                    s = 522
-                else:
-                    p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
             if s < 86 or s > 523:
@@ -13064,7 +9540,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(ServiceID)
+            if s == 87 or s == 525:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13095,7 +9571,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t140(v, n, p, nd, 140, x)
                     s = 524
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -13138,40 +9614,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 527
                 else:
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 524
-                else:
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(ServiceCategory)
@@ -13290,7 +9732,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(ProfileEntry)
+            if s == 88 or s == 532:  # FirstStartTag, ElementContent: SE(ProfileEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13300,7 +9742,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t129(v, n, p, nd, 129, x)
                     s = 531
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(ProfileEntry), EE
@@ -13316,19 +9758,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: SE(ProfileEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    s = 531
-                else:
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if 533 <= s <= 554:  # ElementContent: SE(ProfileEntry), EE
@@ -13368,7 +9797,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}maxNumPhasesType: states 89, 556-557."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 557:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13380,7 +9809,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 556
                 else:
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 556:  # ElementContent: EE
@@ -13390,21 +9819,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 556, c)
-                    if s < 0:
-                        return p
-            if s == 557:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..3 (2 bits)
-                    e[4] = ((v >> (n - p - 2)) & 3) + 1
-                    if e[4] > 3:
-                        x.facet(e[4], 6, p, e)
-                    p += 2
-                    e[5] = 3
-                    s = 556
-                else:
-                    p, s = x.escape(v, n, p, e, 557, c)
                     if s < 0:
                         return p
             if s < 89 or s > 557:
@@ -13423,7 +9837,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(Multiplier)
+            if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13440,7 +9854,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t120(v, n, p, nd, 120, x)
                     s = 558
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 558:  # ElementContent: SE(Unit)
@@ -13461,26 +9875,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 560
                 else:
                     p, s = x.escape(v, n, p, e, 558, c)
-                    if s < 0:
-                        return p
-            if s == 559:  # ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y > 6:
-                            x.facet(y - 3, 29, p + 1, e, 'Multiplier')
-                        ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'Multiplier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t120(v, n, p, nd, 120, x)
-                    s = 558
-                else:
-                    p, s = x.escape(v, n, p, e, 559, c)
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: SE(Value)
@@ -13541,7 +9935,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 91, 562-563."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 563:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13553,7 +9947,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 562
                 else:
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 562:  # ElementContent: EE
@@ -13563,21 +9957,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 562, c)
-                    if s < 0:
-                        return p
-            if s == 563:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 1
-                    s = 562
-                else:
-                    p, s = x.escape(v, n, p, e, 563, c)
                     if s < 0:
                         return p
             if s < 91 or s > 563:
@@ -13593,7 +9972,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}chargingSessionType: states 92, 564-565."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 565:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13604,7 +9983,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 564
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 564:  # ElementContent: EE
@@ -13614,20 +9993,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 564, c)
-                    if s < 0:
-                        return p
-            if s == 565:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E8[y]
-                    p += 1
-                    e[5] = 5
-                    s = 564
-                else:
-                    p, s = x.escape(v, n, p, e, 565, c)
                     if s < 0:
                         return p
             if s < 92 or s > 565:
@@ -13646,7 +10011,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(startValue)
+            if s == 93 or s == 567:  # FirstStartTag, ElementContent: SE(startValue)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13656,7 +10021,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t90(v, n, p, nd, 90, x)
                     s = 566
                 else:
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 566:  # ElementContent: SE(Cost)
@@ -13670,19 +10035,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 568
                 else:
                     p, s = x.escape(v, n, p, e, 566, c)
-                    if s < 0:
-                        return p
-            if s == 567:  # ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                    nd = [U6, 'startValue', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    s = 566
-                else:
-                    p, s = x.escape(v, n, p, e, 567, c)
                     if s < 0:
                         return p
             if 568 <= s <= 569:  # ElementContent: SE(Cost), EE
@@ -13761,7 +10113,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 94, c)
                     if s < 0:
                         return p
-            if s == 571:  # StartTag: SE(Certificate)
+            if s == 571 or s == 573:  # StartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13789,7 +10141,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t85(v, n, p, nd, 85, x)
                     s = 572
                 else:
-                    p, s = x.escape(v, n, p, e, 571, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 572:  # ElementContent: SE(SubCertificates), EE
@@ -13805,37 +10157,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 572, c)
-                    if s < 0:
-                        return p
-            if s == 573:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t85(v, n, p, nd, 85, x)
-                        else:
-                            if len(b) > 800:
-                                x.facet(b, 4, p + 1, e, 'Certificate')
-                            ch.append([U6, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t85(v, n, p, nd, 85, x)
-                    s = 572
-                else:
-                    p, s = x.escape(v, n, p, e, 573, c)
                     if s < 0:
                         return p
             if s == 574:  # ElementContent: EE
@@ -13872,7 +10193,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 95, c)
                     if s < 0:
                         return p
-            if s == 575:  # StartTag: CH
+            if s == 575 or s == 576:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13884,22 +10205,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 577
                 else:
-                    p, s = x.escape(v, n, p, e, 575, c)
-                    if s < 0:
-                        return p
-            if s == 576:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 48
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 48:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    s = 577
-                else:
-                    p, s = x.escape(v, n, p, e, 576, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 577:  # ElementContent: EE
@@ -13927,7 +10233,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(costKind)
+            if s == 96 or s == 579:  # FirstStartTag, ElementContent: SE(costKind)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13944,7 +10250,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t152(v, n, p, nd, 152, x)
                     s = 578
                 else:
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: SE(amount)
@@ -13979,26 +10285,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 580
                 else:
                     p, s = x.escape(v, n, p, e, 578, c)
-                    if s < 0:
-                        return p
-            if s == 579:  # ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'costKind')
-                        ch.append([U6, 'costKind', None, None, E38[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'costKind', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t152(v, n, p, nd, 152, x)
-                    s = 578
-                else:
-                    p, s = x.escape(v, n, p, e, 579, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(amountMultiplier), EE
@@ -14057,7 +10343,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 97, c)
                     if s < 0:
                         return p
-            if s == 582:  # StartTag: CH
+            if s == 582 or s == 583:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14069,22 +10355,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 584
                 else:
-                    p, s = x.escape(v, n, p, e, 582, c)
-                    if s < 0:
-                        return p
-            if s == 583:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 65
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 65:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 7
-                    s = 584
-                else:
-                    p, s = x.escape(v, n, p, e, 583, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 584:  # ElementContent: EE
@@ -14109,7 +10380,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 98, 585-586."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 586:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14119,7 +10390,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 585
                 else:
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 585:  # ElementContent: EE
@@ -14129,19 +10400,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 585, c)
-                    if s < 0:
-                        return p
-            if s == 586:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 585
-                else:
-                    p, s = x.escape(v, n, p, e, 586, c)
                     if s < 0:
                         return p
             if s < 98 or s > 586:
@@ -14157,7 +10415,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}evccIDType: states 99, 587-588."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 588:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14169,7 +10427,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 587
                 else:
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 587:  # ElementContent: EE
@@ -14179,21 +10437,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 587, c)
-                    if s < 0:
-                        return p
-            if s == 588:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 6
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 6:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    s = 587
-                else:
-                    p, s = x.escape(v, n, p, e, 588, c)
                     if s < 0:
                         return p
             if s < 99 or s > 588:
@@ -14209,7 +10452,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}DC_EVErrorCodeType: states 100, 589-590."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 590:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14222,7 +10465,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 589
                 else:
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 589:  # ElementContent: EE
@@ -14232,22 +10475,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 589, c)
-                    if s < 0:
-                        return p
-            if s == 590:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E13[y]
-                    p += 4
-                    e[5] = 5
-                    s = 589
-                else:
-                    p, s = x.escape(v, n, p, e, 590, c)
                     if s < 0:
                         return p
             if s < 100 or s > 590:
@@ -14263,7 +10490,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}evseIDType: states 101, 591-592."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 592:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14275,7 +10502,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 591
                 else:
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 591:  # ElementContent: EE
@@ -14285,21 +10512,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 591, c)
-                    if s < 0:
-                        return p
-            if s == 592:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 37 minLength 7
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 37 or len(e[4]) < 7:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 0
-                    s = 591
-                else:
-                    p, s = x.escape(v, n, p, e, 592, c)
                     if s < 0:
                         return p
             if s < 101 or s > 592:
@@ -14315,7 +10527,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}isolationLevelType: states 102, 593-594."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 594:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14328,7 +10540,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 593
                 else:
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 593:  # ElementContent: EE
@@ -14338,22 +10550,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 593, c)
-                    if s < 0:
-                        return p
-            if s == 594:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 5 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 5:
-                        x.enum(y, 5, p)
-                    e[4] = E15[y]
-                    p += 3
-                    e[5] = 5
-                    s = 593
-                else:
-                    p, s = x.escape(v, n, p, e, 594, c)
                     if s < 0:
                         return p
             if s < 102 or s > 594:
@@ -14369,7 +10565,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSENotificationType: states 103, 595-596."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 596:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14382,7 +10578,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 595
                 else:
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 595:  # ElementContent: EE
@@ -14392,22 +10588,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 595, c)
-                    if s < 0:
-                        return p
-            if s == 596:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    s = 595
-                else:
-                    p, s = x.escape(v, n, p, e, 596, c)
                     if s < 0:
                         return p
             if s < 103 or s > 596:
@@ -14423,7 +10603,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSEProcessingType: states 104, 597-598."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 598:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14436,7 +10616,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 597
                 else:
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 597:  # ElementContent: EE
@@ -14446,22 +10626,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 597, c)
-                    if s < 0:
-                        return p
-            if s == 598:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    s = 597
-                else:
-                    p, s = x.escape(v, n, p, e, 598, c)
                     if s < 0:
                         return p
             if s < 104 or s > 598:
@@ -14477,7 +10641,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatusCodeType: states 105, 599-600."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 600:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14490,7 +10654,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 599
                 else:
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 599:  # ElementContent: EE
@@ -14500,22 +10664,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 599, c)
-                    if s < 0:
-                        return p
-            if s == 600:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E18[y]
-                    p += 4
-                    e[5] = 5
-                    s = 599
-                else:
-                    p, s = x.escape(v, n, p, e, 600, c)
                     if s < 0:
                         return p
             if s < 105 or s > 600:
@@ -14531,7 +10679,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 106, 601-602."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 602:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14543,7 +10691,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 601
                 else:
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 601:  # ElementContent: EE
@@ -14553,21 +10701,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 601, c)
-                    if s < 0:
-                        return p
-            if s == 602:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 19, q0, e)
-                    e[5] = 2
-                    s = 601
-                else:
-                    p, s = x.escape(v, n, p, e, 602, c)
                     if s < 0:
                         return p
             if s < 106 or s > 602:
@@ -14583,7 +10716,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferModeType: states 107, 603-604."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 604:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14596,7 +10729,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 603
                 else:
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 603:  # ElementContent: EE
@@ -14606,22 +10739,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 603, c)
-                    if s < 0:
-                        return p
-            if s == 604:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E20[y]
-                    p += 3
-                    e[5] = 5
-                    s = 603
-                else:
-                    p, s = x.escape(v, n, p, e, 604, c)
                     if s < 0:
                         return p
             if s < 107 or s > 604:
@@ -14637,7 +10754,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 108, 605-606."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 606:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14646,7 +10763,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 605
                 else:
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 605:  # ElementContent: EE
@@ -14656,18 +10773,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 605, c)
-                    if s < 0:
-                        return p
-            if s == 606:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 605
-                else:
-                    p, s = x.escape(v, n, p, e, 606, c)
                     if s < 0:
                         return p
             if s < 108 or s > 606:
@@ -14683,7 +10788,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}faultCodeType: states 109, 607-608."""
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 608:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14696,7 +10801,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 607
                 else:
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 607:  # ElementContent: EE
@@ -14706,22 +10811,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 607, c)
-                    if s < 0:
-                        return p
-            if s == 608:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    s = 607
-                else:
-                    p, s = x.escape(v, n, p, e, 608, c)
                     if s < 0:
                         return p
             if s < 109 or s > 608:
@@ -14737,7 +10826,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}faultMsgType: states 110, 609-610."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 610:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14749,7 +10838,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 609
                 else:
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 609:  # ElementContent: EE
@@ -14759,21 +10848,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 609, c)
-                    if s < 0:
-                        return p
-            if s == 610:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 609
-                else:
-                    p, s = x.escape(v, n, p, e, 610, c)
                     if s < 0:
                         return p
             if s < 110 or s > 610:
@@ -14789,7 +10863,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}genChallengeType: states 111, 611-612."""
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 612:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14801,7 +10875,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 611
                 else:
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 611:  # ElementContent: EE
@@ -14811,21 +10885,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 611, c)
-                    if s < 0:
-                        return p
-            if s == 612:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 16
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 16:
-                        x.facet(e[4], 23, q0, e)
-                    e[5] = 7
-                    s = 611
-                else:
-                    p, s = x.escape(v, n, p, e, 612, c)
                     if s < 0:
                         return p
             if s < 111 or s > 612:
@@ -14841,7 +10900,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 112, 613-614."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 614:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14850,7 +10909,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 613
                 else:
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 613:  # ElementContent: EE
@@ -14860,18 +10919,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 613, c)
-                    if s < 0:
-                        return p
-            if s == 614:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 613
-                else:
-                    p, s = x.escape(v, n, p, e, 614, c)
                     if s < 0:
                         return p
             if s < 112 or s > 614:
@@ -14890,7 +10937,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 616:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14918,7 +10965,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t145(v, n, p, nd, 145, x)
                     s = 615
                 else:
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 615:  # ElementContent: SE(Notification), SE(Signature), EE
@@ -14940,37 +10987,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 615, c)
-                    if s < 0:
-                        return p
-            if s == 616:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U8, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t145(v, n, p, nd, 145, x)
-                        else:
-                            if len(b) > 8:
-                                x.facet(b, 34, p + 1, e, 'SessionID')
-                            ch.append([U8, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U8, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t145(v, n, p, nd, 145, x)
-                    s = 615
-                else:
-                    p, s = x.escape(v, n, p, e, 616, c)
                     if s < 0:
                         return p
             if s == 617:  # ElementContent: SE(Signature), EE
@@ -15013,7 +11029,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 620:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15023,7 +11039,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t131(v, n, p, nd, 131, x)
                     s = 619
                 else:
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 619:  # ElementContent: SE(RootCertificateID), EE
@@ -15039,19 +11055,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 619, c)
-                    if s < 0:
-                        return p
-            if s == 620:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                    s = 619
-                else:
-                    p, s = x.escape(v, n, p, e, 620, c)
                     if s < 0:
                         return p
             if 621 <= s <= 638:  # ElementContent: SE(RootCertificateID), EE
@@ -15091,7 +11094,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 115, 640-641."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 641:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15103,7 +11106,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 640
                 else:
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 640:  # ElementContent: EE
@@ -15113,21 +11116,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 640, c)
-                    if s < 0:
-                        return p
-            if s == 641:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 1
-                    s = 640
-                else:
-                    p, s = x.escape(v, n, p, e, 641, c)
                     if s < 0:
                         return p
             if s < 115 or s > 641:
@@ -15143,7 +11131,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}meterIDType: states 116, 642-643."""
     try:
         while True:
-            if s == 116:  # FirstStartTag: CH
+            if s == 116 or s == 643:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15155,7 +11143,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 642
                 else:
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 642:  # ElementContent: EE
@@ -15165,21 +11153,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 642, c)
-                    if s < 0:
-                        return p
-            if s == 643:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    s = 642
-                else:
-                    p, s = x.escape(v, n, p, e, 643, c)
                     if s < 0:
                         return p
             if s < 116 or s > 643:
@@ -15198,7 +11171,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(MeterID)
+            if s == 117 or s == 645:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15226,7 +11199,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t116(v, n, p, nd, 116, x)
                     s = 644
                 else:
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 644:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -15349,37 +11322,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 644, c)
                         if s < 0:
                             return p
-            if s == 645:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t116(v, n, p, nd, 116, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 26, p + 1, e, 'MeterID')
-                            ch.append([U6, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t116(v, n, p, nd, 116, x)
-                    s = 644
-                else:
-                    p, s = x.escape(v, n, p, e, 645, c)
-                    if s < 0:
-                        return p
             if s == 646:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -15600,7 +11542,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 118, 650-651."""
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 651:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15612,7 +11554,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 650
                 else:
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 650:  # ElementContent: EE
@@ -15622,21 +11564,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 650, c)
-                    if s < 0:
-                        return p
-            if s == 651:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 27, q0, e)
-                    e[5] = 1
-                    s = 650
-                else:
-                    p, s = x.escape(v, n, p, e, 651, c)
                     if s < 0:
                         return p
             if s < 118 or s > 651:
@@ -15652,7 +11579,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}meterStatusType: states 119, 652-653."""
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 653:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15664,7 +11591,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 652
                 else:
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 652:  # ElementContent: EE
@@ -15674,21 +11601,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 652, c)
-                    if s < 0:
-                        return p
-            if s == 653:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 28, q0, e)
-                    e[5] = 2
-                    s = 652
-                else:
-                    p, s = x.escape(v, n, p, e, 653, c)
                     if s < 0:
                         return p
             if s < 119 or s > 653:
@@ -15704,7 +11616,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}unitMultiplierType: states 120, 654-655."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 655:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15716,7 +11628,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 654
                 else:
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 654:  # ElementContent: EE
@@ -15726,21 +11638,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 654, c)
-                    if s < 0:
-                        return p
-            if s == 655:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -3..3 (3 bits)
-                    e[4] = ((v >> (n - p - 3)) & 7) - 3
-                    if e[4] > 3:
-                        x.facet(e[4], 29, p, e)
-                    p += 3
-                    e[5] = 3
-                    s = 654
-                else:
-                    p, s = x.escape(v, n, p, e, 655, c)
                     if s < 0:
                         return p
             if s < 120 or s > 655:
@@ -15759,7 +11656,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(FaultCode)
+            if s == 121 or s == 657:  # FirstStartTag, ElementContent: SE(FaultCode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15776,7 +11673,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t109(v, n, p, nd, 109, x)
                     s = 656
                 else:
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 656:  # ElementContent: SE(FaultMsg), EE
@@ -15812,26 +11709,6 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 656, c)
                     if s < 0:
                         return p
-            if s == 657:  # ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'FaultCode')
-                        ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'FaultCode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t109(v, n, p, nd, 109, x)
-                    s = 656
-                else:
-                    p, s = x.escape(v, n, p, e, 657, c)
-                    if s < 0:
-                        return p
             if s == 658:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15854,7 +11731,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 122, 659-660."""
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 660:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15863,7 +11740,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 659
                 else:
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 659:  # ElementContent: EE
@@ -15873,18 +11750,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 659, c)
-                    if s < 0:
-                        return p
-            if s == 660:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 659
-                else:
-                    p, s = x.escape(v, n, p, e, 660, c)
                     if s < 0:
                         return p
             if s < 122 or s > 660:
@@ -15903,7 +11768,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(PMaxScheduleEntry)
+            if s == 123 or s == 662:  # FirstStartTag, ElementContent: SE(PMaxScheduleEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15913,7 +11778,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t42(v, n, p, nd, 42, x)
                     s = 661
                 else:
-                    p, s = x.escape(v, n, p, e, 123, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 661:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -15929,19 +11794,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 661, c)
-                    if s < 0:
-                        return p
-            if s == 662:  # ElementContent: SE(PMaxScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxScheduleEntry)
-                    nd = [U6, 'PMaxScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    s = 661
-                else:
-                    p, s = x.escape(v, n, p, e, 662, c)
                     if s < 0:
                         return p
             if 663 <= s <= 1684:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -15996,7 +11848,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
-            if s == 1686:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 1686 or s == 1687:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -16110,124 +11962,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t35(v, n, p, nd, 35, x)
                         s = 1693
                     else:
-                        p, s = x.escape(v, n, p, e, 1686, c)
-                        if s < 0:
-                            return p
-            if s == 1687:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
-                            ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
-                            p += 3
-                        else:
-                            nd = [U6, 'boolValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t83(v, n, p, nd, 83, x)
-                        s = 1688
-                    elif c == 1:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                            y >>= 1
-                            ch.append([U6, 'byteValue', None, None, y - 128, 3, None])
-                            p += 10
-                        else:
-                            nd = [U6, 'byteValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t151(v, n, p, nd, 151, x)
-                        s = 1689
-                    else:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('shortValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'shortValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t126(v, n, p, nd, 126, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 1, e, 'shortValue')
-                                ch.append([U6, 'shortValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'shortValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        s = 1690
-                else:
-                    if c == 3:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('intValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'intValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t155(v, n, p, nd, 155, x)
-                            else:
-                                if m < -2147483648 or m > 2147483647:
-                                    x.facet(m, 40, p + 1, e, 'intValue')
-                                ch.append([U6, 'intValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'intValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t155(v, n, p, nd, 155, x)
-                        s = 1691
-                    elif c == 4:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
-                        s = 1692
-                    elif c == 5:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('stringValue')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'stringValue') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'stringValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t35(v, n, p, nd, 35, x)
-                            else:
-                                ch.append([U6, 'stringValue', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'stringValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        s = 1693
-                    else:
-                        p, s = x.escape(v, n, p, e, 1687, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 1688 <= s <= 1693:  # ElementContent: EE
@@ -16255,7 +11990,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 125:  # FirstStartTag: SE(ParameterSetID)
+            if s == 125 or s == 1695:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16288,7 +12023,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t126(v, n, p, nd, 126, x)
                     s = 1694
                 else:
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1694:  # ElementContent: SE(Parameter)
@@ -16302,42 +12037,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1696
                 else:
                     p, s = x.escape(v, n, p, e, 1694, c)
-                    if s < 0:
-                        return p
-            if s == 1695:  # ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('ParameterSetID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ParameterSetID') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t126(v, n, p, nd, 126, x)
-                    s = 1694
-                else:
-                    p, s = x.escape(v, n, p, e, 1695, c)
                     if s < 0:
                         return p
             if 1696 <= s <= 1710:  # ElementContent: SE(Parameter), EE
@@ -16377,7 +12076,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 126, 1712-1713."""
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 1713:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16389,7 +12088,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 1712
                 else:
-                    p, s = x.escape(v, n, p, e, 126, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1712:  # ElementContent: EE
@@ -16399,21 +12098,6 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1712, c)
-                    if s < 0:
-                        return p
-            if s == 1713:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 28, q0, e)
-                    e[5] = 2
-                    s = 1712
-                else:
-                    p, s = x.escape(v, n, p, e, 1713, c)
                     if s < 0:
                         return p
             if s < 126 or s > 1713:
@@ -16429,7 +12113,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}paymentOptionType: states 127, 1714-1715."""
     try:
         while True:
-            if s == 127:  # FirstStartTag: CH
+            if s == 127 or s == 1715:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16440,7 +12124,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1714
                 else:
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1714:  # ElementContent: EE
@@ -16450,20 +12134,6 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1714, c)
-                    if s < 0:
-                        return p
-            if s == 1715:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E30[y]
-                    p += 1
-                    e[5] = 5
-                    s = 1714
-                else:
-                    p, s = x.escape(v, n, p, e, 1715, c)
                     if s < 0:
                         return p
             if s < 127 or s > 1715:
@@ -16482,7 +12152,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(PaymentOption)
+            if s == 128 or s == 1717:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16497,7 +12167,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t127(v, n, p, nd, 127, x)
                     s = 1716
                 else:
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1716:  # ElementContent: SE(PaymentOption), EE
@@ -16518,24 +12188,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1716, c)
-                    if s < 0:
-                        return p
-            if s == 1717:  # ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
-                        ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
-                        p += 3
-                    else:
-                        nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t127(v, n, p, nd, 127, x)
-                    s = 1716
-                else:
-                    p, s = x.escape(v, n, p, e, 1717, c)
                     if s < 0:
                         return p
             if s == 1718:  # ElementContent: EE
@@ -16563,7 +12215,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 129 or s == 1720:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16594,7 +12246,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t91(v, n, p, nd, 91, x)
                     s = 1719
                 else:
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1719:  # ElementContent: SE(ChargingProfileEntryMaxPower)
@@ -16608,40 +12260,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1721
                 else:
                     p, s = x.escape(v, n, p, e, 1719, c)
-                    if s < 0:
-                        return p
-            if s == 1720:  # ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ChargingProfileEntryStart')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t91(v, n, p, nd, 91, x)
-                    s = 1719
-                else:
-                    p, s = x.escape(v, n, p, e, 1720, c)
                     if s < 0:
                         return p
             if s == 1721:  # ElementContent: SE(ChargingProfileEntryMaxNumberOfPhasesInUse), EE
@@ -16688,7 +12306,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}responseCodeType: states 130, 1723-1724."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 1724:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16701,7 +12319,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1723
                 else:
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1723:  # ElementContent: EE
@@ -16711,22 +12329,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1723, c)
-                    if s < 0:
-                        return p
-            if s == 1724:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 26 (5 bits)
-                    y = (v >> (n - p - 5)) & 31
-                    if y >= 26:
-                        x.enum(y, 26, p)
-                    e[4] = E31[y]
-                    p += 5
-                    e[5] = 5
-                    s = 1723
-                else:
-                    p, s = x.escape(v, n, p, e, 1724, c)
                     if s < 0:
                         return p
             if s < 130 or s > 1724:
@@ -16745,7 +12347,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(X509IssuerName)
+            if s == 131 or s == 1726:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16771,7 +12373,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t35(v, n, p, nd, 35, x)
                     s = 1725
                 else:
-                    p, s = x.escape(v, n, p, e, 131, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1725:  # ElementContent: SE(X509SerialNumber)
@@ -16808,35 +12410,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1725, c)
                     if s < 0:
                         return p
-            if s == 1726:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                    s = 1725
-                else:
-                    p, s = x.escape(v, n, p, e, 1726, c)
-                    if s < 0:
-                        return p
             if s == 1727:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16862,7 +12435,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 132 or s == 1729:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16879,7 +12452,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t133(v, n, p, nd, 133, x)
                     s = 1728
                 else:
-                    p, s = x.escape(v, n, p, e, 132, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1728:  # ElementContent: SE(PMaxSchedule)
@@ -16893,26 +12466,6 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1730
                 else:
                     p, s = x.escape(v, n, p, e, 1728, c)
-                    if s < 0:
-                        return p
-            if s == 1729:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        if y > 254:
-                            x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
-                        ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t133(v, n, p, nd, 133, x)
-                    s = 1728
-                else:
-                    p, s = x.escape(v, n, p, e, 1729, c)
                     if s < 0:
                         return p
             if s == 1730:  # ElementContent: SE(SalesTariff), EE
@@ -16952,7 +12505,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}SAIDType: states 133, 1732-1733."""
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 1733:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16964,7 +12517,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 1732
                 else:
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1732:  # ElementContent: EE
@@ -16974,21 +12527,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1732, c)
-                    if s < 0:
-                        return p
-            if s == 1733:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..255 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) + 1
-                    if e[4] > 255:
-                        x.facet(e[4], 32, p, e)
-                    p += 8
-                    e[5] = 3
-                    s = 1732
-                else:
-                    p, s = x.escape(v, n, p, e, 1733, c)
                     if s < 0:
                         return p
             if s < 133 or s > 1733:
@@ -17032,7 +12570,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
-            if s == 1734:  # StartTag: SE(SalesTariffID)
+            if s == 1734 or s == 1736:  # StartTag, ElementContent: SE(SalesTariffID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17049,7 +12587,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t133(v, n, p, nd, 133, x)
                     s = 1735
                 else:
-                    p, s = x.escape(v, n, p, e, 1734, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1735:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels), SE(SalesTariffEntry)
@@ -17098,26 +12636,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1739
                 else:
                     p, s = x.escape(v, n, p, e, 1735, c)
-                    if s < 0:
-                        return p
-            if s == 1736:  # ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        if y > 254:
-                            x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
-                        ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t133(v, n, p, nd, 133, x)
-                    s = 1735
-                else:
-                    p, s = x.escape(v, n, p, e, 1736, c)
                     if s < 0:
                         return p
             if s == 1737:  # ElementContent: SE(NumEPriceLevels), SE(SalesTariffEntry)
@@ -17194,7 +12712,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}tariffDescriptionType: states 135, 2763-2764."""
     try:
         while True:
-            if s == 135:  # FirstStartTag: CH
+            if s == 135 or s == 2764:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17206,7 +12724,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 2763
                 else:
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2763:  # ElementContent: EE
@@ -17216,21 +12734,6 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2763, c)
-                    if s < 0:
-                        return p
-            if s == 2764:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    s = 2763
-                else:
-                    p, s = x.escape(v, n, p, e, 2764, c)
                     if s < 0:
                         return p
             if s < 135 or s > 2764:
@@ -17249,7 +12752,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceID)
+            if s == 136 or s == 2766:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17280,7 +12783,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t140(v, n, p, nd, 140, x)
                     s = 2765
                 else:
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2765:  # ElementContent: SE(ParameterSetID), EE
@@ -17321,40 +12824,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 2765, c)
                     if s < 0:
                         return p
-            if s == 2766:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 2765
-                else:
-                    p, s = x.escape(v, n, p, e, 2766, c)
-                    if s < 0:
-                        return p
             if s == 2767:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17380,7 +12849,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 137:  # FirstStartTag: SE(SelectedService)
+            if s == 137 or s == 2769:  # FirstStartTag, ElementContent: SE(SelectedService)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17390,7 +12859,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t136(v, n, p, nd, 136, x)
                     s = 2768
                 else:
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2768:  # ElementContent: SE(SelectedService), EE
@@ -17406,19 +12875,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2768, c)
-                    if s < 0:
-                        return p
-            if s == 2769:  # ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                    s = 2768
-                else:
-                    p, s = x.escape(v, n, p, e, 2769, c)
                     if s < 0:
                         return p
             if 2770 <= s <= 2783:  # ElementContent: SE(SelectedService), EE
@@ -17461,7 +12917,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(ServiceID)
+            if s == 138 or s == 2786:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17492,7 +12948,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t140(v, n, p, nd, 140, x)
                     s = 2785
                 else:
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2785:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -17535,40 +12991,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2788
                 else:
                     p, s = x.escape(v, n, p, e, 2785, c)
-                    if s < 0:
-                        return p
-            if s == 2786:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t140(v, n, p, nd, 140, x)
-                    s = 2785
-                else:
-                    p, s = x.escape(v, n, p, e, 2786, c)
                     if s < 0:
                         return p
             if s == 2787:  # ElementContent: SE(ServiceCategory)
@@ -17671,7 +13093,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceCategoryType: states 139, 2791-2792."""
     try:
         while True:
-            if s == 139:  # FirstStartTag: CH
+            if s == 139 or s == 2792:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17682,7 +13104,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 2791
                 else:
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2791:  # ElementContent: EE
@@ -17692,20 +13114,6 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2791, c)
-                    if s < 0:
-                        return p
-            if s == 2792:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E33[y]
-                    p += 2
-                    e[5] = 5
-                    s = 2791
-                else:
-                    p, s = x.escape(v, n, p, e, 2792, c)
                     if s < 0:
                         return p
             if s < 139 or s > 2792:
@@ -17721,7 +13129,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceIDType: states 140, 2793-2794."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 2794:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17733,7 +13141,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 2793
                 else:
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2793:  # ElementContent: EE
@@ -17743,21 +13151,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2793, c)
-                    if s < 0:
-                        return p
-            if s == 2794:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 1
-                    s = 2793
-                else:
-                    p, s = x.escape(v, n, p, e, 2794, c)
                     if s < 0:
                         return p
             if s < 140 or s > 2794:
@@ -17776,7 +13169,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(Service)
+            if s == 141 or s == 2796:  # FirstStartTag, ElementContent: SE(Service)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17786,7 +13179,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t138(v, n, p, nd, 138, x)
                     s = 2795
                 else:
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2795:  # ElementContent: SE(Service), EE
@@ -17802,19 +13195,6 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2795, c)
-                    if s < 0:
-                        return p
-            if s == 2796:  # ElementContent: SE(Service)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t138(v, n, p, nd, 138, x)
-                    s = 2795
-                else:
-                    p, s = x.escape(v, n, p, e, 2796, c)
                     if s < 0:
                         return p
             if 2797 <= s <= 2802:  # ElementContent: SE(Service), EE
@@ -17854,7 +13234,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceNameType: states 142, 2804-2805."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 2805:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17866,7 +13246,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 2804
                 else:
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2804:  # ElementContent: EE
@@ -17876,21 +13256,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2804, c)
-                    if s < 0:
-                        return p
-            if s == 2805:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    s = 2804
-                else:
-                    p, s = x.escape(v, n, p, e, 2805, c)
                     if s < 0:
                         return p
             if s < 142 or s > 2805:
@@ -17909,7 +13274,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ParameterSet)
+            if s == 143 or s == 2807:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17919,7 +13284,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t125(v, n, p, nd, 125, x)
                     s = 2806
                 else:
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2806:  # ElementContent: SE(ParameterSet), EE
@@ -17935,19 +13300,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2806, c)
-                    if s < 0:
-                        return p
-            if s == 2807:  # ElementContent: SE(ParameterSet)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t125(v, n, p, nd, 125, x)
-                    s = 2806
-                else:
-                    p, s = x.escape(v, n, p, e, 2807, c)
                     if s < 0:
                         return p
             if 2808 <= s <= 3060:  # ElementContent: SE(ParameterSet), EE
@@ -17987,7 +13339,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceScopeType: states 144, 3062-3063."""
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 3063:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17999,7 +13351,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 3062
                 else:
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3062:  # ElementContent: EE
@@ -18009,21 +13361,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3062, c)
-                    if s < 0:
-                        return p
-            if s == 3063:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 3062
-                else:
-                    p, s = x.escape(v, n, p, e, 3063, c)
                     if s < 0:
                         return p
             if s < 144 or s > 3063:
@@ -18039,7 +13376,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}sessionIDType: states 145, 3064-3065."""
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 3065:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18051,7 +13388,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 3064
                 else:
-                    p, s = x.escape(v, n, p, e, 145, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3064:  # ElementContent: EE
@@ -18061,21 +13398,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3064, c)
-                    if s < 0:
-                        return p
-            if s == 3065:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 34, q0, e)
-                    e[5] = 6
-                    s = 3064
-                else:
-                    p, s = x.escape(v, n, p, e, 3065, c)
                     if s < 0:
                         return p
             if s < 145 or s > 3065:
@@ -18091,7 +13413,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}sigMeterReadingType: states 146, 3066-3067."""
     try:
         while True:
-            if s == 146:  # FirstStartTag: CH
+            if s == 146 or s == 3067:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18103,7 +13425,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 3066
                 else:
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3066:  # ElementContent: EE
@@ -18113,21 +13435,6 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3066, c)
-                    if s < 0:
-                        return p
-            if s == 3067:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 35, q0, e)
-                    e[5] = 7
-                    s = 3066
-                else:
-                    p, s = x.escape(v, n, p, e, 3067, c)
                     if s < 0:
                         return p
             if s < 146 or s > 3067:
@@ -18146,7 +13453,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(Certificate)
+            if s == 147 or s == 3069:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18174,7 +13481,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t85(v, n, p, nd, 85, x)
                     s = 3068
                 else:
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3068:  # ElementContent: SE(Certificate), EE
@@ -18208,37 +13515,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3068, c)
-                    if s < 0:
-                        return p
-            if s == 3069:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t85(v, n, p, nd, 85, x)
-                        else:
-                            if len(b) > 800:
-                                x.facet(b, 4, p + 1, e, 'Certificate')
-                            ch.append([U6, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t85(v, n, p, nd, 85, x)
-                    s = 3068
-                else:
-                    p, s = x.escape(v, n, p, e, 3069, c)
                     if s < 0:
                         return p
             if 3070 <= s <= 3071:  # ElementContent: SE(Certificate), EE
@@ -18299,7 +13575,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(EnergyTransferMode)
+            if s == 148 or s == 3074:  # FirstStartTag, ElementContent: SE(EnergyTransferMode)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18316,7 +13592,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t107(v, n, p, nd, 107, x)
                     s = 3073
                 else:
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3073:  # ElementContent: SE(EnergyTransferMode), EE
@@ -18339,26 +13615,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3073, c)
-                    if s < 0:
-                        return p
-            if s == 3074:  # ElementContent: SE(EnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y >= 6:
-                            x.enum(y, 6, p + 1, 'EnergyTransferMode')
-                        ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t107(v, n, p, nd, 107, x)
-                    s = 3073
-                else:
-                    p, s = x.escape(v, n, p, e, 3074, c)
                     if s < 0:
                         return p
             if 3075 <= s <= 3078:  # ElementContent: SE(EnergyTransferMode), EE
@@ -18405,7 +13661,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}unitSymbolType: states 149, 3080-3081."""
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 3081:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18418,7 +13674,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 3080
                 else:
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3080:  # ElementContent: EE
@@ -18428,22 +13684,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3080, c)
-                    if s < 0:
-                        return p
-            if s == 3081:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 7 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 7:
-                        x.enum(y, 7, p)
-                    e[4] = E36[y]
-                    p += 3
-                    e[5] = 5
-                    s = 3080
-                else:
-                    p, s = x.escape(v, n, p, e, 3081, c)
                     if s < 0:
                         return p
             if s < 149 or s > 3081:
@@ -18459,7 +13699,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 150, 3082-3083."""
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 3083:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18468,7 +13708,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 3082
                 else:
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3082:  # ElementContent: EE
@@ -18478,18 +13718,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3082, c)
-                    if s < 0:
-                        return p
-            if s == 3083:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 3082
-                else:
-                    p, s = x.escape(v, n, p, e, 3083, c)
                     if s < 0:
                         return p
             if s < 150 or s > 3083:
@@ -18505,7 +13733,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 151, 3084-3085."""
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 3085:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18515,7 +13743,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 3084
                 else:
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3084:  # ElementContent: EE
@@ -18525,19 +13753,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3084, c)
-                    if s < 0:
-                        return p
-            if s == 3085:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 3084
-                else:
-                    p, s = x.escape(v, n, p, e, 3085, c)
                     if s < 0:
                         return p
             if s < 151 or s > 3085:
@@ -18553,7 +13768,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}costKindType: states 152, 3086-3087."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 3087:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18566,7 +13781,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 3086
                 else:
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3086:  # ElementContent: EE
@@ -18576,22 +13791,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3086, c)
-                    if s < 0:
-                        return p
-            if s == 3087:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E38[y]
-                    p += 2
-                    e[5] = 5
-                    s = 3086
-                else:
-                    p, s = x.escape(v, n, p, e, 3087, c)
                     if s < 0:
                         return p
             if s < 152 or s > 3087:
@@ -18607,7 +13806,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """anonymous type of {urn:iso:15118:2:2013:MsgDataTypes}duration: states 153, 3088-3089."""
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 3089:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18619,7 +13818,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 3088
                 else:
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3088:  # ElementContent: EE
@@ -18629,21 +13828,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3088, c)
-                    if s < 0:
-                        return p
-            if s == 3089:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..86400
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 86400:
-                        x.facet(e[4], 39, q0, e)
-                    e[5] = 1
-                    s = 3088
-                else:
-                    p, s = x.escape(v, n, p, e, 3089, c)
                     if s < 0:
                         return p
             if s < 153 or s > 3089:
@@ -24488,7 +19672,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 155, 3090-3091."""
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 3091:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24500,7 +19684,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 3090
                 else:
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3090:  # ElementContent: EE
@@ -24510,21 +19694,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3090, c)
-                    if s < 0:
-                        return p
-            if s == 3091:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 40, q0, e)
-                    e[5] = 2
-                    s = 3090
-                else:
-                    p, s = x.escape(v, n, p, e, 3091, c)
                     if s < 0:
                         return p
             if s < 155 or s > 3091:
@@ -24540,7 +19709,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """anonymous type of {urn:iso:15118:2:2013:MsgDataTypes}start: states 156, 3092-3093."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 3093:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24552,7 +19721,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 3092
                 else:
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3092:  # ElementContent: EE
@@ -24562,21 +19731,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3092, c)
-                    if s < 0:
-                        return p
-            if s == 3093:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..16777214
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 16777214:
-                        x.facet(e[4], 41, q0, e)
-                    e[5] = 1
-                    s = 3092
-                else:
-                    p, s = x.escape(v, n, p, e, 3093, c)
                     if s < 0:
                         return p
             if s < 156 or s > 3093:
@@ -24592,7 +19746,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 158, 3094-3095."""
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 3095:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24601,7 +19755,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 3094
                 else:
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3094:  # ElementContent: EE
@@ -24611,18 +19765,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3094, c)
-                    if s < 0:
-                        return p
-            if s == 3095:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 3094
-                else:
-                    p, s = x.escape(v, n, p, e, 3095, c)
                     if s < 0:
                         return p
             if s < 158 or s > 3095:
@@ -24691,7 +19833,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 160, 3097-3098."""
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 3098:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24700,7 +19842,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 3097
                 else:
-                    p, s = x.escape(v, n, p, e, 160, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3097:  # ElementContent: EE
@@ -24710,18 +19852,6 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3097, c)
-                    if s < 0:
-                        return p
-            if s == 3098:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 3097
-                else:
-                    p, s = x.escape(v, n, p, e, 3098, c)
                     if s < 0:
                         return p
             if s < 160 or s > 3098:
@@ -24737,7 +19867,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 161, 3099-3100."""
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 3100:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24746,7 +19876,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 3099
                 else:
-                    p, s = x.escape(v, n, p, e, 161, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3099:  # ElementContent: EE
@@ -24756,18 +19886,6 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3099, c)
-                    if s < 0:
-                        return p
-            if s == 3100:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 3099
-                else:
-                    p, s = x.escape(v, n, p, e, 3100, c)
                     if s < 0:
                         return p
             if s < 161 or s > 3100:
@@ -24795,7 +19913,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 162, c)
                     if s < 0:
                         return p
-            if s == 3101:  # StartTag: CH
+            if s == 3101 or s == 3102:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24807,22 +19925,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 3103
                 else:
-                    p, s = x.escape(v, n, p, e, 3101, c)
-                    if s < 0:
-                        return p
-            if s == 3102:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 15 minLength 14
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 15 or len(e[4]) < 14:
-                        x.facet(e[4], 43, q0, e)
-                    e[5] = 0
-                    s = 3103
-                else:
-                    p, s = x.escape(v, n, p, e, 3102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3103:  # ElementContent: EE
@@ -24847,7 +19950,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}dHpublickeyType: states 163, 3104-3105."""
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 3105:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24859,7 +19962,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 3104
                 else:
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3104:  # ElementContent: EE
@@ -24869,21 +19972,6 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3104, c)
-                    if s < 0:
-                        return p
-            if s == 3105:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 65
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 65:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 7
-                    s = 3104
-                else:
-                    p, s = x.escape(v, n, p, e, 3105, c)
                     if s < 0:
                         return p
             if s < 163 or s > 3105:
@@ -24899,7 +19987,7 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}eMAIDType: states 164, 3106-3107."""
     try:
         while True:
-            if s == 164:  # FirstStartTag: CH
+            if s == 164 or s == 3107:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24911,7 +19999,7 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 3106
                 else:
-                    p, s = x.escape(v, n, p, e, 164, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3106:  # ElementContent: EE
@@ -24921,21 +20009,6 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3106, c)
-                    if s < 0:
-                        return p
-            if s == 3107:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 15 minLength 14
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 15 or len(e[4]) < 14:
-                        x.facet(e[4], 43, q0, e)
-                    e[5] = 0
-                    s = 3106
-                else:
-                    p, s = x.escape(v, n, p, e, 3107, c)
                     if s < 0:
                         return p
             if s < 164 or s > 3107:
@@ -24951,7 +20024,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}privateKeyType: states 165, 3108-3109."""
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 3109:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -24963,7 +20036,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 3108
                 else:
-                    p, s = x.escape(v, n, p, e, 165, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3108:  # ElementContent: EE
@@ -24973,21 +20046,6 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3108, c)
-                    if s < 0:
-                        return p
-            if s == 3109:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 48
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 48:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    s = 3108
-                else:
-                    p, s = x.escape(v, n, p, e, 3109, c)
                     if s < 0:
                         return p
             if s < 165 or s > 3109:
@@ -25003,7 +20061,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}valueType: states 166, 3110-3111."""
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 3111:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -25016,7 +20074,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 3110
                 else:
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3110:  # ElementContent: EE
@@ -25026,22 +20084,6 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3110, c)
-                    if s < 0:
-                        return p
-            if s == 3111:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E44[y]
-                    p += 3
-                    e[5] = 5
-                    s = 3110
-                else:
-                    p, s = x.escape(v, n, p, e, 3111, c)
                     if s < 0:
                         return p
             if s < 166 or s > 3111:

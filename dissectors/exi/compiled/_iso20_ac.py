@@ -32,7 +32,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 94:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -42,7 +42,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 93
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 93:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -68,19 +68,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 97
                 else:
                     p, s = x.escape(v, n, p, e, 93, c)
-                    if s < 0:
-                        return p
-            if s == 94:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                    nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 93
-                else:
-                    p, s = x.escape(v, n, p, e, 94, c)
                     if s < 0:
                         return p
             if s == 95:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -176,7 +163,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 101:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -186,7 +173,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 100
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 100:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -212,19 +199,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 104
                 else:
                     p, s = x.escape(v, n, p, e, 100, c)
-                    if s < 0:
-                        return p
-            if s == 101:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVSEMaximumChargePower)
-                    nd = [U5, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 100
-                else:
-                    p, s = x.escape(v, n, p, e, 101, c)
                     if s < 0:
                         return p
             if s == 102:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -482,7 +456,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 114:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -492,7 +466,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 113
                 else:
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -517,19 +491,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 116
                 else:
                     p, s = x.escape(v, n, p, e, 113, c)
-                    if s < 0:
-                        return p
-            if s == 114:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 113
-                else:
-                    p, s = x.escape(v, n, p, e, 114, c)
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(MeterInfoRequested)
@@ -614,7 +575,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 119:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -624,7 +585,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 118
                 else:
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 118:  # ElementContent: SE(ResponseCode)
@@ -645,19 +606,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 120
                 else:
                     p, s = x.escape(v, n, p, e, 118, c)
-                    if s < 0:
-                        return p
-            if s == 119:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 118
-                else:
-                    p, s = x.escape(v, n, p, e, 119, c)
                     if s < 0:
                         return p
             if s == 120:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
@@ -950,7 +898,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(Header)
+            if s == 5 or s == 127:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -960,7 +908,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 126
                 else:
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(AC_CPDReqEnergyTransferMode), SE(BPT_AC_CPDReqEnergyTransferMode)
@@ -980,19 +928,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 128
                 else:
                     p, s = x.escape(v, n, p, e, 126, c)
-                    if s < 0:
-                        return p
-            if s == 127:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 126
-                else:
-                    p, s = x.escape(v, n, p, e, 127, c)
                     if s < 0:
                         return p
             if s == 128:  # ElementContent: EE
@@ -1020,7 +955,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(Header)
+            if s == 6 or s == 130:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1030,7 +965,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 129
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 129:  # ElementContent: SE(ResponseCode)
@@ -1051,19 +986,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 131
                 else:
                     p, s = x.escape(v, n, p, e, 129, c)
-                    if s < 0:
-                        return p
-            if s == 130:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 129
-                else:
-                    p, s = x.escape(v, n, p, e, 130, c)
                     if s < 0:
                         return p
             if s == 131:  # ElementContent: SE(AC_CPDResEnergyTransferMode), SE(BPT_AC_CPDResEnergyTransferMode)
@@ -1110,7 +1032,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 7 or s == 134:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1120,7 +1042,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 133
                 else:
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 133:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -1146,19 +1068,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 137
                 else:
                     p, s = x.escape(v, n, p, e, 133, c)
-                    if s < 0:
-                        return p
-            if s == 134:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                    nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 133
-                else:
-                    p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
             if s == 135:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -1368,7 +1277,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 8 or s == 147:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1378,7 +1287,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 146
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 146:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -1404,19 +1313,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 150
                 else:
                     p, s = x.escape(v, n, p, e, 146, c)
-                    if s < 0:
-                        return p
-            if s == 147:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVSEMaximumChargePower)
-                    nd = [U5, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 146
-                else:
-                    p, s = x.escape(v, n, p, e, 147, c)
                     if s < 0:
                         return p
             if s == 148:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -1800,7 +1696,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 9 or s == 167:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -1837,7 +1733,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 166
                 else:
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 165:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -1864,46 +1760,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 166, c)
-                    if s < 0:
-                        return p
-            if s == 167:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                    s = 165
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 166
-                else:
-                    p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -2342,7 +2198,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 10 or s == 195:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -2434,7 +2290,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t46(v, n, p, nd, 46, x)
                         s = 194
                     else:
-                        p, s = x.escape(v, n, p, e, 10, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 190:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
@@ -2674,101 +2530,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 194, c)
                             if s < 0:
                                 return p
-            if s == 195:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        s = 190
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
-                            ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 191
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'TargetSOC')
-                            ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 192
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        s = 193
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                        nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        s = 194
-                    else:
-                        p, s = x.escape(v, n, p, e, 195, c)
-                        if s < 0:
-                            return p
             if s == 196:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -3041,7 +2802,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 11 or s == 214:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -3111,7 +2872,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t46(v, n, p, nd, 46, x)
                             s = 213
                         else:
-                            p, s = x.escape(v, n, p, e, 11, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 204:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
@@ -3548,79 +3309,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             p, s = x.escape(v, n, p, e, 213, c)
-                            if s < 0:
-                                return p
-            if s == 214:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 204
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 205
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 206
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                            nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 207
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L2)
-                            nd = [U5, 'EVMaximumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 208
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L3)
-                            nd = [U5, 'EVMaximumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 209
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower)
-                            nd = [U5, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 210
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L2)
-                            nd = [U5, 'EVMinimumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 211
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L3)
-                            nd = [U5, 'EVMinimumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 212
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVPresentActivePower)
-                            nd = [U5, 'EVPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 213
-                        else:
-                            p, s = x.escape(v, n, p, e, 214, c)
                             if s < 0:
                                 return p
             if s == 215:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
@@ -4102,7 +3790,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 12 or s == 235:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -4168,7 +3856,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 9:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 12, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 226:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -4490,75 +4178,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 234, c)
                     if s < 0:
                         return p
-            if s == 235:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                            nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 226
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L2)
-                            nd = [U5, 'EVSETargetActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 227
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L3)
-                            nd = [U5, 'EVSETargetActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 228
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower)
-                            nd = [U5, 'EVSETargetReactivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 229
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L2)
-                            nd = [U5, 'EVSETargetReactivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 230
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L3)
-                            nd = [U5, 'EVSETargetReactivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 231
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower)
-                            nd = [U5, 'EVSEPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 232
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L2)
-                            nd = [U5, 'EVSEPresentActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 233
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L3)
-                            nd = [U5, 'EVSEPresentActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 234
-                        elif c == 9:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 235, c)
-                            if s < 0:
-                                return p
             if s < 12 or s > 235:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -4572,22 +4191,13 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 13, 236."""
     try:
         while True:
-            if s == 13:  # FirstStartTag: EE
+            if s == 13 or s == 236:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 236, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 13 or s > 236:
@@ -4603,22 +4213,13 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 14, 237."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
+            if s == 14 or s == 237:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
-                    if s < 0:
-                        return p
-            if s == 237:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 237, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 14 or s > 237:
@@ -4646,38 +4247,21 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 15, c)
                     if s < 0:
                         return p
-            if s == 238:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 238 or s == 239:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 238, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 238, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 238, c)
-                    if s < 0:
-                        return p
-            if s == 239:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 239, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 239, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 239, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4713,7 +4297,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 16 or s == 244:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4783,7 +4367,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t53(v, n, p, nd, 53, x)
                     s = 243
                 else:
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(Q)
@@ -4895,79 +4479,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 243, c)
-                    if s < 0:
-                        return p
-            if s == 244:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t53(v, n, p, nd, 53, x)
-                    s = 241
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t53(v, n, p, nd, 53, x)
-                    s = 242
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t53(v, n, p, nd, 53, x)
-                    s = 243
-                else:
-                    p, s = x.escape(v, n, p, e, 244, c)
                     if s < 0:
                         return p
             if s == 245:  # ElementContent: SE(G), SE(Y)
@@ -5115,38 +4626,21 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 17, c)
                     if s < 0:
                         return p
-            if s == 249:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 249 or s == 250:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 249, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 249, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 249, c)
-                    if s < 0:
-                        return p
-            if s == 250:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 250, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 250, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 250, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5179,7 +4673,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 18, 252-253."""
     try:
         while True:
-            if s == 18:  # FirstStartTag: CH
+            if s == 18 or s == 253:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5188,7 +4682,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 252
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: EE
@@ -5198,18 +4692,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 252, c)
-                    if s < 0:
-                        return p
-            if s == 253:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 252
-                else:
-                    p, s = x.escape(v, n, p, e, 253, c)
                     if s < 0:
                         return p
             if s < 18 or s > 253:
@@ -5228,7 +4710,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 19 or s == 256:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -5265,7 +4747,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 255
                 else:
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 254:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -5292,46 +4774,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 257
                 else:
                     p, s = x.escape(v, n, p, e, 255, c)
-                    if s < 0:
-                        return p
-            if s == 256:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                    s = 254
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 255
-                else:
-                    p, s = x.escape(v, n, p, e, 256, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -5592,7 +5034,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 20 or s == 276:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -5684,7 +5126,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t46(v, n, p, nd, 46, x)
                         s = 275
                     else:
-                        p, s = x.escape(v, n, p, e, 20, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
@@ -5924,101 +5366,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 275, c)
                             if s < 0:
                                 return p
-            if s == 276:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        s = 271
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
-                            ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 272
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'TargetSOC')
-                            ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 273
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        s = 274
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                        nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        s = 275
-                    else:
-                        p, s = x.escape(v, n, p, e, 276, c)
-                        if s < 0:
-                            return p
             if s == 277:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -6391,7 +5738,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 21, c)
                             if s < 0:
                                 return p
-            if s == 285:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 285 or s == 286:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -6475,110 +5822,15 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t22(v, n, p, nd, 22, x)
                             s = 293
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 285, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 285, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 285, c)
-                            if s < 0:
-                                return p
-            if s == 286:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t22(v, n, p, nd, 22, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            s = 287
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t23(v, n, p, nd, 23, x)
-                            s = 288
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t29(v, n, p, nd, 29, x)
-                            s = 289
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            s = 290
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t26(v, n, p, nd, 26, x)
-                            s = 291
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t30(v, n, p, nd, 30, x)
-                            s = 292
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t22(v, n, p, nd, 22, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            s = 293
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 286, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 286, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 286, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 287:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -8139,7 +7391,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 22, 303-304."""
     try:
         while True:
-            if s == 22:  # FirstStartTag: CH
+            if s == 22 or s == 304:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8148,7 +7400,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 303
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: EE
@@ -8158,18 +7410,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 303, c)
-                    if s < 0:
-                        return p
-            if s == 304:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 303
-                else:
-                    p, s = x.escape(v, n, p, e, 304, c)
                     if s < 0:
                         return p
             if s < 22 or s > 304:
@@ -8188,7 +7428,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 23 or s == 305:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -8206,44 +7446,15 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 307
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 23, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 23, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 23, c)
-                        if s < 0:
-                            return p
-            if s == 305:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t16(v, n, p, nd, 16, x)
-                        s = 306
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t27(v, n, p, nd, 27, x)
-                        s = 307
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 305, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 305, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 305, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 306 <= s <= 308:  # ElementContent: EE, CH[untyped]
@@ -8293,7 +7504,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 24, c)
                     if s < 0:
                         return p
-            if s == 309:  # StartTag: SE(Reference)
+            if s == 309 or s == 311:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8303,10 +7514,10 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t28(v, n, p, nd, 28, x)
                     s = 310
                 else:
-                    p, s = x.escape(v, n, p, e, 309, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 310:  # ElementContent: SE(Reference), EE
+            if s == 310 or s == 312:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8318,34 +7529,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
-            if s == 311:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    s = 310
-                else:
-                    p, s = x.escape(v, n, p, e, 311, c)
-                    if s < 0:
-                        return p
-            if s == 312:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 312, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 24 or s > 312:
@@ -8448,38 +7632,21 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 314, c)
                         if s < 0:
                             return p
-            if s == 315:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 315 or s == 316:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 315, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 315, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 315, c)
-                    if s < 0:
-                        return p
-            if s == 316:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 316, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 316, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 316, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8515,7 +7682,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 26 or s == 320:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8563,7 +7730,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t62(v, n, p, nd, 62, x)
                     s = 319
                 else:
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 318:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -8614,57 +7781,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 319, c)
                     if s < 0:
                         return p
-            if s == 320:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 318
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 319
-                else:
-                    p, s = x.escape(v, n, p, e, 320, c)
-                    if s < 0:
-                        return p
             if s == 321:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8707,7 +7823,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Modulus)
+            if s == 27 or s == 325:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8733,7 +7849,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t53(v, n, p, nd, 53, x)
                     s = 324
                 else:
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 324:  # ElementContent: SE(Exponent)
@@ -8763,35 +7879,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 326
                 else:
                     p, s = x.escape(v, n, p, e, 324, c)
-                    if s < 0:
-                        return p
-            if s == 325:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t53(v, n, p, nd, 53, x)
-                    s = 324
-                else:
-                    p, s = x.escape(v, n, p, e, 325, c)
                     if s < 0:
                         return p
             if s == 326:  # ElementContent: EE
@@ -8910,7 +7997,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 328, c)
                     if s < 0:
                         return p
-            if s == 329:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 329 or s == 332:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8926,7 +8013,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t17(v, n, p, nd, 17, x)
                     s = 331
                 else:
-                    p, s = x.escape(v, n, p, e, 329, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(DigestMethod)
@@ -8969,25 +8056,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 333
                 else:
                     p, s = x.escape(v, n, p, e, 331, c)
-                    if s < 0:
-                        return p
-            if s == 332:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    s = 330
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t17(v, n, p, nd, 17, x)
-                    s = 331
-                else:
-                    p, s = x.escape(v, n, p, e, 332, c)
                     if s < 0:
                         return p
             if s == 333:  # ElementContent: EE
@@ -9062,7 +8130,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 334, c)
                     if s < 0:
                         return p
-            if s == 335:  # StartTag: SE(Transforms), EE
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9074,7 +8142,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 335, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 336:  # ElementContent: EE
@@ -9084,21 +8152,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 336, c)
-                    if s < 0:
-                        return p
-            if s == 337:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    s = 336
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 337, c)
                     if s < 0:
                         return p
             if s < 29 or s > 337:
@@ -9117,7 +8170,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(SPKISexp)
+            if s == 30 or s == 339:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9143,7 +8196,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t62(v, n, p, nd, 62, x)
                     s = 338
                 else:
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -9181,36 +8234,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 338, c)
                     if s < 0:
                         return p
-            if s == 339:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 338
-                else:
-                    p, s = x.escape(v, n, p, e, 339, c)
-                    if s < 0:
-                        return p
-            if s == 340:  # ElementContent: SE(SPKISexp), EE
+            if s == 340 or s == 342:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9238,7 +8262,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 340, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -9275,37 +8299,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 341, c)
                     if s < 0:
                         return p
-            if s == 342:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                    s = 341
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 342, c)
-                    if s < 0:
-                        return p
             if s < 30 or s > 342:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -9322,7 +8315,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 31 or s == 353:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -9392,7 +8385,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t46(v, n, p, nd, 46, x)
                             s = 352
                         else:
-                            p, s = x.escape(v, n, p, e, 31, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 343:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
@@ -9791,79 +8784,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 352, c)
                         if s < 0:
                             return p
-            if s == 353:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 343
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 344
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 345
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                            nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 346
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L2)
-                            nd = [U5, 'EVMaximumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 347
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L3)
-                            nd = [U5, 'EVMaximumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 348
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower)
-                            nd = [U5, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 349
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L2)
-                            nd = [U5, 'EVMinimumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 350
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L3)
-                            nd = [U5, 'EVMinimumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 351
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVPresentActivePower)
-                            nd = [U5, 'EVPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 352
-                        else:
-                            p, s = x.escape(v, n, p, e, 353, c)
-                            if s < 0:
-                                return p
             if s == 354:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9989,7 +8909,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 32 or s == 368:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -10055,7 +8975,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 9:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 32, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 359:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -10377,75 +9297,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 367, c)
                     if s < 0:
                         return p
-            if s == 368:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                            nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 359
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L2)
-                            nd = [U5, 'EVSETargetActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 360
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L3)
-                            nd = [U5, 'EVSETargetActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 361
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower)
-                            nd = [U5, 'EVSETargetReactivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 362
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L2)
-                            nd = [U5, 'EVSETargetReactivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 363
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L3)
-                            nd = [U5, 'EVSETargetReactivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 364
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower)
-                            nd = [U5, 'EVSEPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 365
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L2)
-                            nd = [U5, 'EVSEPresentActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 366
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L3)
-                            nd = [U5, 'EVSEPresentActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 367
-                        elif c == 9:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 368, c)
-                            if s < 0:
-                                return p
             if s < 32 or s > 368:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10480,7 +9331,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 33, c)
                     if s < 0:
                         return p
-            if s == 369:  # StartTag: SE(SignedInfo)
+            if s == 369 or s == 371:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10490,7 +9341,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t38(v, n, p, nd, 38, x)
                     s = 370
                 else:
-                    p, s = x.escape(v, n, p, e, 369, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 370:  # ElementContent: SE(SignatureValue)
@@ -10504,19 +9355,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 372
                 else:
                     p, s = x.escape(v, n, p, e, 370, c)
-                    if s < 0:
-                        return p
-            if s == 371:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t38(v, n, p, nd, 38, x)
-                    s = 370
-                else:
-                    p, s = x.escape(v, n, p, e, 371, c)
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -10540,7 +9378,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
-            if s == 373:  # ElementContent: SE(Object), EE
+            if s == 373 or s == 374:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10552,21 +9390,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 373, c)
-                    if s < 0:
-                        return p
-            if s == 374:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t25(v, n, p, nd, 25, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 374, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 33 or s > 374:
@@ -10597,7 +9421,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 34, c)
                     if s < 0:
                         return p
-            if s == 375:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 375 or s == 376:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -10629,64 +9453,18 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t55(v, n, p, nd, 55, x)
                         s = 377
                     else:
-                        p, s = x.wild(v, n, p, e, 375, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 375, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 375, c)
-                        if s < 0:
-                            return p
-            if s == 376:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        s = 377
-                    else:
-                        p, s = x.wild(v, n, p, e, 376, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 376, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 376, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 377:  # ElementContent: SE(*), EE, CH[untyped]
@@ -10757,7 +9535,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 35, c)
                     if s < 0:
                         return p
-            if s == 379:  # StartTag: SE(SignatureProperty)
+            if s == 379 or s == 381:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10767,10 +9545,10 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t36(v, n, p, nd, 36, x)
                     s = 380
                 else:
-                    p, s = x.escape(v, n, p, e, 379, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(SignatureProperty), EE
+            if s == 380 or s == 382:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -10782,34 +9560,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
-            if s == 381:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                    s = 380
-                else:
-                    p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 382, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 35 or s > 382:
@@ -10854,34 +9605,19 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 383, c)
                     if s < 0:
                         return p
-            if s == 384:  # StartTag: SE(*), CH[untyped]
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 384, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 384, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 384, c)
-                    if s < 0:
-                        return p
-            if s == 385:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 385, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 385, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 385, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(*), EE, CH[untyped]
@@ -10948,7 +9684,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 388:  # StartTag: CH
+            if s == 388 or s == 390:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10957,7 +9693,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 389
                 else:
-                    p, s = x.escape(v, n, p, e, 388, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: EE
@@ -10967,18 +9703,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 389, c)
-                    if s < 0:
-                        return p
-            if s == 390:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 389
-                else:
-                    p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
             if s < 37 or s > 390:
@@ -11015,7 +9739,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 391:  # StartTag: SE(CanonicalizationMethod)
+            if s == 391 or s == 393:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11025,7 +9749,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t15(v, n, p, nd, 15, x)
                     s = 392
                 else:
-                    p, s = x.escape(v, n, p, e, 391, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 392:  # ElementContent: SE(SignatureMethod)
@@ -11041,19 +9765,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 392, c)
                     if s < 0:
                         return p
-            if s == 393:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t15(v, n, p, nd, 15, x)
-                    s = 392
-                else:
-                    p, s = x.escape(v, n, p, e, 393, c)
-                    if s < 0:
-                        return p
             if s == 394:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11067,7 +9778,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 394, c)
                     if s < 0:
                         return p
-            if s == 395:  # ElementContent: SE(Reference), EE
+            if s == 395 or s == 396:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -11079,21 +9790,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 395, c)
-                    if s < 0:
-                        return p
-            if s == 396:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 396, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 38 or s > 396:
@@ -11124,7 +9821,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 397:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 397 or s == 398:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -11151,59 +9848,18 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t22(v, n, p, nd, 22, x)
                         s = 400
                     else:
-                        p, s = x.wild(v, n, p, e, 397, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 397, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 397, c)
-                        if s < 0:
-                            return p
-            if s == 398:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 400
-                    else:
-                        p, s = x.wild(v, n, p, e, 398, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 398, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 398, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 399:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -11303,7 +9959,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 40:  # FirstStartTag: SE(Transform)
+            if s == 40 or s == 402:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11313,10 +9969,10 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t39(v, n, p, nd, 39, x)
                     s = 401
                 else:
-                    p, s = x.escape(v, n, p, e, 40, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 401:  # ElementContent: SE(Transform), EE
+            if s == 401 or s == 403:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -11328,34 +9984,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 401, c)
-                    if s < 0:
-                        return p
-            if s == 402:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t39(v, n, p, nd, 39, x)
-                    s = 401
-                else:
-                    p, s = x.escape(v, n, p, e, 402, c)
-                    if s < 0:
-                        return p
-            if s == 403:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t39(v, n, p, nd, 39, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 403, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 40 or s > 403:
@@ -11374,7 +10003,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 41 or s == 410:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -11474,14 +10103,14 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t62(v, n, p, nd, 62, x)
                         s = 408
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 41, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 41, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 404:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (404, 405, 406, 407, 408, 409, 411, 412, 413, 414, 415, 416):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -11583,1336 +10212,13 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 415
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 404, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 404, c)
-                            if s < 0:
-                                return p
-            if s == 405:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 405, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 405, c)
-                            if s < 0:
-                                return p
-            if s == 406:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 406, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 406, c)
-                            if s < 0:
-                                return p
-            if s == 407:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 407, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 407, c)
-                            if s < 0:
-                                return p
-            if s == 408:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 408, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 408, c)
-                            if s < 0:
-                                return p
-            if s == 409:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 409, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 409, c)
-                            if s < 0:
-                                return p
-            if s == 410:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 404
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 405
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 406
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 407
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 408
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 410, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 410, c)
-                        if s < 0:
-                            return p
-            if s == 411:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 411, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 411, c)
-                            if s < 0:
-                                return p
-            if s == 412:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 412, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 412, c)
-                            if s < 0:
-                                return p
-            if s == 413:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 413, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 413, c)
-                            if s < 0:
-                                return p
-            if s == 414:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 414, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 414, c)
-                            if s < 0:
-                                return p
-            if s == 415:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 415, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 415, c)
-                            if s < 0:
-                                return p
-            if s == 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t22(v, n, p, nd, 22, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 415
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 416, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 416, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 41 or s > 416:
@@ -12928,7 +10234,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 44, 417-418."""
     try:
         while True:
-            if s == 44:  # FirstStartTag: CH
+            if s == 44 or s == 418:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12940,7 +10246,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 417
                 else:
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: EE
@@ -12950,21 +10256,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 417, c)
-                    if s < 0:
-                        return p
-            if s == 418:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    s = 417
-                else:
-                    p, s = x.escape(v, n, p, e, 418, c)
                     if s < 0:
                         return p
             if s < 44 or s > 418:
@@ -12983,7 +10274,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(Amount)
+            if s == 45 or s == 420:  # FirstStartTag, ElementContent: SE(Amount)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12993,7 +10284,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 419
                 else:
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(CostPerUnit)
@@ -13007,19 +10298,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 421
                 else:
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 419
-                else:
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: EE
@@ -13047,7 +10325,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Exponent)
+            if s == 46 or s == 423:  # FirstStartTag, ElementContent: SE(Exponent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13062,7 +10340,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t54(v, n, p, nd, 54, x)
                     s = 422
                 else:
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 422:  # ElementContent: SE(Value)
@@ -13101,24 +10379,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 422, c)
                     if s < 0:
                         return p
-            if s == 423:  # ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'Exponent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                    s = 422
-                else:
-                    p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
             if s == 424:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13141,7 +10401,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 47, 425-426."""
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 426:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13153,7 +10413,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 425
                 else:
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: EE
@@ -13163,21 +10423,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
-            if s == 426:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    s = 425
-                else:
-                    p, s = x.escape(v, n, p, e, 426, c)
                     if s < 0:
                         return p
             if s < 47 or s > 426:
@@ -13193,7 +10438,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 48, 427-428."""
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 428:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13203,7 +10448,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 427
                 else:
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 427:  # ElementContent: EE
@@ -13213,19 +10458,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 427, c)
-                    if s < 0:
-                        return p
-            if s == 428:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 427
-                else:
-                    p, s = x.escape(v, n, p, e, 428, c)
                     if s < 0:
                         return p
             if s < 48 or s > 428:
@@ -13241,7 +10473,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 49, 429-430."""
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 430:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13253,7 +10485,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 429
                 else:
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 429:  # ElementContent: EE
@@ -13263,21 +10495,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 429, c)
-                    if s < 0:
-                        return p
-            if s == 430:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 1
-                    s = 429
-                else:
-                    p, s = x.escape(v, n, p, e, 430, c)
                     if s < 0:
                         return p
             if s < 49 or s > 430:
@@ -13296,7 +10513,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 441:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -13469,7 +10686,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 10:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 50, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 431:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -14297,182 +11514,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 440, c)
                     if s < 0:
                         return p
-            if s == 441:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 9, p + 1, e, 'PresentSOC')
-                                ch.append([U6, 'PresentSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'PresentSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
-                            s = 431
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 9, p + 1, e, 'MinimumSOC')
-                                ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
-                            s = 432
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 9, p + 1, e, 'TargetSOC')
-                                ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
-                            s = 433
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 9, p + 1, e, 'MaximumSOC')
-                                ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'MaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
-                            s = 434
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMinimumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                    ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 435
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToTargetSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                    ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 436
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMaximumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                    ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 437
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U6, 'ChargingComplete', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t48(v, n, p, nd, 48, x)
-                            s = 438
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            s = 439
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U6, 'InletHot', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t48(v, n, p, nd, 48, x)
-                            s = 440
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 441, c)
-                            if s < 0:
-                                return p
             if s < 50 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -14486,7 +11527,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 51, 442-443."""
     try:
         while True:
-            if s == 51:  # FirstStartTag: CH
+            if s == 51 or s == 443:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14499,7 +11540,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 442
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: EE
@@ -14509,22 +11550,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 442, c)
-                    if s < 0:
-                        return p
-            if s == 443:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E6[y]
-                    p += 3
-                    e[5] = 5
-                    s = 442
-                else:
-                    p, s = x.escape(v, n, p, e, 443, c)
                     if s < 0:
                         return p
             if s < 51 or s > 443:
@@ -14543,7 +11568,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 52 or s == 445:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14574,7 +11599,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t44(v, n, p, nd, 44, x)
                     s = 444
                 else:
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(EVSENotification)
@@ -14595,40 +11620,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 446
                 else:
                     p, s = x.escape(v, n, p, e, 444, c)
-                    if s < 0:
-                        return p
-            if s == 445:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                    s = 444
-                else:
-                    p, s = x.escape(v, n, p, e, 445, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: EE
@@ -14653,7 +11644,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 53, 447-448."""
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 448:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14662,7 +11653,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 447
                 else:
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 447:  # ElementContent: EE
@@ -14672,18 +11663,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 447, c)
-                    if s < 0:
-                        return p
-            if s == 448:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 447
-                else:
-                    p, s = x.escape(v, n, p, e, 448, c)
                     if s < 0:
                         return p
             if s < 53 or s > 448:
@@ -14699,7 +11678,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 54, 449-450."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 450:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14709,7 +11688,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 449
                 else:
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 449:  # ElementContent: EE
@@ -14719,19 +11698,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 449, c)
-                    if s < 0:
-                        return p
-            if s == 450:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 449
-                else:
-                    p, s = x.escape(v, n, p, e, 450, c)
                     if s < 0:
                         return p
             if s < 54 or s > 450:
@@ -14747,7 +11713,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 55, 451-452."""
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 452:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14756,7 +11722,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 451
                 else:
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 451:  # ElementContent: EE
@@ -14766,18 +11732,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 451, c)
-                    if s < 0:
-                        return p
-            if s == 452:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 451
-                else:
-                    p, s = x.escape(v, n, p, e, 452, c)
                     if s < 0:
                         return p
             if s < 55 or s > 452:
@@ -14796,7 +11750,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(SessionID)
+            if s == 56 or s == 454:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14824,7 +11778,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t66(v, n, p, nd, 66, x)
                     s = 453
                 else:
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 453:  # ElementContent: SE(TimeStamp)
@@ -14859,37 +11813,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 455
                 else:
                     p, s = x.escape(v, n, p, e, 453, c)
-                    if s < 0:
-                        return p
-            if s == 454:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t66(v, n, p, nd, 66, x)
-                        else:
-                            if len(b) != 8:
-                                x.facet(b, 14, p + 1, e, 'SessionID')
-                            ch.append([U6, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t66(v, n, p, nd, 66, x)
-                    s = 453
-                else:
-                    p, s = x.escape(v, n, p, e, 454, c)
                     if s < 0:
                         return p
             if s == 455:  # ElementContent: SE(Signature), EE
@@ -14929,7 +11852,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 57, 457-458."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 458:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14941,7 +11864,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 457
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: EE
@@ -14951,21 +11874,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 9, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 457
-                else:
-                    p, s = x.escape(v, n, p, e, 458, c)
                     if s < 0:
                         return p
             if s < 57 or s > 458:
@@ -14981,7 +11889,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 58, 459-460."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 460:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14993,7 +11901,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 459
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 459:  # ElementContent: EE
@@ -15003,21 +11911,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 459, c)
-                    if s < 0:
-                        return p
-            if s == 460:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    s = 459
-                else:
-                    p, s = x.escape(v, n, p, e, 460, c)
                     if s < 0:
                         return p
             if s < 58 or s > 460:
@@ -15036,7 +11929,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(MeterID)
+            if s == 59 or s == 462:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15064,7 +11957,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t58(v, n, p, nd, 58, x)
                     s = 461
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 461:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -15099,37 +11992,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 463
                 else:
                     p, s = x.escape(v, n, p, e, 461, c)
-                    if s < 0:
-                        return p
-            if s == 462:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t58(v, n, p, nd, 58, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 10, p + 1, e, 'MeterID')
-                            ch.append([U6, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t58(v, n, p, nd, 58, x)
-                    s = 461
-                else:
-                    p, s = x.escape(v, n, p, e, 462, c)
                     if s < 0:
                         return p
             if s == 463:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -15783,7 +12645,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 60, 470-471."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 471:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15795,7 +12657,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 470
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 470:  # ElementContent: EE
@@ -15805,21 +12667,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 470, c)
-                    if s < 0:
-                        return p
-            if s == 471:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 7
-                    s = 470
-                else:
-                    p, s = x.escape(v, n, p, e, 471, c)
                     if s < 0:
                         return p
             if s < 60 or s > 471:
@@ -15835,7 +12682,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 61, 472-473."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 473:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15847,7 +12694,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 472
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 472:  # ElementContent: EE
@@ -15857,21 +12704,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 472, c)
-                    if s < 0:
-                        return p
-            if s == 473:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 2
-                    s = 472
-                else:
-                    p, s = x.escape(v, n, p, e, 473, c)
                     if s < 0:
                         return p
             if s < 61 or s > 473:
@@ -15887,7 +12719,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 62, 474-475."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 475:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15896,7 +12728,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 474
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 474:  # ElementContent: EE
@@ -15906,18 +12738,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 474, c)
-                    if s < 0:
-                        return p
-            if s == 475:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 474
-                else:
-                    p, s = x.escape(v, n, p, e, 475, c)
                     if s < 0:
                         return p
             if s < 62 or s > 475:
@@ -15936,7 +12756,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(TimeAnchor)
+            if s == 63 or s == 477:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15967,7 +12787,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t47(v, n, p, nd, 47, x)
                     s = 476
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 476:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -16011,40 +12831,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 476, c)
                         if s < 0:
                             return p
-            if s == 477:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t47(v, n, p, nd, 47, x)
-                    s = 476
-                else:
-                    p, s = x.escape(v, n, p, e, 477, c)
-                    if s < 0:
-                        return p
             if s == 478:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -16167,7 +12953,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 64, 492-493."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 493:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16180,7 +12966,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 492
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: EE
@@ -16190,22 +12976,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E13[y]
-                    p += 6
-                    e[5] = 5
-                    s = 492
-                else:
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s < 64 or s > 493:
@@ -16224,7 +12994,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(X509IssuerName)
+            if s == 65 or s == 495:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16250,7 +13020,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t22(v, n, p, nd, 22, x)
                     s = 494
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: SE(X509SerialNumber)
@@ -16287,35 +13057,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 494, c)
                     if s < 0:
                         return p
-            if s == 495:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                    s = 494
-                else:
-                    p, s = x.escape(v, n, p, e, 495, c)
-                    if s < 0:
-                        return p
             if s == 496:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16338,7 +13079,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 66, 497-498."""
     try:
         while True:
-            if s == 66:  # FirstStartTag: CH
+            if s == 66 or s == 498:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16350,7 +13091,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 497
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: EE
@@ -16360,21 +13101,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 6
-                    s = 497
-                else:
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s < 66 or s > 498:
@@ -16393,7 +13119,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(TaxRuleID)
+            if s == 67 or s == 500:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16424,7 +13150,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t68(v, n, p, nd, 68, x)
                     s = 499
                 else:
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(Amount)
@@ -16438,40 +13164,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 501
                 else:
                     p, s = x.escape(v, n, p, e, 499, c)
-                    if s < 0:
-                        return p
-            if s == 500:  # ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TaxRuleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TaxRuleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 15, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t68(v, n, p, nd, 68, x)
-                    s = 499
-                else:
-                    p, s = x.escape(v, n, p, e, 500, c)
                     if s < 0:
                         return p
             if s == 501:  # ElementContent: EE
@@ -16496,7 +13188,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 68, 502-503."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 503:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16508,7 +13200,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 502
                 else:
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: EE
@@ -16518,21 +13210,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 502, c)
-                    if s < 0:
-                        return p
-            if s == 503:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 1
-                    s = 502
-                else:
-                    p, s = x.escape(v, n, p, e, 503, c)
                     if s < 0:
                         return p
             if s < 68 or s > 503:
@@ -16548,7 +13225,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 69, 504-505."""
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 505:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16557,7 +13234,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 504
                 else:
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: EE
@@ -16567,18 +13244,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 504, c)
-                    if s < 0:
-                        return p
-            if s == 505:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 504
-                else:
-                    p, s = x.escape(v, n, p, e, 505, c)
                     if s < 0:
                         return p
             if s < 69 or s > 505:
@@ -16594,7 +13259,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 70, 506-507."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 507:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16603,7 +13268,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 506
                 else:
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: EE
@@ -16613,18 +13278,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 506, c)
-                    if s < 0:
-                        return p
-            if s == 507:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 506
-                else:
-                    p, s = x.escape(v, n, p, e, 507, c)
                     if s < 0:
                         return p
             if s < 70 or s > 507:
@@ -16693,7 +13346,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 72, 509-510."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 510:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16702,7 +13355,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 509
                 else:
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 509:  # ElementContent: EE
@@ -16712,18 +13365,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 509, c)
-                    if s < 0:
-                        return p
-            if s == 510:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 509
-                else:
-                    p, s = x.escape(v, n, p, e, 510, c)
                     if s < 0:
                         return p
             if s < 72 or s > 510:
@@ -16739,7 +13380,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 73, 511-512."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 512:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16748,7 +13389,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 511
                 else:
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: EE
@@ -16758,18 +13399,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 511, c)
-                    if s < 0:
-                        return p
-            if s == 512:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 511
-                else:
-                    p, s = x.escape(v, n, p, e, 512, c)
                     if s < 0:
                         return p
             if s < 73 or s > 512:
@@ -16785,7 +13414,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 74, 513-514."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 514:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16797,7 +13426,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 513
                 else:
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 513:  # ElementContent: EE
@@ -16807,21 +13436,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 513, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 17, q0, e)
-                    e[5] = 2
-                    s = 513
-                else:
-                    p, s = x.escape(v, n, p, e, 514, c)
                     if s < 0:
                         return p
             if s < 74 or s > 514:
@@ -16837,7 +13451,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 75, 515-516."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 516:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16849,7 +13463,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 515
                 else:
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: EE
@@ -16859,21 +13473,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 2
-                    s = 515
-                else:
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s < 75 or s > 516:
@@ -16889,7 +13488,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 76, 517-518."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 518:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16899,7 +13498,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 517
                 else:
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: EE
@@ -16909,19 +13508,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 517, c)
-                    if s < 0:
-                        return p
-            if s == 518:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 517
-                else:
-                    p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s < 76 or s > 518:
@@ -16940,7 +13526,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 520:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16950,7 +13536,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 519
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 519:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -16975,19 +13561,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 522
                 else:
                     p, s = x.escape(v, n, p, e, 519, c)
-                    if s < 0:
-                        return p
-            if s == 520:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 519
-                else:
-                    p, s = x.escape(v, n, p, e, 520, c)
                     if s < 0:
                         return p
             if s == 521:  # ElementContent: SE(MeterInfoRequested)
@@ -17033,7 +13606,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(Header)
+            if s == 78 or s == 524:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17043,7 +13616,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 523
                 else:
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 523:  # ElementContent: SE(ResponseCode)
@@ -17064,19 +13637,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 525
                 else:
                     p, s = x.escape(v, n, p, e, 523, c)
-                    if s < 0:
-                        return p
-            if s == 524:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 523
-                else:
-                    p, s = x.escape(v, n, p, e, 524, c)
                     if s < 0:
                         return p
             if s == 525:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -17169,7 +13729,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(Header)
+            if s == 79 or s == 530:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17179,7 +13739,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 529
                 else:
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: EE
@@ -17189,19 +13749,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 529
-                else:
-                    p, s = x.escape(v, n, p, e, 530, c)
                     if s < 0:
                         return p
             if s < 79 or s > 530:
@@ -17220,7 +13767,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(Header)
+            if s == 80 or s == 532:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17230,7 +13777,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 531
                 else:
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(ResponseCode)
@@ -17251,19 +13798,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 533
                 else:
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 531
-                else:
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if s == 533:  # ElementContent: EE
@@ -17291,7 +13825,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 81 or s == 536:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -17328,7 +13862,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t46(v, n, p, nd, 46, x)
                     s = 535
                 else:
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 534:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -17355,46 +13889,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 537
                 else:
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                    s = 534
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 535
-                else:
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -17435,7 +13929,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 82 or s == 543:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -17523,7 +14017,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 82, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 539:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -17684,97 +14178,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 542, c)
                     if s < 0:
                         return p
-            if s == 543:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        s = 539
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'MinimumSOC')
-                            ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 540
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 9, p + 1, e, 'TargetSOC')
-                            ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 541
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                        s = 542
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 543, c)
-                        if s < 0:
-                            return p
             if s < 82 or s > 543:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -17791,7 +14194,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(RootCertificateID)
+            if s == 83 or s == 545:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17801,7 +14204,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t65(v, n, p, nd, 65, x)
                     s = 544
                 else:
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 544:  # ElementContent: SE(RootCertificateID), EE
@@ -17817,19 +14220,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 544, c)
-                    if s < 0:
-                        return p
-            if s == 545:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    s = 544
-                else:
-                    p, s = x.escape(v, n, p, e, 545, c)
                     if s < 0:
                         return p
             if 546 <= s <= 563:  # ElementContent: SE(RootCertificateID), EE
@@ -17872,7 +14262,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 84 or s == 568:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -17898,7 +14288,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 84, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 565:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -17946,35 +14336,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 567, c)
                     if s < 0:
                         return p
-            if s == 568:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        s = 565
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        s = 566
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        s = 567
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 568, c)
-                        if s < 0:
-                            return p
             if s < 84 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -17988,22 +14349,13 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 85, 569."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: EE
+            if s == 85 or s == 569:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
-                    if s < 0:
-                        return p
-            if s == 569:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 569, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 85 or s > 569:
@@ -18022,7 +14374,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 571:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18032,7 +14384,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 570
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 570:  # ElementContent: EE
@@ -18042,19 +14394,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 570, c)
-                    if s < 0:
-                        return p
-            if s == 571:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 570
-                else:
-                    p, s = x.escape(v, n, p, e, 571, c)
                     if s < 0:
                         return p
             if s < 86 or s > 571:
@@ -18073,7 +14412,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 573:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18083,7 +14422,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 572
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 572:  # ElementContent: EE
@@ -18093,19 +14432,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 572, c)
-                    if s < 0:
-                        return p
-            if s == 573:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 572
-                else:
-                    p, s = x.escape(v, n, p, e, 573, c)
                     if s < 0:
                         return p
             if s < 87 or s > 573:
@@ -18124,7 +14450,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(Header)
+            if s == 88 or s == 575:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18134,7 +14460,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t56(v, n, p, nd, 56, x)
                     s = 574
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 574:  # ElementContent: SE(ResponseCode)
@@ -18155,19 +14481,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 576
                 else:
                     p, s = x.escape(v, n, p, e, 574, c)
-                    if s < 0:
-                        return p
-            if s == 575:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    s = 574
-                else:
-                    p, s = x.escape(v, n, p, e, 575, c)
                     if s < 0:
                         return p
             if s == 576:  # ElementContent: EE
@@ -18192,7 +14505,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 89, 577-578."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 578:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18204,7 +14517,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 577
                 else:
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 577:  # ElementContent: EE
@@ -18214,21 +14527,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 577, c)
-                    if s < 0:
-                        return p
-            if s == 578:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 20, q0, e)
-                    e[5] = 0
-                    s = 577
-                else:
-                    p, s = x.escape(v, n, p, e, 578, c)
                     if s < 0:
                         return p
             if s < 89 or s > 578:
@@ -18244,7 +14542,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 90, 579-580."""
     try:
         while True:
-            if s == 90:  # FirstStartTag: CH
+            if s == 90 or s == 580:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18256,7 +14554,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 579
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 579:  # ElementContent: EE
@@ -18266,21 +14564,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 579, c)
-                    if s < 0:
-                        return p
-            if s == 580:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    s = 579
-                else:
-                    p, s = x.escape(v, n, p, e, 580, c)
                     if s < 0:
                         return p
             if s < 90 or s > 580:
@@ -18296,7 +14579,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 91, 581-582."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 582:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18308,7 +14591,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 581
                 else:
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 581:  # ElementContent: EE
@@ -18318,21 +14601,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 581, c)
-                    if s < 0:
-                        return p
-            if s == 582:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 581
-                else:
-                    p, s = x.escape(v, n, p, e, 582, c)
                     if s < 0:
                         return p
             if s < 91 or s > 582:
@@ -18348,7 +14616,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 92, 583-584."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 584:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18361,7 +14629,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 583
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 583:  # ElementContent: EE
@@ -18371,22 +14639,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 583, c)
-                    if s < 0:
-                        return p
-            if s == 584:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E23[y]
-                    p += 2
-                    e[5] = 5
-                    s = 583
-                else:
-                    p, s = x.escape(v, n, p, e, 584, c)
                     if s < 0:
                         return p
             if s < 92 or s > 584:

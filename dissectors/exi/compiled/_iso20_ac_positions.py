@@ -34,7 +34,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 94:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -47,7 +47,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 93
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 93:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -78,22 +78,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 93, c)
-                    if s < 0:
-                        return p
-            if s == 94:  # ElementContent: SE(EVMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                    nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 93
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 94, c)
                     if s < 0:
                         return p
             if s == 95:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -205,7 +189,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 101:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -218,7 +202,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 100
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 100:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -249,22 +233,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 100, c)
-                    if s < 0:
-                        return p
-            if s == 101:  # ElementContent: SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVSEMaximumChargePower)
-                    nd = [U5, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 100
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 101, c)
                     if s < 0:
                         return p
             if s == 102:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -568,7 +536,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 114:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -581,7 +549,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 113
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -605,22 +573,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 113, c)
-                    if s < 0:
-                        return p
-            if s == 114:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 113
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 114, c)
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(MeterInfoRequested)
@@ -712,7 +664,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 119:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -725,7 +677,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 118
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 118:  # ElementContent: SE(ResponseCode)
@@ -742,22 +694,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 118, c)
-                    if s < 0:
-                        return p
-            if s == 119:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 118
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 119, c)
                     if s < 0:
                         return p
             if s == 120:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
@@ -1097,7 +1033,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(Header)
+            if s == 5 or s == 127:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1110,7 +1046,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 126
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(AC_CPDReqEnergyTransferMode), SE(BPT_AC_CPDReqEnergyTransferMode)
@@ -1134,22 +1070,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 126, c)
-                    if s < 0:
-                        return p
-            if s == 127:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 126
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 127, c)
                     if s < 0:
                         return p
             if s == 128:  # ElementContent: EE
@@ -1179,7 +1099,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(Header)
+            if s == 6 or s == 130:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1192,7 +1112,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 129
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 129:  # ElementContent: SE(ResponseCode)
@@ -1209,22 +1129,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 129, c)
-                    if s < 0:
-                        return p
-            if s == 130:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 129
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 130, c)
                     if s < 0:
                         return p
             if s == 131:  # ElementContent: SE(AC_CPDResEnergyTransferMode), SE(BPT_AC_CPDResEnergyTransferMode)
@@ -1277,7 +1181,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 7 or s == 134:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1290,7 +1194,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 133
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 133:  # ElementContent: SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -1321,22 +1225,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 133, c)
-                    if s < 0:
-                        return p
-            if s == 134:  # ElementContent: SE(EVMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                    nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 133
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
             if s == 135:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -1586,7 +1474,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 8 or s == 147:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1599,7 +1487,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 146
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 146:  # ElementContent: SE(EVSEMaximumChargePower_L2), SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -1630,22 +1518,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 146, c)
-                    if s < 0:
-                        return p
-            if s == 147:  # ElementContent: SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:AC}EVSEMaximumChargePower)
-                    nd = [U5, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 146
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 147, c)
                     if s < 0:
                         return p
             if s == 148:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -2102,7 +1974,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 9 or s == 167:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2122,7 +1994,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 166
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 165:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -2155,29 +2027,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 166, c)
-                    if s < 0:
-                        return p
-            if s == 167:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t49(v, n, p, nd, 49, x)
-                    x.span(nd, b0, p)
-                    s = 165
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 166
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -2702,7 +2551,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 10 or s == 195:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -2745,7 +2594,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 194
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 10, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 190:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
@@ -2929,52 +2778,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 194, c)
                             if s < 0:
                                 return p
-            if s == 195:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        x.span(nd, b0, p)
-                        s = 190
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 191
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 192
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 193
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                        nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 194
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 195, c)
-                        if s < 0:
-                            return p
             if s == 196:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
@@ -3291,7 +3094,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 11 or s == 214:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -3373,7 +3176,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 213
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 11, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 204:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
@@ -3886,91 +3689,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             x.mark = b0
                             p, s = x.escape(v, n, p, e, 213, c)
-                            if s < 0:
-                                return p
-            if s == 214:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 204
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 205
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 206
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                            nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 207
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L2)
-                            nd = [U5, 'EVMaximumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 208
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L3)
-                            nd = [U5, 'EVMaximumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 209
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower)
-                            nd = [U5, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 210
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L2)
-                            nd = [U5, 'EVMinimumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 211
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L3)
-                            nd = [U5, 'EVMinimumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 212
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVPresentActivePower)
-                            nd = [U5, 'EVPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 213
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 214, c)
                             if s < 0:
                                 return p
             if s == 215:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
@@ -4529,7 +4247,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 12 or s == 235:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -4606,7 +4324,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 12, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 226:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -4982,86 +4700,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 234, c)
                     if s < 0:
                         return p
-            if s == 235:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                            nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 226
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L2)
-                            nd = [U5, 'EVSETargetActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 227
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L3)
-                            nd = [U5, 'EVSETargetActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 228
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower)
-                            nd = [U5, 'EVSETargetReactivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 229
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L2)
-                            nd = [U5, 'EVSETargetReactivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 230
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L3)
-                            nd = [U5, 'EVSETargetReactivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 231
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower)
-                            nd = [U5, 'EVSEPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 232
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L2)
-                            nd = [U5, 'EVSEPresentActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 233
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L3)
-                            nd = [U5, 'EVSEPresentActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 234
-                        elif c == 9:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 235, c)
-                            if s < 0:
-                                return p
             if s < 12 or s > 235:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -5075,7 +4713,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 13, 236."""
     try:
         while True:
-            if s == 13:  # FirstStartTag: EE
+            if s == 13 or s == 236:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5083,18 +4721,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 236, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 13 or s > 236:
@@ -5110,7 +4737,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 14, 237."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
+            if s == 14 or s == 237:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5118,18 +4745,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
-                    if s < 0:
-                        return p
-            if s == 237:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 237, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 14 or s > 237:
@@ -5159,46 +4775,25 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 15, c)
                     if s < 0:
                         return p
-            if s == 238:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 238 or s == 239:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 238, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 238, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 238, c)
-                    if s < 0:
-                        return p
-            if s == 239:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 239, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 239, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 239, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5238,7 +4833,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 16 or s == 244:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5265,7 +4860,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 243
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(Q)
@@ -5323,36 +4918,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 243, c)
-                    if s < 0:
-                        return p
-            if s == 244:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 241
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 242
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 243
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 244, c)
                     if s < 0:
                         return p
             if s == 245:  # ElementContent: SE(G), SE(Y)
@@ -5450,46 +5015,25 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 17, c)
                     if s < 0:
                         return p
-            if s == 249:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 249 or s == 250:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 249, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 249, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 249, c)
-                    if s < 0:
-                        return p
-            if s == 250:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 250, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 250, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 250, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5526,7 +5070,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 18, 252-253."""
     try:
         while True:
-            if s == 18:  # FirstStartTag: CH
+            if s == 18 or s == 253:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5539,7 +5083,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 252
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: EE
@@ -5551,22 +5095,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 252, c)
-                    if s < 0:
-                        return p
-            if s == 253:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 252
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 253, c)
                     if s < 0:
                         return p
             if s < 18 or s > 253:
@@ -5585,7 +5113,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 19 or s == 256:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5605,7 +5133,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 255
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 254:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -5638,29 +5166,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 255, c)
-                    if s < 0:
-                        return p
-            if s == 256:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t49(v, n, p, nd, 49, x)
-                    x.span(nd, b0, p)
-                    s = 254
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 255
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 256, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -5972,7 +5477,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 20 or s == 276:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -6015,7 +5520,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 275
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 20, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
@@ -6199,52 +5704,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 275, c)
                             if s < 0:
                                 return p
-            if s == 276:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        x.span(nd, b0, p)
-                        s = 271
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 272
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 273
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 274
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                        nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 275
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 276, c)
-                        if s < 0:
-                            return p
             if s == 277:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
@@ -6640,7 +6099,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 21, c)
                             if s < 0:
                                 return p
-            if s == 285:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 285 or s == 286:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -6701,91 +6160,17 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 293
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 285, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 285, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 285, c)
-                            if s < 0:
-                                return p
-            if s == 286:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                            x.span(nd, b0, p)
-                            s = 287
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t23(v, n, p, nd, 23, x)
-                            x.span(nd, b0, p)
-                            s = 288
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t29(v, n, p, nd, 29, x)
-                            x.span(nd, b0, p)
-                            s = 289
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            x.span(nd, b0, p)
-                            s = 290
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t26(v, n, p, nd, 26, x)
-                            x.span(nd, b0, p)
-                            s = 291
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t30(v, n, p, nd, 30, x)
-                            x.span(nd, b0, p)
-                            s = 292
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                            x.span(nd, b0, p)
-                            s = 293
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 286, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 286, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 286, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 287:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -8010,7 +7395,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 22, 303-304."""
     try:
         while True:
-            if s == 22:  # FirstStartTag: CH
+            if s == 22 or s == 304:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8023,7 +7408,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 303
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: EE
@@ -8035,22 +7420,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 303, c)
-                    if s < 0:
-                        return p
-            if s == 304:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 303
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 304, c)
                     if s < 0:
                         return p
             if s < 22 or s > 304:
@@ -8069,7 +7438,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 23 or s == 305:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8091,52 +7460,17 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 23, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 23, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 23, c)
-                        if s < 0:
-                            return p
-            if s == 305:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t16(v, n, p, nd, 16, x)
-                        x.span(nd, b0, p)
-                        s = 306
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t27(v, n, p, nd, 27, x)
-                        x.span(nd, b0, p)
-                        s = 307
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 305, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 305, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 305, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 306 <= s <= 308:  # ElementContent: EE, CH[untyped]
@@ -8192,7 +7526,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 24, c)
                     if s < 0:
                         return p
-            if s == 309:  # StartTag: SE(Reference)
+            if s == 309 or s == 311:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8205,10 +7539,10 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 310
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 309, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 310:  # ElementContent: SE(Reference), EE
+            if s == 310 or s == 312:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8223,40 +7557,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
-            if s == 311:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    x.span(nd, b0, p)
-                    s = 310
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 311, c)
-                    if s < 0:
-                        return p
-            if s == 312:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 312, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 24 or s > 312:
@@ -8371,46 +7672,25 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 314, c)
                         if s < 0:
                             return p
-            if s == 315:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 315 or s == 316:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 315, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 315, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 315, c)
-                    if s < 0:
-                        return p
-            if s == 316:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 316, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 316, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 316, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8450,7 +7730,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 26 or s == 320:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8470,7 +7750,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 319
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 318:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -8510,29 +7790,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 319, c)
-                    if s < 0:
-                        return p
-            if s == 320:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t62(v, n, p, nd, 62, x)
-                    x.span(nd, b0, p)
-                    s = 318
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t62(v, n, p, nd, 62, x)
-                    x.span(nd, b0, p)
-                    s = 319
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 320, c)
                     if s < 0:
                         return p
             if s == 321:  # ElementContent: SE(*), EE
@@ -8583,7 +7840,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Modulus)
+            if s == 27 or s == 325:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8596,7 +7853,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 324
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 324:  # ElementContent: SE(Exponent)
@@ -8613,22 +7870,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 324, c)
-                    if s < 0:
-                        return p
-            if s == 325:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 324
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 325, c)
                     if s < 0:
                         return p
             if s == 326:  # ElementContent: EE
@@ -8761,7 +8002,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 328, c)
                     if s < 0:
                         return p
-            if s == 329:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 329 or s == 332:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8781,7 +8022,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 331
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 329, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(DigestMethod)
@@ -8814,29 +8055,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 331, c)
-                    if s < 0:
-                        return p
-            if s == 332:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                    s = 330
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t17(v, n, p, nd, 17, x)
-                    x.span(nd, b0, p)
-                    s = 331
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 332, c)
                     if s < 0:
                         return p
             if s == 333:  # ElementContent: EE
@@ -8919,7 +8137,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 334, c)
                     if s < 0:
                         return p
-            if s == 335:  # StartTag: SE(Transforms), EE
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8934,7 +8152,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 335, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 336:  # ElementContent: EE
@@ -8946,24 +8164,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 336, c)
-                    if s < 0:
-                        return p
-            if s == 337:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                    s = 336
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 337, c)
                     if s < 0:
                         return p
             if s < 29 or s > 337:
@@ -8982,7 +8182,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(SPKISexp)
+            if s == 30 or s == 339:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8995,7 +8195,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 338
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -9021,23 +8221,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 338, c)
                     if s < 0:
                         return p
-            if s == 339:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t62(v, n, p, nd, 62, x)
-                    x.span(nd, b0, p)
-                    s = 338
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 339, c)
-                    if s < 0:
-                        return p
-            if s == 340:  # ElementContent: SE(SPKISexp), EE
+            if s == 340 or s == 342:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -9052,7 +8236,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 340, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -9077,24 +8261,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 341, c)
                     if s < 0:
                         return p
-            if s == 342:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t62(v, n, p, nd, 62, x)
-                    x.span(nd, b0, p)
-                    s = 341
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 342, c)
-                    if s < 0:
-                        return p
             if s < 30 or s > 342:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -9111,7 +8277,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 31 or s == 353:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -9193,7 +8359,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 352
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 31, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 343:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
@@ -9662,91 +8828,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 352, c)
                         if s < 0:
                             return p
-            if s == 353:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 343
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 344
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 345
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower)
-                            nd = [U5, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 346
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L2)
-                            nd = [U5, 'EVMaximumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 347
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMaximumChargePower_L3)
-                            nd = [U5, 'EVMaximumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 348
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower)
-                            nd = [U5, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 349
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L2)
-                            nd = [U5, 'EVMinimumChargePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 350
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVMinimumChargePower_L3)
-                            nd = [U5, 'EVMinimumChargePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 351
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVPresentActivePower)
-                            nd = [U5, 'EVPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 352
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 353, c)
-                            if s < 0:
-                                return p
             if s == 354:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -9892,7 +8973,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 32 or s == 368:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -9969,7 +9050,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 32, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 359:  # ElementContent: SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -10345,86 +9426,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 367, c)
                     if s < 0:
                         return p
-            if s == 368:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
-                            nd = [U5, 'EVSETargetActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 359
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L2)
-                            nd = [U5, 'EVSETargetActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 360
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower_L3)
-                            nd = [U5, 'EVSETargetActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 361
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower)
-                            nd = [U5, 'EVSETargetReactivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 362
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L2)
-                            nd = [U5, 'EVSETargetReactivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 363
-                else:
-                    if c < 7:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetReactivePower_L3)
-                            nd = [U5, 'EVSETargetReactivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 364
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower)
-                            nd = [U5, 'EVSEPresentActivePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 365
-                    else:
-                        if c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L2)
-                            nd = [U5, 'EVSEPresentActivePower_L2', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 366
-                        elif c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:AC}EVSEPresentActivePower_L3)
-                            nd = [U5, 'EVSEPresentActivePower_L3', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 367
-                        elif c == 9:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 368, c)
-                            if s < 0:
-                                return p
             if s < 32 or s > 368:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10462,7 +9463,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 33, c)
                     if s < 0:
                         return p
-            if s == 369:  # StartTag: SE(SignedInfo)
+            if s == 369 or s == 371:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10475,7 +9476,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 370
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 370:  # ElementContent: SE(SignatureValue)
@@ -10492,22 +9493,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 370, c)
-                    if s < 0:
-                        return p
-            if s == 371:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t38(v, n, p, nd, 38, x)
-                    x.span(nd, b0, p)
-                    s = 370
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 371, c)
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -10535,7 +9520,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
-            if s == 373:  # ElementContent: SE(Object), EE
+            if s == 373 or s == 374:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -10550,24 +9535,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 373, c)
-                    if s < 0:
-                        return p
-            if s == 374:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t25(v, n, p, nd, 25, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 374, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 33 or s > 374:
@@ -10600,7 +9568,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 34, c)
                     if s < 0:
                         return p
-            if s == 375:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 375 or s == 376:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -10614,7 +9582,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 377
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 375, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -10622,42 +9590,12 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 375, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 375, c)
-                        if s < 0:
-                            return p
-            if s == 376:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                        x.span(nd, b0, p)
-                        s = 377
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 376, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 376, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 376, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 377:  # ElementContent: SE(*), EE, CH[untyped]
@@ -10739,7 +9677,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 35, c)
                     if s < 0:
                         return p
-            if s == 379:  # StartTag: SE(SignatureProperty)
+            if s == 379 or s == 381:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10752,10 +9690,10 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 380
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 379, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(SignatureProperty), EE
+            if s == 380 or s == 382:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -10770,40 +9708,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
-            if s == 381:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                    x.span(nd, b0, p)
-                    s = 380
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 382, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 35 or s > 382:
@@ -10852,42 +9757,23 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 383, c)
                     if s < 0:
                         return p
-            if s == 384:  # StartTag: SE(*), CH[untyped]
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 384, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 384, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 384, c)
-                    if s < 0:
-                        return p
-            if s == 385:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 385, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 385, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 385, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(*), EE, CH[untyped]
@@ -10966,7 +9852,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 388:  # StartTag: CH
+            if s == 388 or s == 390:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10979,7 +9865,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 389
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 388, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: EE
@@ -10991,22 +9877,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 389, c)
-                    if s < 0:
-                        return p
-            if s == 390:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 389
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
             if s < 37 or s > 390:
@@ -11046,7 +9916,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 391:  # StartTag: SE(CanonicalizationMethod)
+            if s == 391 or s == 393:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11059,7 +9929,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 392
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 391, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 392:  # ElementContent: SE(SignatureMethod)
@@ -11078,22 +9948,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 392, c)
                     if s < 0:
                         return p
-            if s == 393:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t15(v, n, p, nd, 15, x)
-                    x.span(nd, b0, p)
-                    s = 392
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 393, c)
-                    if s < 0:
-                        return p
             if s == 394:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -11110,7 +9964,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 394, c)
                     if s < 0:
                         return p
-            if s == 395:  # ElementContent: SE(Reference), EE
+            if s == 395 or s == 396:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -11125,24 +9979,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 395, c)
-                    if s < 0:
-                        return p
-            if s == 396:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 396, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 38 or s > 396:
@@ -11175,7 +10012,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 397:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 397 or s == 398:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -11189,7 +10026,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 400
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 397, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -11197,42 +10034,12 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 397, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 397, c)
-                        if s < 0:
-                            return p
-            if s == 398:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 400
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 398, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 398, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 398, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 399:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -11310,7 +10117,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 40:  # FirstStartTag: SE(Transform)
+            if s == 40 or s == 402:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11323,10 +10130,10 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 401
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 40, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 401:  # ElementContent: SE(Transform), EE
+            if s == 401 or s == 403:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -11341,40 +10148,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 401, c)
-                    if s < 0:
-                        return p
-            if s == 402:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t39(v, n, p, nd, 39, x)
-                    x.span(nd, b0, p)
-                    s = 401
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 402, c)
-                    if s < 0:
-                        return p
-            if s == 403:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t39(v, n, p, nd, 39, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 403, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 40 or s > 403:
@@ -11393,7 +10167,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 41 or s == 410:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -11436,15 +10210,15 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 408
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 41, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 41, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 404:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (404, 405, 406, 407, 408, 409, 411, 412, 413, 414, 415, 416):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -11489,665 +10263,14 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 404, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 404, c)
-                            if s < 0:
-                                return p
-            if s == 405:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 405, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 405, c)
-                            if s < 0:
-                                return p
-            if s == 406:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 406, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 406, c)
-                            if s < 0:
-                                return p
-            if s == 407:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 407, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 407, c)
-                            if s < 0:
-                                return p
-            if s == 408:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 408, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 408, c)
-                            if s < 0:
-                                return p
-            if s == 409:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 409, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 409, c)
-                            if s < 0:
-                                return p
-            if s == 410:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 404
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 405
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 406
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 407
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 408
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 410, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 410, c)
-                        if s < 0:
-                            return p
-            if s == 411:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 411, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 411, c)
-                            if s < 0:
-                                return p
-            if s == 412:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 412, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 412, c)
-                            if s < 0:
-                                return p
-            if s == 413:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 413, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 413, c)
-                            if s < 0:
-                                return p
-            if s == 414:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 414, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 414, c)
-                            if s < 0:
-                                return p
-            if s == 415:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 415, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 415, c)
-                            if s < 0:
-                                return p
-            if s == 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                        x.span(nd, b0, p)
-                        s = 411
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 412
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 413
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 416, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 416, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 41 or s > 416:
@@ -12163,7 +10286,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 44, 417-418."""
     try:
         while True:
-            if s == 44:  # FirstStartTag: CH
+            if s == 44 or s == 418:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12179,7 +10302,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 417
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: EE
@@ -12191,25 +10314,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 417, c)
-                    if s < 0:
-                        return p
-            if s == 418:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 417
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 418, c)
                     if s < 0:
                         return p
             if s < 44 or s > 418:
@@ -12228,7 +10332,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(Amount)
+            if s == 45 or s == 420:  # FirstStartTag, ElementContent: SE(Amount)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12241,7 +10345,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 419
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(CostPerUnit)
@@ -12258,22 +10362,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(Amount)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 419
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: EE
@@ -12303,7 +10391,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Exponent)
+            if s == 46 or s == 423:  # FirstStartTag, ElementContent: SE(Exponent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12316,7 +10404,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 422
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 422:  # ElementContent: SE(Value)
@@ -12333,22 +10421,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 422, c)
-                    if s < 0:
-                        return p
-            if s == 423:  # ElementContent: SE(Exponent)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    nd = [U6, 'Exponent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t54(v, n, p, nd, 54, x)
-                    x.span(nd, b0, p)
-                    s = 422
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 423, c)
                     if s < 0:
                         return p
             if s == 424:  # ElementContent: EE
@@ -12375,7 +10447,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 47, 425-426."""
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 426:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12391,7 +10463,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 425
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: EE
@@ -12403,25 +10475,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
-            if s == 426:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 425
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 426, c)
                     if s < 0:
                         return p
             if s < 47 or s > 426:
@@ -12437,7 +10490,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 48, 427-428."""
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 428:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12451,7 +10504,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 427
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 427:  # ElementContent: EE
@@ -12463,23 +10516,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 427, c)
-                    if s < 0:
-                        return p
-            if s == 428:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 427
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 428, c)
                     if s < 0:
                         return p
             if s < 48 or s > 428:
@@ -12495,7 +10531,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 49, 429-430."""
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 430:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12511,7 +10547,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 429
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 429:  # ElementContent: EE
@@ -12523,25 +10559,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 429, c)
-                    if s < 0:
-                        return p
-            if s == 430:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 429
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 430, c)
                     if s < 0:
                         return p
             if s < 49 or s > 430:
@@ -12560,7 +10577,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 441:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -12644,7 +10661,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 50, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 431:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -13100,93 +11117,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 440, c)
                     if s < 0:
                         return p
-            if s == 441:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'PresentSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            x.span(nd, b0, p)
-                            s = 431
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            x.span(nd, b0, p)
-                            s = 432
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            x.span(nd, b0, p)
-                            s = 433
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            x.span(nd, b0, p)
-                            s = 434
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 435
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 436
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            nd = [U6, 'ChargingComplete', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t48(v, n, p, nd, 48, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                            x.span(nd, b0, p)
-                            s = 439
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            nd = [U6, 'InletHot', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t48(v, n, p, nd, 48, x)
-                            x.span(nd, b0, p)
-                            s = 440
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 441, c)
-                            if s < 0:
-                                return p
             if s < 50 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -13200,7 +11130,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 51, 442-443."""
     try:
         while True:
-            if s == 51:  # FirstStartTag: CH
+            if s == 51 or s == 443:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13217,7 +11147,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 442
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: EE
@@ -13229,26 +11159,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 442, c)
-                    if s < 0:
-                        return p
-            if s == 443:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E6[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 442
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 443, c)
                     if s < 0:
                         return p
             if s < 51 or s > 443:
@@ -13267,7 +11177,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 52 or s == 445:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13280,7 +11190,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 444
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(EVSENotification)
@@ -13297,22 +11207,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 444, c)
-                    if s < 0:
-                        return p
-            if s == 445:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 444
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 445, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: EE
@@ -13339,7 +11233,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 53, 447-448."""
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 448:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13352,7 +11246,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 447
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 447:  # ElementContent: EE
@@ -13364,22 +11258,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 447, c)
-                    if s < 0:
-                        return p
-            if s == 448:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 447
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 448, c)
                     if s < 0:
                         return p
             if s < 53 or s > 448:
@@ -13395,7 +11273,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 54, 449-450."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 450:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13409,7 +11287,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 449
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 449:  # ElementContent: EE
@@ -13421,23 +11299,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 449, c)
-                    if s < 0:
-                        return p
-            if s == 450:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 449
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 450, c)
                     if s < 0:
                         return p
             if s < 54 or s > 450:
@@ -13453,7 +11314,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 55, 451-452."""
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 452:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13466,7 +11327,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 451
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 451:  # ElementContent: EE
@@ -13478,22 +11339,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 451, c)
-                    if s < 0:
-                        return p
-            if s == 452:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 451
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 452, c)
                     if s < 0:
                         return p
             if s < 55 or s > 452:
@@ -13512,7 +11357,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(SessionID)
+            if s == 56 or s == 454:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13525,7 +11370,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 453
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 453:  # ElementContent: SE(TimeStamp)
@@ -13542,22 +11387,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 453, c)
-                    if s < 0:
-                        return p
-            if s == 454:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    nd = [U6, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t66(v, n, p, nd, 66, x)
-                    x.span(nd, b0, p)
-                    s = 453
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 454, c)
                     if s < 0:
                         return p
             if s == 455:  # ElementContent: SE(Signature), EE
@@ -13602,7 +11431,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 57, 457-458."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 458:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13618,7 +11447,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 457
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: EE
@@ -13630,25 +11459,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 9, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 457
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 458, c)
                     if s < 0:
                         return p
             if s < 57 or s > 458:
@@ -13664,7 +11474,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 58, 459-460."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 460:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13680,7 +11490,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 459
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 459:  # ElementContent: EE
@@ -13692,25 +11502,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 459, c)
-                    if s < 0:
-                        return p
-            if s == 460:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 459
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 460, c)
                     if s < 0:
                         return p
             if s < 58 or s > 460:
@@ -13729,7 +11520,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(MeterID)
+            if s == 59 or s == 462:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13742,7 +11533,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 461
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 461:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -13759,22 +11550,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 461, c)
-                    if s < 0:
-                        return p
-            if s == 462:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    nd = [U6, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t58(v, n, p, nd, 58, x)
-                    x.span(nd, b0, p)
-                    s = 461
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 462, c)
                     if s < 0:
                         return p
             if s == 463:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -14024,7 +11799,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 60, 470-471."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 471:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14040,7 +11815,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 470
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 470:  # ElementContent: EE
@@ -14052,25 +11827,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 470, c)
-                    if s < 0:
-                        return p
-            if s == 471:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 470
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 471, c)
                     if s < 0:
                         return p
             if s < 60 or s > 471:
@@ -14086,7 +11842,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 61, 472-473."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 473:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14102,7 +11858,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 472
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 472:  # ElementContent: EE
@@ -14114,25 +11870,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 472, c)
-                    if s < 0:
-                        return p
-            if s == 473:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 472
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 473, c)
                     if s < 0:
                         return p
             if s < 61 or s > 473:
@@ -14148,7 +11885,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 62, 474-475."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 475:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14161,7 +11898,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 474
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 474:  # ElementContent: EE
@@ -14173,22 +11910,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 474, c)
-                    if s < 0:
-                        return p
-            if s == 475:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 474
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 475, c)
                     if s < 0:
                         return p
             if s < 62 or s > 475:
@@ -14207,7 +11928,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(TimeAnchor)
+            if s == 63 or s == 477:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14220,7 +11941,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 476
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 476:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -14271,22 +11992,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 476, c)
                         if s < 0:
                             return p
-            if s == 477:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t47(v, n, p, nd, 47, x)
-                    x.span(nd, b0, p)
-                    s = 476
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 477, c)
-                    if s < 0:
-                        return p
             if s == 478:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -14429,7 +12134,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 64, 492-493."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 493:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14446,7 +12151,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 492
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: EE
@@ -14458,26 +12163,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    v0 = p
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E13[y]
-                    p += 6
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 492
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s < 64 or s > 493:
@@ -14496,7 +12181,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(X509IssuerName)
+            if s == 65 or s == 495:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14509,7 +12194,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 494
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: SE(X509SerialNumber)
@@ -14526,22 +12211,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 494, c)
-                    if s < 0:
-                        return p
-            if s == 495:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t22(v, n, p, nd, 22, x)
-                    x.span(nd, b0, p)
-                    s = 494
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 495, c)
                     if s < 0:
                         return p
             if s == 496:  # ElementContent: EE
@@ -14568,7 +12237,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 66, 497-498."""
     try:
         while True:
-            if s == 66:  # FirstStartTag: CH
+            if s == 66 or s == 498:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14584,7 +12253,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 497
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: EE
@@ -14596,25 +12265,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 497
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s < 66 or s > 498:
@@ -14633,7 +12283,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(TaxRuleID)
+            if s == 67 or s == 500:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14646,7 +12296,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 499
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(Amount)
@@ -14663,22 +12313,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 499, c)
-                    if s < 0:
-                        return p
-            if s == 500:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t68(v, n, p, nd, 68, x)
-                    x.span(nd, b0, p)
-                    s = 499
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 500, c)
                     if s < 0:
                         return p
             if s == 501:  # ElementContent: EE
@@ -14705,7 +12339,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 68, 502-503."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 503:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14721,7 +12355,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 502
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: EE
@@ -14733,25 +12367,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 502, c)
-                    if s < 0:
-                        return p
-            if s == 503:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 502
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 503, c)
                     if s < 0:
                         return p
             if s < 68 or s > 503:
@@ -14767,7 +12382,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 69, 504-505."""
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 505:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14780,7 +12395,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 504
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: EE
@@ -14792,22 +12407,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 504, c)
-                    if s < 0:
-                        return p
-            if s == 505:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 504
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 505, c)
                     if s < 0:
                         return p
             if s < 69 or s > 505:
@@ -14823,7 +12422,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 70, 506-507."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 507:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14836,7 +12435,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 506
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: EE
@@ -14848,22 +12447,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 506, c)
-                    if s < 0:
-                        return p
-            if s == 507:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 506
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 507, c)
                     if s < 0:
                         return p
             if s < 70 or s > 507:
@@ -14941,7 +12524,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 72, 509-510."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 510:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14954,7 +12537,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 509
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 509:  # ElementContent: EE
@@ -14966,22 +12549,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 509, c)
-                    if s < 0:
-                        return p
-            if s == 510:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 509
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 510, c)
                     if s < 0:
                         return p
             if s < 72 or s > 510:
@@ -14997,7 +12564,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 73, 511-512."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 512:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15010,7 +12577,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 511
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: EE
@@ -15022,22 +12589,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 511, c)
-                    if s < 0:
-                        return p
-            if s == 512:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 511
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 512, c)
                     if s < 0:
                         return p
             if s < 73 or s > 512:
@@ -15053,7 +12604,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 74, 513-514."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 514:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15069,7 +12620,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 513
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 513:  # ElementContent: EE
@@ -15081,25 +12632,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 513, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 17, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 513
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 514, c)
                     if s < 0:
                         return p
             if s < 74 or s > 514:
@@ -15115,7 +12647,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 75, 515-516."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 516:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15131,7 +12663,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 515
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: EE
@@ -15143,25 +12675,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 515
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s < 75 or s > 516:
@@ -15177,7 +12690,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 76, 517-518."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 518:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15191,7 +12704,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 517
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: EE
@@ -15203,23 +12716,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 517, c)
-                    if s < 0:
-                        return p
-            if s == 518:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 517
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s < 76 or s > 518:
@@ -15238,7 +12734,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 520:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15251,7 +12747,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 519
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 519:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -15275,22 +12771,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 519, c)
-                    if s < 0:
-                        return p
-            if s == 520:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 519
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 520, c)
                     if s < 0:
                         return p
             if s == 521:  # ElementContent: SE(MeterInfoRequested)
@@ -15336,7 +12816,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(Header)
+            if s == 78 or s == 524:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15349,7 +12829,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 523
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 523:  # ElementContent: SE(ResponseCode)
@@ -15366,22 +12846,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 523, c)
-                    if s < 0:
-                        return p
-            if s == 524:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 523
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 524, c)
                     if s < 0:
                         return p
             if s == 525:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -15488,7 +12952,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(Header)
+            if s == 79 or s == 530:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15501,7 +12965,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 529
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: EE
@@ -15513,22 +12977,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 529, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 529
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 530, c)
                     if s < 0:
                         return p
             if s < 79 or s > 530:
@@ -15547,7 +12995,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(Header)
+            if s == 80 or s == 532:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15560,7 +13008,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 531
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(ResponseCode)
@@ -15577,22 +13025,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 531
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if s == 533:  # ElementContent: EE
@@ -15622,7 +13054,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 81 or s == 536:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -15642,7 +13074,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 535
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 534:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -15675,29 +13107,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t49(v, n, p, nd, 49, x)
-                    x.span(nd, b0, p)
-                    s = 534
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 535
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -15743,7 +13152,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 82 or s == 543:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -15781,7 +13190,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 82, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 539:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -15872,47 +13281,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 542, c)
                     if s < 0:
                         return p
-            if s == 543:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        x.span(nd, b0, p)
-                        s = 539
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 540
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 541
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 542
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 543, c)
-                        if s < 0:
-                            return p
             if s < 82 or s > 543:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -15929,7 +13297,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(RootCertificateID)
+            if s == 83 or s == 545:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15942,7 +13310,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 544
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 544:  # ElementContent: SE(RootCertificateID), EE
@@ -15961,22 +13329,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 544, c)
-                    if s < 0:
-                        return p
-            if s == 545:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 544
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 545, c)
                     if s < 0:
                         return p
             if 546 <= s <= 563:  # ElementContent: SE(RootCertificateID), EE
@@ -16024,7 +13376,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 84 or s == 568:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -16055,7 +13407,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 84, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 565:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -16112,40 +13464,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 567, c)
                     if s < 0:
                         return p
-            if s == 568:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 565
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 566
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 567
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 568, c)
-                        if s < 0:
-                            return p
             if s < 84 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -16159,7 +13477,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 85, 569."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: EE
+            if s == 85 or s == 569:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16167,18 +13485,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
-                    if s < 0:
-                        return p
-            if s == 569:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 569, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 85 or s > 569:
@@ -16197,7 +13504,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 571:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16210,7 +13517,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 570
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 570:  # ElementContent: EE
@@ -16222,22 +13529,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 570, c)
-                    if s < 0:
-                        return p
-            if s == 571:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 570
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 571, c)
                     if s < 0:
                         return p
             if s < 86 or s > 571:
@@ -16256,7 +13547,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 573:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16269,7 +13560,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 572
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 572:  # ElementContent: EE
@@ -16281,22 +13572,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 572, c)
-                    if s < 0:
-                        return p
-            if s == 573:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 572
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 573, c)
                     if s < 0:
                         return p
             if s < 87 or s > 573:
@@ -16315,7 +13590,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(Header)
+            if s == 88 or s == 575:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16328,7 +13603,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 574
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 574:  # ElementContent: SE(ResponseCode)
@@ -16345,22 +13620,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 574, c)
-                    if s < 0:
-                        return p
-            if s == 575:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 574
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 575, c)
                     if s < 0:
                         return p
             if s == 576:  # ElementContent: EE
@@ -16387,7 +13646,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 89, 577-578."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 578:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16403,7 +13662,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 577
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 577:  # ElementContent: EE
@@ -16415,25 +13674,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 577, c)
-                    if s < 0:
-                        return p
-            if s == 578:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 20, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 577
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 578, c)
                     if s < 0:
                         return p
             if s < 89 or s > 578:
@@ -16449,7 +13689,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 90, 579-580."""
     try:
         while True:
-            if s == 90:  # FirstStartTag: CH
+            if s == 90 or s == 580:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16465,7 +13705,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 579
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 579:  # ElementContent: EE
@@ -16477,25 +13717,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 579, c)
-                    if s < 0:
-                        return p
-            if s == 580:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 579
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 580, c)
                     if s < 0:
                         return p
             if s < 90 or s > 580:
@@ -16511,7 +13732,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 91, 581-582."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 582:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16527,7 +13748,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 581
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 581:  # ElementContent: EE
@@ -16539,25 +13760,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 581, c)
-                    if s < 0:
-                        return p
-            if s == 582:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 581
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 582, c)
                     if s < 0:
                         return p
             if s < 91 or s > 582:
@@ -16573,7 +13775,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 92, 583-584."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 584:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16590,7 +13792,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 583
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 583:  # ElementContent: EE
@@ -16602,26 +13804,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 583, c)
-                    if s < 0:
-                        return p
-            if s == 584:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E23[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 583
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 584, c)
                     if s < 0:
                         return p
             if s < 92 or s > 584:

@@ -39,7 +39,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(Header)
+            if s == 1 or s == 90:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -52,7 +52,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 89
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 89:  # ElementContent: SE(EVElectricalChargingDeviceStatus)
@@ -69,22 +69,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 89, c)
-                    if s < 0:
-                        return p
-            if s == 90:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 89
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
                     if s < 0:
                         return p
             if s == 91:  # ElementContent: EE
@@ -114,7 +98,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(Header)
+            if s == 2 or s == 93:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -127,7 +111,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 92
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: SE(ResponseCode)
@@ -144,22 +128,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
-            if s == 93:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 92
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
                     if s < 0:
                         return p
             if s == 94:  # ElementContent: SE(EVSEProcessing)
@@ -237,7 +205,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 99:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -250,7 +218,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 98
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 98:  # ElementContent: SE(EVTechnicalStatus)
@@ -267,22 +235,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 98, c)
-                    if s < 0:
-                        return p
-            if s == 99:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 98
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 99, c)
                     if s < 0:
                         return p
             if s == 100:  # ElementContent: EE
@@ -312,7 +264,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 102:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -325,7 +277,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 101
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(ResponseCode)
@@ -342,22 +294,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 101, c)
-                    if s < 0:
-                        return p
-            if s == 102:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 101
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 102, c)
                     if s < 0:
                         return p
             if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
@@ -531,7 +467,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(Header)
+            if s == 5 or s == 114:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -544,7 +480,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 113
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVMobilityStatus)
@@ -561,22 +497,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 113, c)
-                    if s < 0:
-                        return p
-            if s == 114:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 113
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 114, c)
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(EVPositioningSupport)
@@ -622,7 +542,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(Header)
+            if s == 6 or s == 118:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -635,7 +555,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 117
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(ResponseCode)
@@ -652,22 +572,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 117, c)
-                    if s < 0:
-                        return p
-            if s == 118:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 117
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 118, c)
                     if s < 0:
                         return p
             if s == 119:  # ElementContent: SE(EVSEProcessing)
@@ -806,7 +710,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 7, 127."""
     try:
         while True:
-            if s == 7:  # FirstStartTag: EE
+            if s == 7 or s == 127:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -814,18 +718,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7, c)
-                    if s < 0:
-                        return p
-            if s == 127:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 7 or s > 127:
@@ -841,7 +734,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 8, 128."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: EE
+            if s == 8 or s == 128:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -849,18 +742,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
-                    if s < 0:
-                        return p
-            if s == 128:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 8 or s > 128:
@@ -890,46 +772,25 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 129:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 129 or s == 130:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 129, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 129, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 129, c)
-                    if s < 0:
-                        return p
-            if s == 130:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 130, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 130, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 131:  # ElementContent: SE(*), EE, CH[untyped]
@@ -969,7 +830,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 10 or s == 135:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -996,7 +857,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 134
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 132:  # ElementContent: SE(Q)
@@ -1054,36 +915,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 134, c)
-                    if s < 0:
-                        return p
-            if s == 135:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 132
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 133
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 134
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 135, c)
                     if s < 0:
                         return p
             if s == 136:  # ElementContent: SE(G), SE(Y)
@@ -1181,46 +1012,25 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 11, c)
                     if s < 0:
                         return p
-            if s == 140:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 140 or s == 141:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 140, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 140, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 140, c)
-                    if s < 0:
-                        return p
-            if s == 141:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 141, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 141, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 142:  # ElementContent: SE(*), EE, CH[untyped]
@@ -1257,7 +1067,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 12, 143-144."""
     try:
         while True:
-            if s == 12:  # FirstStartTag: CH
+            if s == 12 or s == 144:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1270,7 +1080,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 143
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 143:  # ElementContent: EE
@@ -1282,22 +1092,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 143, c)
-                    if s < 0:
-                        return p
-            if s == 144:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 143
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 144, c)
                     if s < 0:
                         return p
             if s < 12 or s > 144:
@@ -1395,7 +1189,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 13, c)
                             if s < 0:
                                 return p
-            if s == 145:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 145 or s == 146:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -1456,91 +1250,17 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 153
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 145, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 145, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 145, c)
-                            if s < 0:
-                                return p
-            if s == 146:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                            x.span(nd, b0, p)
-                            s = 147
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t15(v, n, p, nd, 15, x)
-                            x.span(nd, b0, p)
-                            s = 148
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t21(v, n, p, nd, 21, x)
-                            x.span(nd, b0, p)
-                            s = 149
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t31(v, n, p, nd, 31, x)
-                            x.span(nd, b0, p)
-                            s = 150
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t18(v, n, p, nd, 18, x)
-                            x.span(nd, b0, p)
-                            s = 151
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t22(v, n, p, nd, 22, x)
-                            x.span(nd, b0, p)
-                            s = 152
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                            x.span(nd, b0, p)
-                            s = 153
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 146, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 146, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 146, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 147:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -2765,7 +2485,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 14, 163-164."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 164:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2778,7 +2498,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 163
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 163:  # ElementContent: EE
@@ -2790,22 +2510,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 163, c)
-                    if s < 0:
-                        return p
-            if s == 164:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 163
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 164, c)
                     if s < 0:
                         return p
             if s < 14 or s > 164:
@@ -2824,7 +2528,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 15 or s == 165:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -2846,52 +2550,17 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 15, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 15, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 15, c)
-                        if s < 0:
-                            return p
-            if s == 165:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t10(v, n, p, nd, 10, x)
-                        x.span(nd, b0, p)
-                        s = 166
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t19(v, n, p, nd, 19, x)
-                        x.span(nd, b0, p)
-                        s = 167
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 165, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 165, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 165, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 166 <= s <= 168:  # ElementContent: EE, CH[untyped]
@@ -2947,7 +2616,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 16, c)
                     if s < 0:
                         return p
-            if s == 169:  # StartTag: SE(Reference)
+            if s == 169 or s == 171:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2960,10 +2629,10 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 170
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 169, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 170:  # ElementContent: SE(Reference), EE
+            if s == 170 or s == 172:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2978,40 +2647,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 170, c)
-                    if s < 0:
-                        return p
-            if s == 171:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    x.span(nd, b0, p)
-                    s = 170
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 171, c)
-                    if s < 0:
-                        return p
-            if s == 172:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 172, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 16 or s > 172:
@@ -3126,46 +2762,25 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 174, c)
                         if s < 0:
                             return p
-            if s == 175:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 175 or s == 176:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 175, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 175, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 175, c)
-                    if s < 0:
-                        return p
-            if s == 176:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 176, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 176, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 176, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3205,7 +2820,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 18 or s == 180:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3225,7 +2840,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 179
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 178:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -3265,29 +2880,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 179, c)
-                    if s < 0:
-                        return p
-            if s == 180:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    x.span(nd, b0, p)
-                    s = 178
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    x.span(nd, b0, p)
-                    s = 179
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 180, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(*), EE
@@ -3338,7 +2930,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(Modulus)
+            if s == 19 or s == 185:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3351,7 +2943,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 184
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(Exponent)
@@ -3368,22 +2960,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 184, c)
-                    if s < 0:
-                        return p
-            if s == 185:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 184
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 185, c)
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: EE
@@ -3516,7 +3092,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
-            if s == 189:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 189 or s == 192:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3536,7 +3112,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 191
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 189, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(DigestMethod)
@@ -3569,29 +3145,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 191, c)
-                    if s < 0:
-                        return p
-            if s == 192:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t30(v, n, p, nd, 30, x)
-                    x.span(nd, b0, p)
-                    s = 190
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t11(v, n, p, nd, 11, x)
-                    x.span(nd, b0, p)
-                    s = 191
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
             if s == 193:  # ElementContent: EE
@@ -3674,7 +3227,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 194, c)
                     if s < 0:
                         return p
-            if s == 195:  # StartTag: SE(Transforms), EE
+            if s == 195 or s == 197:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3689,7 +3242,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 195, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 196:  # ElementContent: EE
@@ -3701,24 +3254,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 196, c)
-                    if s < 0:
-                        return p
-            if s == 197:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t30(v, n, p, nd, 30, x)
-                    x.span(nd, b0, p)
-                    s = 196
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 197, c)
                     if s < 0:
                         return p
             if s < 21 or s > 197:
@@ -3737,7 +3272,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(SPKISexp)
+            if s == 22 or s == 199:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3750,7 +3285,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 198
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 198:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3776,23 +3311,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 198, c)
                     if s < 0:
                         return p
-            if s == 199:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    x.span(nd, b0, p)
-                    s = 198
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 199, c)
-                    if s < 0:
-                        return p
-            if s == 200:  # ElementContent: SE(SPKISexp), EE
+            if s == 200 or s == 202:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3807,7 +3326,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 200, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3830,24 +3349,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    x.span(nd, b0, p)
-                    s = 201
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s < 22 or s > 202:
@@ -3887,7 +3388,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 23, c)
                     if s < 0:
                         return p
-            if s == 203:  # StartTag: SE(SignedInfo)
+            if s == 203 or s == 205:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3900,7 +3401,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 204
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 203, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 204:  # ElementContent: SE(SignatureValue)
@@ -3917,22 +3418,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 204, c)
-                    if s < 0:
-                        return p
-            if s == 205:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    x.span(nd, b0, p)
-                    s = 204
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 205, c)
                     if s < 0:
                         return p
             if s == 206:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -3960,7 +3445,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 206, c)
                     if s < 0:
                         return p
-            if s == 207:  # ElementContent: SE(Object), EE
+            if s == 207 or s == 208:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3975,24 +3460,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 207, c)
-                    if s < 0:
-                        return p
-            if s == 208:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t17(v, n, p, nd, 17, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 208, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 23 or s > 208:
@@ -4025,7 +3493,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 24, c)
                     if s < 0:
                         return p
-            if s == 209:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 209 or s == 210:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4039,7 +3507,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 211
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 209, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -4047,42 +3515,12 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 209, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 209, c)
-                        if s < 0:
-                            return p
-            if s == 210:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t54(v, n, p, nd, 54, x)
-                        x.span(nd, b0, p)
-                        s = 211
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 210, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 210, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 210, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 211:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4164,7 +3602,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 25, c)
                     if s < 0:
                         return p
-            if s == 213:  # StartTag: SE(SignatureProperty)
+            if s == 213 or s == 215:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4177,10 +3615,10 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 214
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 213, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 214:  # ElementContent: SE(SignatureProperty), EE
+            if s == 214 or s == 216:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -4195,40 +3633,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 214, c)
-                    if s < 0:
-                        return p
-            if s == 215:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    x.span(nd, b0, p)
-                    s = 214
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 215, c)
-                    if s < 0:
-                        return p
-            if s == 216:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 216, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 25 or s > 216:
@@ -4277,42 +3682,23 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 217, c)
                     if s < 0:
                         return p
-            if s == 218:  # StartTag: SE(*), CH[untyped]
+            if s == 218 or s == 219:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 218, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 218, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 218, c)
-                    if s < 0:
-                        return p
-            if s == 219:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 219, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 219, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 219, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 220:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4391,7 +3777,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 27, c)
                     if s < 0:
                         return p
-            if s == 222:  # StartTag: CH
+            if s == 222 or s == 224:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4404,7 +3790,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 223
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 222, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 223:  # ElementContent: EE
@@ -4416,22 +3802,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 223, c)
-                    if s < 0:
-                        return p
-            if s == 224:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 223
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 224, c)
                     if s < 0:
                         return p
             if s < 27 or s > 224:
@@ -4471,7 +3841,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 28, c)
                     if s < 0:
                         return p
-            if s == 225:  # StartTag: SE(CanonicalizationMethod)
+            if s == 225 or s == 227:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4484,7 +3854,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 225, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(SignatureMethod)
@@ -4503,22 +3873,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 226, c)
                     if s < 0:
                         return p
-            if s == 227:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t9(v, n, p, nd, 9, x)
-                    x.span(nd, b0, p)
-                    s = 226
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 227, c)
-                    if s < 0:
-                        return p
             if s == 228:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -4535,7 +3889,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 228, c)
                     if s < 0:
                         return p
-            if s == 229:  # ElementContent: SE(Reference), EE
+            if s == 229 or s == 230:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -4550,24 +3904,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 229, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 230, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 28 or s > 230:
@@ -4600,7 +3937,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 29, c)
                     if s < 0:
                         return p
-            if s == 231:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 231 or s == 232:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4614,7 +3951,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 234
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 231, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -4622,42 +3959,12 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 231, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 231, c)
-                        if s < 0:
-                            return p
-            if s == 232:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 234
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 232, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 232, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 232, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 233:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -4735,7 +4042,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Transform)
+            if s == 30 or s == 236:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4748,10 +4055,10 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 235
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 235:  # ElementContent: SE(Transform), EE
+            if s == 235 or s == 237:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -4766,40 +4073,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 235, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t29(v, n, p, nd, 29, x)
-                    x.span(nd, b0, p)
-                    s = 235
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 236, c)
-                    if s < 0:
-                        return p
-            if s == 237:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t29(v, n, p, nd, 29, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 237, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 237:
@@ -4818,7 +4092,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 31 or s == 244:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4861,15 +4135,15 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 242
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 31, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 31, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 238:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (238, 239, 240, 241, 242, 243, 245, 246, 247, 248, 249, 250):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4914,665 +4188,14 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 238, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 238, c)
-                            if s < 0:
-                                return p
-            if s == 239:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 239, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 239, c)
-                            if s < 0:
-                                return p
-            if s == 240:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 240, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 240, c)
-                            if s < 0:
-                                return p
-            if s == 241:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 241, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 241, c)
-                            if s < 0:
-                                return p
-            if s == 242:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 242, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 242, c)
-                            if s < 0:
-                                return p
-            if s == 243:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 243, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 243, c)
-                            if s < 0:
-                                return p
-            if s == 244:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 238
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 239
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 240
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 241
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 242
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 244, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 244, c)
-                        if s < 0:
-                            return p
-            if s == 245:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 245, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 245, c)
-                            if s < 0:
-                                return p
-            if s == 246:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 246, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 246, c)
-                            if s < 0:
-                                return p
-            if s == 247:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 247, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 247, c)
-                            if s < 0:
-                                return p
-            if s == 248:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 248, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 248, c)
-                            if s < 0:
-                                return p
-            if s == 249:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 249, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 249, c)
-                            if s < 0:
-                                return p
-            if s == 250:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 245
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
-                        x.span(nd, b0, p)
-                        s = 246
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 247
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 248
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t59(v, n, p, nd, 59, x)
-                            x.span(nd, b0, p)
-                            s = 249
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 250, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 250, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 31 or s > 250:
@@ -5588,7 +4211,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 34, 251-252."""
     try:
         while True:
-            if s == 34:  # FirstStartTag: CH
+            if s == 34 or s == 252:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5604,7 +4227,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 251
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 34, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 251:  # ElementContent: EE
@@ -5616,25 +4239,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 251, c)
-                    if s < 0:
-                        return p
-            if s == 252:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 251
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 252, c)
                     if s < 0:
                         return p
             if s < 34 or s > 252:
@@ -5653,7 +4257,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Amount)
+            if s == 35 or s == 254:  # FirstStartTag, ElementContent: SE(Amount)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5666,7 +4270,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 253
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(CostPerUnit)
@@ -5683,22 +4287,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
-            if s == 254:  # ElementContent: SE(Amount)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                    x.span(nd, b0, p)
-                    s = 253
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 254, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: EE
@@ -5728,7 +4316,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Exponent)
+            if s == 36 or s == 257:  # FirstStartTag, ElementContent: SE(Exponent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5741,7 +4329,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 256
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(Value)
@@ -5758,22 +4346,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 256, c)
-                    if s < 0:
-                        return p
-            if s == 257:  # ElementContent: SE(Exponent)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    nd = [U6, 'Exponent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 256
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 257, c)
                     if s < 0:
                         return p
             if s == 258:  # ElementContent: EE
@@ -5800,7 +4372,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 37, 259-260."""
     try:
         while True:
-            if s == 37:  # FirstStartTag: CH
+            if s == 37 or s == 260:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5816,7 +4388,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 259
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 37, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: EE
@@ -5828,25 +4400,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 259, c)
-                    if s < 0:
-                        return p
-            if s == 260:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 259
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s < 37 or s > 260:
@@ -5862,7 +4415,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 38, 261-262."""
     try:
         while True:
-            if s == 38:  # FirstStartTag: CH
+            if s == 38 or s == 262:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5876,7 +4429,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 261
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 38, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: EE
@@ -5888,23 +4441,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 261, c)
-                    if s < 0:
-                        return p
-            if s == 262:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 261
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 262, c)
                     if s < 0:
                         return p
             if s < 38 or s > 262:
@@ -5920,7 +4456,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 39, 263-264."""
     try:
         while True:
-            if s == 39:  # FirstStartTag: CH
+            if s == 39 or s == 264:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5936,7 +4472,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 263
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 39, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 263:  # ElementContent: EE
@@ -5948,25 +4484,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 263, c)
-                    if s < 0:
-                        return p
-            if s == 264:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 263
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 264, c)
                     if s < 0:
                         return p
             if s < 39 or s > 264:
@@ -5982,7 +4499,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 40, 265-266."""
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 266:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5998,7 +4515,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 265
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 40, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 265:  # ElementContent: EE
@@ -6010,25 +4527,6 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 265, c)
-                    if s < 0:
-                        return p
-            if s == 266:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 265
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 266, c)
                     if s < 0:
                         return p
             if s < 40 or s > 266:
@@ -6047,7 +4545,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 41 or s == 277:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -6131,7 +4629,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 41, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 267:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -6587,93 +5085,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
-            if s == 277:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'PresentSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                            x.span(nd, b0, p)
-                            s = 267
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                            x.span(nd, b0, p)
-                            s = 268
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                            x.span(nd, b0, p)
-                            s = 269
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                            x.span(nd, b0, p)
-                            s = 270
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                            x.span(nd, b0, p)
-                            s = 271
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                            x.span(nd, b0, p)
-                            s = 272
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                            x.span(nd, b0, p)
-                            s = 273
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            nd = [U6, 'ChargingComplete', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t38(v, n, p, nd, 38, x)
-                            x.span(nd, b0, p)
-                            s = 274
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            x.span(nd, b0, p)
-                            s = 275
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            nd = [U6, 'InletHot', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t38(v, n, p, nd, 38, x)
-                            x.span(nd, b0, p)
-                            s = 276
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 277, c)
-                            if s < 0:
-                                return p
             if s < 41 or s > 277:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -6687,7 +5098,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:ACDP}cpStatusType: states 42, 278-279."""
     try:
         while True:
-            if s == 42:  # FirstStartTag: CH
+            if s == 42 or s == 279:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6704,7 +5115,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 278
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 42, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: EE
@@ -6716,26 +5127,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 278, c)
-                    if s < 0:
-                        return p
-            if s == 279:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 5 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 5:
-                        x.enum(y, 5, p)
-                    e[4] = E7[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 278
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 279, c)
                     if s < 0:
                         return p
             if s < 42 or s > 279:
@@ -6751,7 +5142,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:ACDP}electricalChargingDeviceStatusType: states 43, 280-281."""
     try:
         while True:
-            if s == 43:  # FirstStartTag: CH
+            if s == 43 or s == 281:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6766,7 +5157,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 280
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: EE
@@ -6778,24 +5169,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 280, c)
-                    if s < 0:
-                        return p
-            if s == 281:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E8[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 280
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
             if s < 43 or s > 281:
@@ -6811,7 +5184,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:ACDP}errorCodeType: states 44, 282-283."""
     try:
         while True:
-            if s == 44:  # FirstStartTag: CH
+            if s == 44 or s == 283:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6828,7 +5201,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 282
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: EE
@@ -6840,26 +5213,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 282, c)
-                    if s < 0:
-                        return p
-            if s == 283:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 10 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 10:
-                        x.enum(y, 10, p)
-                    e[4] = E9[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 282
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 283, c)
                     if s < 0:
                         return p
             if s < 44 or s > 283:
@@ -6875,7 +5228,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:ACDP}isolationStatusType: states 45, 284-285."""
     try:
         while True:
-            if s == 45:  # FirstStartTag: CH
+            if s == 45 or s == 285:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6890,7 +5243,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 284
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: EE
@@ -6902,24 +5255,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 284, c)
-                    if s < 0:
-                        return p
-            if s == 285:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E10[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 284
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 285, c)
                     if s < 0:
                         return p
             if s < 45 or s > 285:
@@ -6935,7 +5270,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:ACDP}mechanicalChargingDeviceStatusType: states 46, 286-287."""
     try:
         while True:
-            if s == 46:  # FirstStartTag: CH
+            if s == 46 or s == 287:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6952,7 +5287,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 286
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 286:  # ElementContent: EE
@@ -6964,26 +5299,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 286, c)
-                    if s < 0:
-                        return p
-            if s == 287:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E11[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 286
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 287, c)
                     if s < 0:
                         return p
             if s < 46 or s > 287:
@@ -6999,7 +5314,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 47, 288-289."""
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 289:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7016,7 +5331,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 288
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: EE
@@ -7028,26 +5343,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 288, c)
-                    if s < 0:
-                        return p
-            if s == 289:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E12[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 288
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 289, c)
                     if s < 0:
                         return p
             if s < 47 or s > 289:
@@ -7063,7 +5358,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 48, 290-291."""
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 291:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7080,7 +5375,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 290
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 290:  # ElementContent: EE
@@ -7092,26 +5387,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 290, c)
-                    if s < 0:
-                        return p
-            if s == 291:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E13[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 290
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 291, c)
                     if s < 0:
                         return p
             if s < 48 or s > 291:
@@ -7130,7 +5405,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 49 or s == 293:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7143,7 +5418,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 292
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(EVSENotification)
@@ -7160,22 +5435,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 292, c)
-                    if s < 0:
-                        return p
-            if s == 293:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                    x.span(nd, b0, p)
-                    s = 292
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 293, c)
                     if s < 0:
                         return p
             if s == 294:  # ElementContent: EE
@@ -7202,7 +5461,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 50, 295-296."""
     try:
         while True:
-            if s == 50:  # FirstStartTag: CH
+            if s == 50 or s == 296:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7218,7 +5477,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 295
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 295:  # ElementContent: EE
@@ -7230,25 +5489,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 295, c)
-                    if s < 0:
-                        return p
-            if s == 296:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 14, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 295
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 296, c)
                     if s < 0:
                         return p
             if s < 50 or s > 296:
@@ -7267,7 +5507,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(EVReadyToCharge)
+            if s == 51 or s == 298:  # FirstStartTag, ElementContent: SE(EVReadyToCharge)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7280,7 +5520,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 297
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
@@ -7297,22 +5537,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 297, c)
-                    if s < 0:
-                        return p
-            if s == 298:  # ElementContent: SE(EVReadyToCharge)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
-                    nd = [U5, 'EVReadyToCharge', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t38(v, n, p, nd, 38, x)
-                    x.span(nd, b0, p)
-                    s = 297
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 298, c)
                     if s < 0:
                         return p
             if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
@@ -7562,7 +5786,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 52, 306-307."""
     try:
         while True:
-            if s == 52:  # FirstStartTag: CH
+            if s == 52 or s == 307:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7575,7 +5799,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 306
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 306:  # ElementContent: EE
@@ -7587,22 +5811,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 306, c)
-                    if s < 0:
-                        return p
-            if s == 307:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 306
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 307, c)
                     if s < 0:
                         return p
             if s < 52 or s > 307:
@@ -7618,7 +5826,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 53, 308-309."""
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 309:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7632,7 +5840,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 308
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 308:  # ElementContent: EE
@@ -7644,23 +5852,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 308, c)
-                    if s < 0:
-                        return p
-            if s == 309:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 308
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 309, c)
                     if s < 0:
                         return p
             if s < 53 or s > 309:
@@ -7676,7 +5867,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 54, 310-311."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 311:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7689,7 +5880,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 310
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: EE
@@ -7701,22 +5892,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
-            if s == 311:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 310
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 311, c)
                     if s < 0:
                         return p
             if s < 54 or s > 311:
@@ -7735,7 +5910,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SessionID)
+            if s == 55 or s == 313:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7748,7 +5923,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 312
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(TimeStamp)
@@ -7765,22 +5940,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 312, c)
-                    if s < 0:
-                        return p
-            if s == 313:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    nd = [U6, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 312
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 313, c)
                     if s < 0:
                         return p
             if s == 314:  # ElementContent: SE(Signature), EE
@@ -7825,7 +5984,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 56, 316-317."""
     try:
         while True:
-            if s == 56:  # FirstStartTag: CH
+            if s == 56 or s == 317:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7841,7 +6000,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 316
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 316:  # ElementContent: EE
@@ -7853,25 +6012,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 316, c)
-                    if s < 0:
-                        return p
-            if s == 317:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 17, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 316
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 317, c)
                     if s < 0:
                         return p
             if s < 56 or s > 317:
@@ -7890,7 +6030,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(MeterID)
+            if s == 57 or s == 319:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7903,7 +6043,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 318
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 318:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -7920,22 +6060,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 318, c)
-                    if s < 0:
-                        return p
-            if s == 319:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    nd = [U6, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t56(v, n, p, nd, 56, x)
-                    x.span(nd, b0, p)
-                    s = 318
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 319, c)
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -8185,7 +6309,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 58, 327-328."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 328:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8201,7 +6325,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 327
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 327:  # ElementContent: EE
@@ -8213,25 +6337,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 327, c)
-                    if s < 0:
-                        return p
-            if s == 328:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 327
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 328, c)
                     if s < 0:
                         return p
             if s < 58 or s > 328:
@@ -8247,7 +6352,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 59, 329-330."""
     try:
         while True:
-            if s == 59:  # FirstStartTag: CH
+            if s == 59 or s == 330:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8260,7 +6365,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 329
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 329:  # ElementContent: EE
@@ -8272,22 +6377,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 329, c)
-                    if s < 0:
-                        return p
-            if s == 330:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 329
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
             if s < 59 or s > 330:
@@ -8306,7 +6395,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(TimeAnchor)
+            if s == 60 or s == 332:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8319,7 +6408,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 331
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 331:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -8370,22 +6459,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 331, c)
                         if s < 0:
                             return p
-            if s == 332:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t37(v, n, p, nd, 37, x)
-                    x.span(nd, b0, p)
-                    s = 331
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 332, c)
-                    if s < 0:
-                        return p
             if s == 333:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -8528,7 +6601,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 61, 347-348."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 348:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8545,7 +6618,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 347
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 347:  # ElementContent: EE
@@ -8557,26 +6630,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 347, c)
-                    if s < 0:
-                        return p
-            if s == 348:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    v0 = p
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E19[y]
-                    p += 6
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 347
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 348, c)
                     if s < 0:
                         return p
             if s < 61 or s > 348:
@@ -8595,7 +6648,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(X509IssuerName)
+            if s == 62 or s == 350:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8608,7 +6661,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 349
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 349:  # ElementContent: SE(X509SerialNumber)
@@ -8625,22 +6678,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 349, c)
-                    if s < 0:
-                        return p
-            if s == 350:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    x.span(nd, b0, p)
-                    s = 349
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 350, c)
                     if s < 0:
                         return p
             if s == 351:  # ElementContent: EE
@@ -8667,7 +6704,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 63, 352-353."""
     try:
         while True:
-            if s == 63:  # FirstStartTag: CH
+            if s == 63 or s == 353:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8683,7 +6720,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 352
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: EE
@@ -8695,25 +6732,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
-            if s == 353:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 20, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 352
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 353, c)
                     if s < 0:
                         return p
             if s < 63 or s > 353:
@@ -8732,7 +6750,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(TaxRuleID)
+            if s == 64 or s == 355:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8745,7 +6763,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 354
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(Amount)
@@ -8762,22 +6780,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 354, c)
-                    if s < 0:
-                        return p
-            if s == 355:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 354
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 355, c)
                     if s < 0:
                         return p
             if s == 356:  # ElementContent: EE
@@ -8804,7 +6806,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 65, 357-358."""
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 358:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8820,7 +6822,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 357
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 357:  # ElementContent: EE
@@ -8832,25 +6834,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 357, c)
-                    if s < 0:
-                        return p
-            if s == 358:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 357
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 358, c)
                     if s < 0:
                         return p
             if s < 65 or s > 358:
@@ -8866,7 +6849,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 66, 359-360."""
     try:
         while True:
-            if s == 66:  # FirstStartTag: CH
+            if s == 66 or s == 360:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8879,7 +6862,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 359
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 359:  # ElementContent: EE
@@ -8891,22 +6874,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
-            if s == 360:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 359
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 360, c)
                     if s < 0:
                         return p
             if s < 66 or s > 360:
@@ -8922,7 +6889,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 67, 361-362."""
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 362:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8935,7 +6902,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 361
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 361:  # ElementContent: EE
@@ -8947,22 +6914,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 361, c)
-                    if s < 0:
-                        return p
-            if s == 362:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 361
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 362, c)
                     if s < 0:
                         return p
             if s < 67 or s > 362:
@@ -9040,7 +6991,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 69, 364-365."""
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 365:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9053,7 +7004,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 364
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 364:  # ElementContent: EE
@@ -9065,22 +7016,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 364, c)
-                    if s < 0:
-                        return p
-            if s == 365:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 364
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 365, c)
                     if s < 0:
                         return p
             if s < 69 or s > 365:
@@ -9096,7 +7031,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 70, 366-367."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 367:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9109,7 +7044,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 366
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 366:  # ElementContent: EE
@@ -9121,22 +7056,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 366, c)
-                    if s < 0:
-                        return p
-            if s == 367:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 366
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 367, c)
                     if s < 0:
                         return p
             if s < 70 or s > 367:
@@ -9152,7 +7071,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 71, 368-369."""
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 369:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9168,7 +7087,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 368
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: EE
@@ -9180,25 +7099,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 23, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 368
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
                     if s < 0:
                         return p
             if s < 71 or s > 369:
@@ -9214,7 +7114,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 72, 370-371."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 371:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9230,7 +7130,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 370
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 370:  # ElementContent: EE
@@ -9242,25 +7142,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 370, c)
-                    if s < 0:
-                        return p
-            if s == 371:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 370
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 371, c)
                     if s < 0:
                         return p
             if s < 72 or s > 371:
@@ -9276,7 +7157,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 73, 372-373."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 373:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9290,7 +7171,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 372
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: EE
@@ -9302,23 +7183,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 372, c)
-                    if s < 0:
-                        return p
-            if s == 373:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 372
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 373, c)
                     if s < 0:
                         return p
             if s < 73 or s > 373:
@@ -9337,7 +7201,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 74:  # FirstStartTag: SE(Header)
+            if s == 74 or s == 375:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9350,7 +7214,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 374
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 374:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -9374,22 +7238,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 374, c)
-                    if s < 0:
-                        return p
-            if s == 375:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 374
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 375, c)
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(MeterInfoRequested)
@@ -9435,7 +7283,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 75:  # FirstStartTag: SE(Header)
+            if s == 75 or s == 379:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9448,7 +7296,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 378
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(ResponseCode)
@@ -9465,22 +7313,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
-            if s == 379:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 378
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -9587,7 +7419,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Header)
+            if s == 76 or s == 385:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9600,7 +7432,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 384
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 384:  # ElementContent: EE
@@ -9612,22 +7444,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 384, c)
-                    if s < 0:
-                        return p
-            if s == 385:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 384
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 385, c)
                     if s < 0:
                         return p
             if s < 76 or s > 385:
@@ -9646,7 +7462,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 387:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9659,7 +7475,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 386
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ResponseCode)
@@ -9676,22 +7492,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 386, c)
-                    if s < 0:
-                        return p
-            if s == 387:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 386
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 387, c)
                     if s < 0:
                         return p
             if s == 388:  # ElementContent: EE
@@ -9721,7 +7521,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 78 or s == 391:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -9741,7 +7541,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 390
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -9774,29 +7574,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 390, c)
-                    if s < 0:
-                        return p
-            if s == 391:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                    s = 389
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
-                    x.span(nd, b0, p)
-                    s = 390
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 391, c)
                     if s < 0:
                         return p
             if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -9842,7 +7619,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 79 or s == 398:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9880,7 +7657,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 79, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 394:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -9971,47 +7748,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 397, c)
                     if s < 0:
                         return p
-            if s == 398:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t40(v, n, p, nd, 40, x)
-                        x.span(nd, b0, p)
-                        s = 394
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                        x.span(nd, b0, p)
-                        s = 395
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                        x.span(nd, b0, p)
-                        s = 396
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t34(v, n, p, nd, 34, x)
-                        x.span(nd, b0, p)
-                        s = 397
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 398, c)
-                        if s < 0:
-                            return p
             if s < 79 or s > 398:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10028,7 +7764,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(RootCertificateID)
+            if s == 80 or s == 400:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10041,7 +7777,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 399
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(RootCertificateID), EE
@@ -10060,22 +7796,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
-            if s == 400:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t62(v, n, p, nd, 62, x)
-                    x.span(nd, b0, p)
-                    s = 399
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 400, c)
                     if s < 0:
                         return p
             if 401 <= s <= 418:  # ElementContent: SE(RootCertificateID), EE
@@ -10123,7 +7843,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 81 or s == 423:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -10154,7 +7874,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 81, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 420:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -10211,40 +7931,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 422, c)
                     if s < 0:
                         return p
-            if s == 423:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
-                        x.span(nd, b0, p)
-                        s = 420
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
-                        x.span(nd, b0, p)
-                        s = 421
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
-                        x.span(nd, b0, p)
-                        s = 422
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 423, c)
-                        if s < 0:
-                            return p
             if s < 81 or s > 423:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10258,7 +7944,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 82, 424."""
     try:
         while True:
-            if s == 82:  # FirstStartTag: EE
+            if s == 82 or s == 424:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10266,18 +7952,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 82, c)
-                    if s < 0:
-                        return p
-            if s == 424:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 424, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 82 or s > 424:
@@ -10296,7 +7971,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(Header)
+            if s == 83 or s == 426:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10309,7 +7984,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 425
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: EE
@@ -10321,22 +7996,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
-            if s == 426:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 425
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 426, c)
                     if s < 0:
                         return p
             if s < 83 or s > 426:
@@ -10355,7 +8014,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(Header)
+            if s == 84 or s == 428:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10368,7 +8027,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 427
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 427:  # ElementContent: EE
@@ -10380,22 +8039,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 427, c)
-                    if s < 0:
-                        return p
-            if s == 428:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 427
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 428, c)
                     if s < 0:
                         return p
             if s < 84 or s > 428:
@@ -10414,7 +8057,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(Header)
+            if s == 85 or s == 430:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10427,7 +8070,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 429
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 429:  # ElementContent: SE(ResponseCode)
@@ -10444,22 +8087,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 429, c)
-                    if s < 0:
-                        return p
-            if s == 430:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 429
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 430, c)
                     if s < 0:
                         return p
             if s == 431:  # ElementContent: EE
@@ -10486,7 +8113,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 86, 432-433."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 433:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10502,7 +8129,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 432
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 432:  # ElementContent: EE
@@ -10514,25 +8141,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 432, c)
-                    if s < 0:
-                        return p
-            if s == 433:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 432
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 433, c)
                     if s < 0:
                         return p
             if s < 86 or s > 433:
@@ -10548,7 +8156,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 87, 434-435."""
     try:
         while True:
-            if s == 87:  # FirstStartTag: CH
+            if s == 87 or s == 435:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10564,7 +8172,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 434
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: EE
@@ -10576,25 +8184,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 27, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 434
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s < 87 or s > 435:
@@ -10610,7 +8199,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 88, 436-437."""
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 437:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10626,7 +8215,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 436
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: EE
@@ -10638,25 +8227,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 436, c)
-                    if s < 0:
-                        return p
-            if s == 437:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 28, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 436
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 437, c)
                     if s < 0:
                         return p
             if s < 88 or s > 437:

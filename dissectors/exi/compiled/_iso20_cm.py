@@ -44,7 +44,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(Header)
+            if s == 1 or s == 182:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -54,7 +54,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 181
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(SelectedAuthorizationService)
@@ -73,19 +73,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 183
                 else:
                     p, s = x.escape(v, n, p, e, 181, c)
-                    if s < 0:
-                        return p
-            if s == 182:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 181
-                else:
-                    p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
             if s == 183:  # ElementContent: SE(EIM_AReqAuthorizationMode), SE(PnC_AReqAuthorizationMode)
@@ -132,7 +119,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(Header)
+            if s == 2 or s == 187:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -142,7 +129,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 186
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: SE(ResponseCode)
@@ -163,19 +150,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 188
                 else:
                     p, s = x.escape(v, n, p, e, 186, c)
-                    if s < 0:
-                        return p
-            if s == 187:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 186
-                else:
-                    p, s = x.escape(v, n, p, e, 187, c)
                     if s < 0:
                         return p
             if s == 188:  # ElementContent: SE(EVSEProcessing)
@@ -223,7 +197,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 191:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -233,7 +207,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 190
                 else:
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: EE
@@ -243,19 +217,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 190
-                else:
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s < 3 or s > 191:
@@ -274,7 +235,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 193:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -284,7 +245,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 192
                 else:
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(ResponseCode)
@@ -305,19 +266,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 194
                 else:
                     p, s = x.escape(v, n, p, e, 192, c)
-                    if s < 0:
-                        return p
-            if s == 193:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 192
-                else:
-                    p, s = x.escape(v, n, p, e, 193, c)
                     if s < 0:
                         return p
             if s == 194:  # ElementContent: SE(AuthorizationServices)
@@ -426,22 +374,13 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 5, 200."""
     try:
         while True:
-            if s == 5:  # FirstStartTag: EE
+            if s == 5 or s == 200:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 5, c)
-                    if s < 0:
-                        return p
-            if s == 200:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 200, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 5 or s > 200:
@@ -457,22 +396,13 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 6, 201."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
+            if s == 6 or s == 201:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
-                    if s < 0:
-                        return p
-            if s == 201:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 201, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 6 or s > 201:
@@ -500,38 +430,21 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7, c)
                     if s < 0:
                         return p
-            if s == 202:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 202 or s == 203:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 202, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 202, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 202, c)
-                    if s < 0:
-                        return p
-            if s == 203:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 203, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 203, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 203, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 204:  # ElementContent: SE(*), EE, CH[untyped]
@@ -567,7 +480,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(Header)
+            if s == 8 or s == 206:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -577,7 +490,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 205
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 205:  # ElementContent: SE(OEMProvisioningCertificateChain)
@@ -591,19 +504,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 207
                 else:
                     p, s = x.escape(v, n, p, e, 205, c)
-                    if s < 0:
-                        return p
-            if s == 206:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 205
-                else:
-                    p, s = x.escape(v, n, p, e, 206, c)
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -677,7 +577,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(Header)
+            if s == 9 or s == 212:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -687,7 +587,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 211
                 else:
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(ResponseCode)
@@ -708,19 +608,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 211, c)
-                    if s < 0:
-                        return p
-            if s == 212:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 211
-                else:
-                    p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(EVSEProcessing)
@@ -812,7 +699,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 10 or s == 221:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -882,7 +769,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t105(v, n, p, nd, 105, x)
                     s = 220
                 else:
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 218:  # ElementContent: SE(Q)
@@ -994,79 +881,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 220, c)
-                    if s < 0:
-                        return p
-            if s == 221:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t105(v, n, p, nd, 105, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t105(v, n, p, nd, 105, x)
-                    s = 218
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t105(v, n, p, nd, 105, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t105(v, n, p, nd, 105, x)
-                    s = 219
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t105(v, n, p, nd, 105, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t105(v, n, p, nd, 105, x)
-                    s = 220
-                else:
-                    p, s = x.escape(v, n, p, e, 221, c)
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(G), SE(Y)
@@ -1214,38 +1028,21 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 11, c)
                     if s < 0:
                         return p
-            if s == 226:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 226 or s == 227:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 226, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 226, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 226, c)
-                    if s < 0:
-                        return p
-            if s == 227:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 227, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 227, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 227, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(*), EE, CH[untyped]
@@ -1278,7 +1075,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 12, 229-230."""
     try:
         while True:
-            if s == 12:  # FirstStartTag: CH
+            if s == 12 or s == 230:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -1287,7 +1084,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 229
                 else:
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 229:  # ElementContent: EE
@@ -1297,18 +1094,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 229, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 229
-                else:
-                    p, s = x.escape(v, n, p, e, 230, c)
                     if s < 0:
                         return p
             if s < 12 or s > 230:
@@ -1427,7 +1212,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 13, c)
                             if s < 0:
                                 return p
-            if s == 231:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 231 or s == 232:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -1511,110 +1296,15 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t14(v, n, p, nd, 14, x)
                             s = 239
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 231, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 231, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 231, c)
-                            if s < 0:
-                                return p
-            if s == 232:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            s = 233
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t15(v, n, p, nd, 15, x)
-                            s = 234
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t25(v, n, p, nd, 25, x)
-                            s = 235
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                            s = 236
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t20(v, n, p, nd, 20, x)
-                            s = 237
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t26(v, n, p, nd, 26, x)
-                            s = 238
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            s = 239
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 232, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 232, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 232, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 233:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -3175,7 +2865,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 14, 249-250."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 250:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3184,7 +2874,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 249
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 249:  # ElementContent: EE
@@ -3194,18 +2884,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 249, c)
-                    if s < 0:
-                        return p
-            if s == 250:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 249
-                else:
-                    p, s = x.escape(v, n, p, e, 250, c)
                     if s < 0:
                         return p
             if s < 14 or s > 250:
@@ -3224,7 +2902,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 15 or s == 251:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -3242,44 +2920,15 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 253
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 15, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 15, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 15, c)
-                        if s < 0:
-                            return p
-            if s == 251:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t10(v, n, p, nd, 10, x)
-                        s = 252
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t23(v, n, p, nd, 23, x)
-                        s = 253
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 251, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 251, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 251, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 252 <= s <= 254:  # ElementContent: EE, CH[untyped]
@@ -3329,7 +2978,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 16, c)
                     if s < 0:
                         return p
-            if s == 255:  # StartTag: SE(Reference)
+            if s == 255 or s == 257:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3339,10 +2988,10 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t24(v, n, p, nd, 24, x)
                     s = 256
                 else:
-                    p, s = x.escape(v, n, p, e, 255, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 256:  # ElementContent: SE(Reference), EE
+            if s == 256 or s == 258:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3354,34 +3003,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 256, c)
-                    if s < 0:
-                        return p
-            if s == 257:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 256
-                else:
-                    p, s = x.escape(v, n, p, e, 257, c)
-                    if s < 0:
-                        return p
-            if s == 258:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 258, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 16 or s > 258:
@@ -3400,7 +3022,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 260:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3410,7 +3032,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 259
                 else:
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(SignedMeteringData)
@@ -3424,19 +3046,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
-                    if s < 0:
-                        return p
-            if s == 260:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 259
-                else:
-                    p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: EE
@@ -3464,7 +3073,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 263:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3474,7 +3083,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 262
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(ResponseCode)
@@ -3495,19 +3104,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 264
                 else:
                     p, s = x.escape(v, n, p, e, 262, c)
-                    if s < 0:
-                        return p
-            if s == 263:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 262
-                else:
-                    p, s = x.escape(v, n, p, e, 263, c)
                     if s < 0:
                         return p
             if s == 264:  # ElementContent: EE
@@ -3619,38 +3215,21 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 266, c)
                         if s < 0:
                             return p
-            if s == 267:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 267 or s == 268:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 267, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 267, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 267, c)
-                    if s < 0:
-                        return p
-            if s == 268:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 268, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 268, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 268, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3686,7 +3265,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 20 or s == 272:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3734,7 +3313,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t121(v, n, p, nd, 121, x)
                     s = 271
                 else:
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -3785,57 +3364,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 271, c)
                     if s < 0:
                         return p
-            if s == 272:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                    s = 270
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                    s = 271
-                else:
-                    p, s = x.escape(v, n, p, e, 272, c)
-                    if s < 0:
-                        return p
             if s == 273:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3878,7 +3406,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 277:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3888,7 +3416,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 276
                 else:
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVProcessing)
@@ -3909,19 +3437,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 276, c)
-                    if s < 0:
-                        return p
-            if s == 277:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 276
-                else:
-                    p, s = x.escape(v, n, p, e, 277, c)
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: SE(ChargeProgress)
@@ -4013,7 +3528,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(Header)
+            if s == 22 or s == 283:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4023,7 +3538,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 282
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(ResponseCode)
@@ -4044,19 +3559,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 284
                 else:
                     p, s = x.escape(v, n, p, e, 282, c)
-                    if s < 0:
-                        return p
-            if s == 283:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 282
-                else:
-                    p, s = x.escape(v, n, p, e, 283, c)
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEStatus), EE
@@ -4099,7 +3601,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(Modulus)
+            if s == 23 or s == 287:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4125,7 +3627,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t105(v, n, p, nd, 105, x)
                     s = 286
                 else:
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 286:  # ElementContent: SE(Exponent)
@@ -4155,35 +3657,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 288
                 else:
                     p, s = x.escape(v, n, p, e, 286, c)
-                    if s < 0:
-                        return p
-            if s == 287:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t105(v, n, p, nd, 105, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t105(v, n, p, nd, 105, x)
-                    s = 286
-                else:
-                    p, s = x.escape(v, n, p, e, 287, c)
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: EE
@@ -4302,7 +3775,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 290, c)
                     if s < 0:
                         return p
-            if s == 291:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 291 or s == 294:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4318,7 +3791,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t11(v, n, p, nd, 11, x)
                     s = 293
                 else:
-                    p, s = x.escape(v, n, p, e, 291, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(DigestMethod)
@@ -4361,25 +3834,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 295
                 else:
                     p, s = x.escape(v, n, p, e, 293, c)
-                    if s < 0:
-                        return p
-            if s == 294:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t48(v, n, p, nd, 48, x)
-                    s = 292
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t11(v, n, p, nd, 11, x)
-                    s = 293
-                else:
-                    p, s = x.escape(v, n, p, e, 294, c)
                     if s < 0:
                         return p
             if s == 295:  # ElementContent: EE
@@ -4454,7 +3908,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 296, c)
                     if s < 0:
                         return p
-            if s == 297:  # StartTag: SE(Transforms), EE
+            if s == 297 or s == 299:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4466,7 +3920,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 297, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 298:  # ElementContent: EE
@@ -4476,21 +3930,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 298, c)
-                    if s < 0:
-                        return p
-            if s == 299:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t48(v, n, p, nd, 48, x)
-                    s = 298
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 299, c)
                     if s < 0:
                         return p
             if s < 25 or s > 299:
@@ -4509,7 +3948,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(SPKISexp)
+            if s == 26 or s == 301:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4535,7 +3974,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t121(v, n, p, nd, 121, x)
                     s = 300
                 else:
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 300:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -4573,36 +4012,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 300, c)
                     if s < 0:
                         return p
-            if s == 301:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                    s = 300
-                else:
-                    p, s = x.escape(v, n, p, e, 301, c)
-                    if s < 0:
-                        return p
-            if s == 302:  # ElementContent: SE(SPKISexp), EE
+            if s == 302 or s == 304:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4630,7 +4040,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 302, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -4667,37 +4077,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 303, c)
                     if s < 0:
                         return p
-            if s == 304:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                    s = 303
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 304, c)
-                    if s < 0:
-                        return p
             if s < 26 or s > 304:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -4714,7 +4093,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 306:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4724,7 +4103,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 305
                 else:
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 305:  # ElementContent: SE(MaximumSupportingPoints)
@@ -4745,19 +4124,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 307
                 else:
                     p, s = x.escape(v, n, p, e, 305, c)
-                    if s < 0:
-                        return p
-            if s == 306:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 305
-                else:
-                    p, s = x.escape(v, n, p, e, 306, c)
                     if s < 0:
                         return p
             if s == 307:  # ElementContent: SE(Dynamic_SEReqControlMode), SE(Scheduled_SEReqControlMode)
@@ -4804,7 +4170,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 311:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4814,7 +4180,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 310
                 else:
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(ResponseCode)
@@ -4835,19 +4201,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 312
                 else:
                     p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
-            if s == 311:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 310
-                else:
-                    p, s = x.escape(v, n, p, e, 311, c)
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(EVSEProcessing)
@@ -4944,7 +4297,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 318:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4954,7 +4307,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 317
                 else:
-                    p, s = x.escape(v, n, p, e, 29, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(ServiceID)
@@ -4991,19 +4344,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 317, c)
                     if s < 0:
                         return p
-            if s == 318:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 317
-                else:
-                    p, s = x.escape(v, n, p, e, 318, c)
-                    if s < 0:
-                        return p
             if s == 319:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5029,7 +4369,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 321:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5039,7 +4379,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 320
                 else:
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(ResponseCode)
@@ -5060,19 +4400,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 322
                 else:
                     p, s = x.escape(v, n, p, e, 320, c)
-                    if s < 0:
-                        return p
-            if s == 321:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 320
-                else:
-                    p, s = x.escape(v, n, p, e, 321, c)
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: SE(ServiceID)
@@ -5147,7 +4474,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 326:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5157,7 +4484,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 325
                 else:
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: SE(SupportedServiceIDs), EE
@@ -5173,19 +4500,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 325, c)
-                    if s < 0:
-                        return p
-            if s == 326:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 325
-                else:
-                    p, s = x.escape(v, n, p, e, 326, c)
                     if s < 0:
                         return p
             if s == 327:  # ElementContent: EE
@@ -5213,7 +4527,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 329:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5223,7 +4537,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 328
                 else:
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 328:  # ElementContent: SE(ResponseCode)
@@ -5244,19 +4558,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 330
                 else:
                     p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
-            if s == 329:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 328
-                else:
-                    p, s = x.escape(v, n, p, e, 329, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
@@ -5330,7 +4631,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 335:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5340,7 +4641,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 334
                 else:
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(SelectedEnergyTransferService)
@@ -5354,19 +4655,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 336
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
-                    if s < 0:
-                        return p
-            if s == 335:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 334
-                else:
-                    p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
             if s == 336:  # ElementContent: SE(SelectedVASList), EE
@@ -5409,7 +4697,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 339:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5419,7 +4707,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 338
                 else:
-                    p, s = x.escape(v, n, p, e, 34, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(ResponseCode)
@@ -5440,19 +4728,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 340
                 else:
                     p, s = x.escape(v, n, p, e, 338, c)
-                    if s < 0:
-                        return p
-            if s == 339:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 338
-                else:
-                    p, s = x.escape(v, n, p, e, 339, c)
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: EE
@@ -5480,7 +4755,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 342:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5490,7 +4765,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 341
                 else:
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(EVCCID)
@@ -5524,19 +4799,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 341, c)
                     if s < 0:
                         return p
-            if s == 342:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 341
-                else:
-                    p, s = x.escape(v, n, p, e, 342, c)
-                    if s < 0:
-                        return p
             if s == 343:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5562,7 +4824,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 345:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5572,7 +4834,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 344
                 else:
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(ResponseCode)
@@ -5593,19 +4855,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 346
                 else:
                     p, s = x.escape(v, n, p, e, 344, c)
-                    if s < 0:
-                        return p
-            if s == 345:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 344
-                else:
-                    p, s = x.escape(v, n, p, e, 345, c)
                     if s < 0:
                         return p
             if s == 346:  # ElementContent: SE(EVSEID)
@@ -5664,7 +4913,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(Header)
+            if s == 37 or s == 349:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5674,7 +4923,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 348
                 else:
-                    p, s = x.escape(v, n, p, e, 37, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 348:  # ElementContent: SE(ChargingSession)
@@ -5695,19 +4944,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 350
                 else:
                     p, s = x.escape(v, n, p, e, 348, c)
-                    if s < 0:
-                        return p
-            if s == 349:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 348
-                else:
-                    p, s = x.escape(v, n, p, e, 349, c)
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(EVTerminationCode), SE(EVTerminationExplanation), EE
@@ -5825,7 +5061,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(Header)
+            if s == 38 or s == 354:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5835,7 +5071,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 353
                 else:
-                    p, s = x.escape(v, n, p, e, 38, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 353:  # ElementContent: SE(ResponseCode)
@@ -5856,19 +5092,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 355
                 else:
                     p, s = x.escape(v, n, p, e, 353, c)
-                    if s < 0:
-                        return p
-            if s == 354:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 353
-                else:
-                    p, s = x.escape(v, n, p, e, 354, c)
                     if s < 0:
                         return p
             if s == 355:  # ElementContent: EE
@@ -5914,7 +5137,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 356:  # StartTag: SE(SignedInfo)
+            if s == 356 or s == 358:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5924,7 +5147,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 357
                 else:
-                    p, s = x.escape(v, n, p, e, 356, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 357:  # ElementContent: SE(SignatureValue)
@@ -5938,19 +5161,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 359
                 else:
                     p, s = x.escape(v, n, p, e, 357, c)
-                    if s < 0:
-                        return p
-            if s == 358:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 357
-                else:
-                    p, s = x.escape(v, n, p, e, 358, c)
                     if s < 0:
                         return p
             if s == 359:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -5974,7 +5184,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 359, c)
                     if s < 0:
                         return p
-            if s == 360:  # ElementContent: SE(Object), EE
+            if s == 360 or s == 361:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -5986,21 +5196,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 360, c)
-                    if s < 0:
-                        return p
-            if s == 361:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t19(v, n, p, nd, 19, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 361, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 39 or s > 361:
@@ -6031,7 +5227,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 40, c)
                     if s < 0:
                         return p
-            if s == 362:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 362 or s == 363:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -6063,64 +5259,18 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t108(v, n, p, nd, 108, x)
                         s = 364
                     else:
-                        p, s = x.wild(v, n, p, e, 362, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 362, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 362, c)
-                        if s < 0:
-                            return p
-            if s == 363:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t108(v, n, p, nd, 108, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t108(v, n, p, nd, 108, x)
-                        s = 364
-                    else:
-                        p, s = x.wild(v, n, p, e, 363, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 363, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 363, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 364:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6191,7 +5341,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 41, c)
                     if s < 0:
                         return p
-            if s == 366:  # StartTag: SE(SignatureProperty)
+            if s == 366 or s == 368:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6201,10 +5351,10 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t42(v, n, p, nd, 42, x)
                     s = 367
                 else:
-                    p, s = x.escape(v, n, p, e, 366, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 367:  # ElementContent: SE(SignatureProperty), EE
+            if s == 367 or s == 369:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6216,34 +5366,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 367, c)
-                    if s < 0:
-                        return p
-            if s == 368:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    s = 367
-                else:
-                    p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 369, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 41 or s > 369:
@@ -6288,34 +5411,19 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 370, c)
                     if s < 0:
                         return p
-            if s == 371:  # StartTag: SE(*), CH[untyped]
+            if s == 371 or s == 372:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 371, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 371, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 371, c)
-                    if s < 0:
-                        return p
-            if s == 372:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 372, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 372, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 372, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 373:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6382,7 +5490,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 43, c)
                     if s < 0:
                         return p
-            if s == 375:  # StartTag: CH
+            if s == 375 or s == 377:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6391,7 +5499,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 376
                 else:
-                    p, s = x.escape(v, n, p, e, 375, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: EE
@@ -6401,18 +5509,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 376, c)
-                    if s < 0:
-                        return p
-            if s == 377:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 376
-                else:
-                    p, s = x.escape(v, n, p, e, 377, c)
                     if s < 0:
                         return p
             if s < 43 or s > 377:
@@ -6449,7 +5545,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 44, c)
                     if s < 0:
                         return p
-            if s == 378:  # StartTag: SE(CanonicalizationMethod)
+            if s == 378 or s == 380:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6459,7 +5555,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t7(v, n, p, nd, 7, x)
                     s = 379
                 else:
-                    p, s = x.escape(v, n, p, e, 378, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(SignatureMethod)
@@ -6475,19 +5571,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t7(v, n, p, nd, 7, x)
-                    s = 379
-                else:
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
             if s == 381:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6501,7 +5584,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 381, c)
                     if s < 0:
                         return p
-            if s == 382:  # ElementContent: SE(Reference), EE
+            if s == 382 or s == 383:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6513,21 +5596,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 382, c)
-                    if s < 0:
-                        return p
-            if s == 383:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 383, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 44 or s > 383:
@@ -6558,7 +5627,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 45, c)
                     if s < 0:
                         return p
-            if s == 384:  # StartTag: SE(ContractCertificateChain)
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(ContractCertificateChain)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6568,20 +5637,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t71(v, n, p, nd, 71, x)
                     s = 386
                 else:
-                    p, s = x.escape(v, n, p, e, 384, c)
-                    if s < 0:
-                        return p
-            if s == 385:  # ElementContent: SE(ContractCertificateChain)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ContractCertificateChain)
-                    nd = [U5, 'ContractCertificateChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                    s = 386
-                else:
-                    p, s = x.escape(v, n, p, e, 385, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ECDHCurve)
@@ -6749,7 +5805,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 46, c)
                     if s < 0:
                         return p
-            if s == 392:  # StartTag: SE(SessionID)
+            if s == 392 or s == 393:  # StartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6777,38 +5833,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t152(v, n, p, nd, 152, x)
                     s = 394
                 else:
-                    p, s = x.escape(v, n, p, e, 392, c)
-                    if s < 0:
-                        return p
-            if s == 393:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t152(v, n, p, nd, 152, x)
-                        else:
-                            if len(b) != 8:
-                                x.facet(b, 36, p + 1, e, 'SessionID')
-                            ch.append([U5, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t152(v, n, p, nd, 152, x)
-                    s = 394
-                else:
-                    p, s = x.escape(v, n, p, e, 393, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 394:  # ElementContent: SE(MeterInfo)
@@ -6905,7 +5930,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 47, c)
                     if s < 0:
                         return p
-            if s == 399:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 399 or s == 400:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -6932,59 +5957,18 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t14(v, n, p, nd, 14, x)
                         s = 402
                     else:
-                        p, s = x.wild(v, n, p, e, 399, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 399, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 399, c)
-                        if s < 0:
-                            return p
-            if s == 400:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 402
-                    else:
-                        p, s = x.wild(v, n, p, e, 400, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 400, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 400, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 401:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -7084,7 +6068,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(Transform)
+            if s == 48 or s == 404:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7094,10 +6078,10 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t47(v, n, p, nd, 47, x)
                     s = 403
                 else:
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 403:  # ElementContent: SE(Transform), EE
+            if s == 403 or s == 405:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7109,34 +6093,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 403, c)
-                    if s < 0:
-                        return p
-            if s == 404:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t47(v, n, p, nd, 47, x)
-                    s = 403
-                else:
-                    p, s = x.escape(v, n, p, e, 404, c)
-                    if s < 0:
-                        return p
-            if s == 405:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t47(v, n, p, nd, 47, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 405, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 48 or s > 405:
@@ -7155,7 +6112,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Header)
+            if s == 49 or s == 407:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7165,7 +6122,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 406
                 else:
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: SE(EVCheckInStatus)
@@ -7186,19 +6143,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 408
                 else:
                     p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
-            if s == 407:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 406
-                else:
-                    p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
             if s == 408:  # ElementContent: SE(ParkingMethod)
@@ -7449,7 +6393,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(Header)
+            if s == 50 or s == 414:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7459,7 +6403,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 413
                 else:
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(ResponseCode)
@@ -7480,19 +6424,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 415
                 else:
                     p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
-            if s == 414:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 413
-                else:
-                    p, s = x.escape(v, n, p, e, 414, c)
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(ParkingSpace), SE(DeviceLocation), SE(TargetDistance), EE
@@ -7723,7 +6654,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Header)
+            if s == 51 or s == 420:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7733,7 +6664,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 419
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(EVCheckOutStatus)
@@ -7754,19 +6685,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 421
                 else:
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 419
-                else:
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(CheckOutTime)
@@ -7828,7 +6746,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Header)
+            if s == 52 or s == 424:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7838,7 +6756,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 423
                 else:
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ResponseCode)
@@ -7859,19 +6777,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 425
                 else:
                     p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
-            if s == 424:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 423
-                else:
-                    p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
@@ -7917,7 +6822,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 53 or s == 433:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -8017,14 +6922,14 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t121(v, n, p, nd, 121, x)
                         s = 431
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 53, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 53, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 427:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (427, 428, 429, 430, 431, 432, 434, 435, 436, 437, 438, 439):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -8126,1336 +7031,13 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 438
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 427, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 427, c)
-                            if s < 0:
-                                return p
-            if s == 428:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 428, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 428, c)
-                            if s < 0:
-                                return p
-            if s == 429:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 429, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 429, c)
-                            if s < 0:
-                                return p
-            if s == 430:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 430, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 430, c)
-                            if s < 0:
-                                return p
-            if s == 431:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 431, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 431, c)
-                            if s < 0:
-                                return p
-            if s == 432:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 432, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 432, c)
-                            if s < 0:
-                                return p
-            if s == 433:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 427
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 428
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 429
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 430
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 431
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 433, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 433, c)
-                        if s < 0:
-                            return p
-            if s == 434:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 434, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 434, c)
-                            if s < 0:
-                                return p
-            if s == 435:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 435, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 435, c)
-                            if s < 0:
-                                return p
-            if s == 436:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 436, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 436, c)
-                            if s < 0:
-                                return p
-            if s == 437:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 437, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 437, c)
-                            if s < 0:
-                                return p
-            if s == 438:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 438, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 438, c)
-                            if s < 0:
-                                return p
-            if s == 439:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t14(v, n, p, nd, 14, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t121(v, n, p, nd, 121, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t121(v, n, p, nd, 121, x)
-                            s = 438
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 439, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 439, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 53 or s > 439:
@@ -9513,7 +7095,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 56, c)
                     if s < 0:
                         return p
-            if s == 440:  # StartTag: SE(TimeAnchor)
+            if s == 440 or s == 442:  # StartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9544,7 +7126,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 441
                 else:
-                    p, s = x.escape(v, n, p, e, 440, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PriceScheduleID)
@@ -9579,40 +7161,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 441
-                else:
-                    p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: SE(PriceScheduleDescription), SE(Currency)
@@ -9911,7 +7459,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 57, 454-455."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 455:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9923,7 +7471,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 454
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 454:  # ElementContent: EE
@@ -9933,21 +7481,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 454, c)
-                    if s < 0:
-                        return p
-            if s == 455:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    s = 454
-                else:
-                    p, s = x.escape(v, n, p, e, 455, c)
                     if s < 0:
                         return p
             if s < 57 or s > 455:
@@ -9966,7 +7499,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(AdditionalService)
+            if s == 58 or s == 457:  # FirstStartTag, ElementContent: SE(AdditionalService)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9976,7 +7509,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t59(v, n, p, nd, 59, x)
                     s = 456
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 456:  # ElementContent: SE(AdditionalService), EE
@@ -9992,19 +7525,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 456, c)
-                    if s < 0:
-                        return p
-            if s == 457:  # ElementContent: SE(AdditionalService)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AdditionalService)
-                    nd = [U5, 'AdditionalService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    s = 456
-                else:
-                    p, s = x.escape(v, n, p, e, 457, c)
                     if s < 0:
                         return p
             if 458 <= s <= 460:  # ElementContent: SE(AdditionalService), EE
@@ -10047,7 +7567,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceName)
+            if s == 59 or s == 463:  # FirstStartTag, ElementContent: SE(ServiceName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10075,7 +7595,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t102(v, n, p, nd, 102, x)
                     s = 462
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(ServiceFee)
@@ -10089,37 +7609,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 464
                 else:
                     p, s = x.escape(v, n, p, e, 462, c)
-                    if s < 0:
-                        return p
-            if s == 463:  # ElementContent: SE(ServiceName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ServiceName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ServiceName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t102(v, n, p, nd, 102, x)
-                        else:
-                            if len(t) > 80:
-                                x.facet(t, 21, p + 1, e, 'ServiceName')
-                            ch.append([U5, 'ServiceName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t102(v, n, p, nd, 102, x)
-                    s = 462
-                else:
-                    p, s = x.escape(v, n, p, e, 463, c)
                     if s < 0:
                         return p
             if s == 464:  # ElementContent: EE
@@ -10147,7 +7636,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(Amount)
+            if s == 60 or s == 466:  # FirstStartTag, ElementContent: SE(Amount)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10157,7 +7646,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t61(v, n, p, nd, 61, x)
                     s = 465
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: SE(CostPerUnit)
@@ -10171,19 +7660,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 467
                 else:
                     p, s = x.escape(v, n, p, e, 465, c)
-                    if s < 0:
-                        return p
-            if s == 466:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    s = 465
-                else:
-                    p, s = x.escape(v, n, p, e, 466, c)
                     if s < 0:
                         return p
             if s == 467:  # ElementContent: EE
@@ -10211,7 +7687,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(Exponent)
+            if s == 61 or s == 469:  # FirstStartTag, ElementContent: SE(Exponent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10226,7 +7702,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t106(v, n, p, nd, 106, x)
                     s = 468
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(Value)
@@ -10265,24 +7741,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 468, c)
                     if s < 0:
                         return p
-            if s == 469:  # ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'Exponent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t106(v, n, p, nd, 106, x)
-                    s = 468
-                else:
-                    p, s = x.escape(v, n, p, e, 469, c)
-                    if s < 0:
-                        return p
             if s == 470:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10305,7 +7763,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 62, 471-472."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 472:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10315,7 +7773,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 471
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 471:  # ElementContent: EE
@@ -10325,19 +7783,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 471
-                else:
-                    p, s = x.escape(v, n, p, e, 472, c)
                     if s < 0:
                         return p
             if s < 62 or s > 472:
@@ -10353,7 +7798,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}authorizationType: states 63, 473-474."""
     try:
         while True:
-            if s == 63:  # FirstStartTag: CH
+            if s == 63 or s == 474:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10364,7 +7809,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 473
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: EE
@@ -10374,20 +7819,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 473, c)
-                    if s < 0:
-                        return p
-            if s == 474:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E4[y]
-                    p += 1
-                    e[5] = 5
-                    s = 473
-                else:
-                    p, s = x.escape(v, n, p, e, 474, c)
                     if s < 0:
                         return p
             if s < 63 or s > 474:
@@ -10403,7 +7834,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}channelSelectionType: states 64, 475-476."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 476:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10414,7 +7845,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 475
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: EE
@@ -10424,20 +7855,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 475, c)
-                    if s < 0:
-                        return p
-            if s == 476:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E5[y]
-                    p += 1
-                    e[5] = 5
-                    s = 475
-                else:
-                    p, s = x.escape(v, n, p, e, 476, c)
                     if s < 0:
                         return p
             if s < 64 or s > 476:
@@ -10453,7 +7870,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 65, 477-478."""
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 478:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10465,7 +7882,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 477
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 477:  # ElementContent: EE
@@ -10475,21 +7892,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 477, c)
-                    if s < 0:
-                        return p
-            if s == 478:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 1
-                    s = 477
-                else:
-                    p, s = x.escape(v, n, p, e, 478, c)
                     if s < 0:
                         return p
             if s < 65 or s > 478:
@@ -10508,7 +7910,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(Certificate)
+            if s == 66 or s == 480:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10536,7 +7938,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t67(v, n, p, nd, 67, x)
                     s = 479
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 479:  # ElementContent: SE(SubCertificates), EE
@@ -10552,37 +7954,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 479, c)
-                    if s < 0:
-                        return p
-            if s == 480:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t67(v, n, p, nd, 67, x)
-                        else:
-                            if len(b) > 1600:
-                                x.facet(b, 7, p + 1, e, 'Certificate')
-                            ch.append([U5, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t67(v, n, p, nd, 67, x)
-                    s = 479
-                else:
-                    p, s = x.escape(v, n, p, e, 480, c)
                     if s < 0:
                         return p
             if s == 481:  # ElementContent: EE
@@ -10607,7 +7978,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}certificateType: states 67, 482-483."""
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 483:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10619,7 +7990,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 482
                 else:
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 482:  # ElementContent: EE
@@ -10629,21 +8000,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 482, c)
-                    if s < 0:
-                        return p
-            if s == 483:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 1600
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 1600:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 7
-                    s = 482
-                else:
-                    p, s = x.escape(v, n, p, e, 483, c)
                     if s < 0:
                         return p
             if s < 67 or s > 483:
@@ -10659,7 +8015,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}chargeProgressType: states 68, 484-485."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 485:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10670,7 +8026,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 484
                 else:
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 484:  # ElementContent: EE
@@ -10680,20 +8036,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 484, c)
-                    if s < 0:
-                        return p
-            if s == 485:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E8[y]
-                    p += 2
-                    e[5] = 5
-                    s = 484
-                else:
-                    p, s = x.escape(v, n, p, e, 485, c)
                     if s < 0:
                         return p
             if s < 68 or s > 485:
@@ -10712,7 +8054,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(PowerSchedule)
+            if s == 69 or s == 487:  # FirstStartTag, ElementContent: SE(PowerSchedule)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10722,7 +8064,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t128(v, n, p, nd, 128, x)
                     s = 486
                 else:
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
@@ -10744,19 +8086,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 486, c)
-                    if s < 0:
-                        return p
-            if s == 487:  # ElementContent: SE(PowerSchedule)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerSchedule)
-                    nd = [U5, 'PowerSchedule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
-                    s = 486
-                else:
-                    p, s = x.escape(v, n, p, e, 487, c)
                     if s < 0:
                         return p
             if 488 <= s <= 489:  # ElementContent: EE
@@ -10781,7 +8110,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}chargingSessionType: states 70, 490-491."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 491:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10794,7 +8123,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 490
                 else:
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 490:  # ElementContent: EE
@@ -10804,22 +8133,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E9[y]
-                    p += 2
-                    e[5] = 5
-                    s = 490
-                else:
-                    p, s = x.escape(v, n, p, e, 491, c)
                     if s < 0:
                         return p
             if s < 70 or s > 491:
@@ -10838,7 +8151,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 71:  # FirstStartTag: SE(Certificate)
+            if s == 71 or s == 493:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10866,7 +8179,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t67(v, n, p, nd, 67, x)
                     s = 492
                 else:
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: SE(SubCertificates)
@@ -10880,37 +8193,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 494
                 else:
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t67(v, n, p, nd, 67, x)
-                        else:
-                            if len(b) > 1600:
-                                x.facet(b, 7, p + 1, e, 'Certificate')
-                            ch.append([U5, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t67(v, n, p, nd, 67, x)
-                    s = 492
-                else:
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -10935,7 +8217,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}currencyType: states 72, 495-496."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 496:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10947,7 +8229,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 495
                 else:
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 495:  # ElementContent: EE
@@ -10957,21 +8239,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 495, c)
-                    if s < 0:
-                        return p
-            if s == 496:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 3
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 3:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    s = 495
-                else:
-                    p, s = x.escape(v, n, p, e, 496, c)
                     if s < 0:
                         return p
             if s < 72 or s > 496:
@@ -10987,7 +8254,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}dhPublicKeyType: states 73, 497-498."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 498:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10999,7 +8266,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 497
                 else:
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: EE
@@ -11009,21 +8276,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 133
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 133:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 7
-                    s = 497
-                else:
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s < 73 or s > 498:
@@ -11039,7 +8291,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 74, 499-500."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 500:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11051,7 +8303,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 499
                 else:
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: EE
@@ -11061,21 +8313,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 499, c)
-                    if s < 0:
-                        return p
-            if s == 500:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 1
-                    s = 499
-                else:
-                    p, s = x.escape(v, n, p, e, 500, c)
                     if s < 0:
                         return p
             if s < 74 or s > 500:
@@ -11091,7 +8328,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 75, 501-502."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 502:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11103,7 +8340,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 501
                 else:
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 501:  # ElementContent: EE
@@ -11113,21 +8350,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 501, c)
-                    if s < 0:
-                        return p
-            if s == 502:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    s = 501
-                else:
-                    p, s = x.escape(v, n, p, e, 502, c)
                     if s < 0:
                         return p
             if s < 75 or s > 502:
@@ -11146,7 +8368,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 76 or s == 513:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -11319,7 +8541,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 10:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 76, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 503:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -12147,182 +9369,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 512, c)
                     if s < 0:
                         return p
-            if s == 513:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 27, p + 1, e, 'PresentSOC')
-                                ch.append([U6, 'PresentSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'PresentSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t113(v, n, p, nd, 113, x)
-                            s = 503
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 27, p + 1, e, 'MinimumSOC')
-                                ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t113(v, n, p, nd, 113, x)
-                            s = 504
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 27, p + 1, e, 'TargetSOC')
-                                ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t113(v, n, p, nd, 113, x)
-                            s = 505
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 27, p + 1, e, 'MaximumSOC')
-                                ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U6, 'MaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t113(v, n, p, nd, 113, x)
-                            s = 506
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMinimumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t74(v, n, p, nd, 74, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                    ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            s = 507
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToTargetSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t74(v, n, p, nd, 74, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
-                                    ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            s = 508
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMaximumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t74(v, n, p, nd, 74, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                    ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            s = 509
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U6, 'ChargingComplete', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 510
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                            s = 511
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U6, 'InletHot', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            s = 512
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 513, c)
-                            if s < 0:
-                                return p
             if s < 76 or s > 513:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -12336,22 +9382,13 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_EVPPTControlModeType: states 77, 514."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: EE
+            if s == 77 or s == 514:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 514, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 77 or s > 514:
@@ -12370,7 +9407,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DepartureTime)
+            if s == 78 or s == 516:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12401,7 +9438,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 515
                 else:
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(EVTargetEnergyRequest)
@@ -12441,40 +9478,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 515
-                else:
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: SE(TargetSOC), SE(EVTargetEnergyRequest)
@@ -12603,7 +9606,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
+            if s == 79 or s == 529:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -12676,7 +9679,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 5:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 79, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 524:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
@@ -12794,82 +9797,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 529:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        s = 524
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
-                            ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                        s = 525
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 27, p + 1, e, 'TargetSOC')
-                            ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                        s = 526
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AbsolutePriceSchedule)
-                        nd = [U5, 'AbsolutePriceSchedule', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t56(v, n, p, nd, 56, x)
-                        s = 527
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelSchedule)
-                        nd = [U5, 'PriceLevelSchedule', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        s = 528
-                    elif c == 5:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 529, c)
-                        if s < 0:
-                            return p
             if s < 79 or s > 529:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -12883,22 +9810,13 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_SMDTControlModeType: states 80, 530."""
     try:
         while True:
-            if s == 80:  # FirstStartTag: EE
+            if s == 80 or s == 530:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 80, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 530, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 80 or s > 530:
@@ -12914,7 +9832,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}ecdhCurveType: states 81, 531-532."""
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 532:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12925,7 +9843,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 531
                 else:
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: EE
@@ -12935,20 +9853,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E14[y]
-                    p += 1
-                    e[5] = 5
-                    s = 531
-                else:
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if s < 81 or s > 532:
@@ -12964,22 +9868,13 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}EIM_AReqAuthorizationModeType: states 82, 533."""
     try:
         while True:
-            if s == 82:  # FirstStartTag: EE
+            if s == 82 or s == 533:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 82, c)
-                    if s < 0:
-                        return p
-            if s == 533:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 533, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 82 or s > 533:
@@ -12995,22 +9890,13 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}EIM_ASResAuthorizationModeType: states 83, 534."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: EE
+            if s == 83 or s == 534:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 83, c)
-                    if s < 0:
-                        return p
-            if s == 534:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 534, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 83 or s > 534:
@@ -13026,7 +9912,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 84, 535-536."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 536:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13038,7 +9924,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 535
                 else:
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 535:  # ElementContent: EE
@@ -13048,21 +9934,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 0
-                    s = 535
-                else:
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s < 84 or s > 536:
@@ -13081,7 +9952,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TimeAnchor)
+            if s == 85 or s == 538:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13112,7 +9983,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 537
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Currency)
@@ -13144,40 +10015,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 539
                 else:
                     p, s = x.escape(v, n, p, e, 537, c)
-                    if s < 0:
-                        return p
-            if s == 538:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 537
-                else:
-                    p, s = x.escape(v, n, p, e, 538, c)
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(PriceAlgorithm)
@@ -13246,7 +10083,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evCheckInStatusType: states 86, 542-543."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 543:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13259,7 +10096,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 542
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 542:  # ElementContent: EE
@@ -13269,22 +10106,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 542, c)
-                    if s < 0:
-                        return p
-            if s == 543:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    s = 542
-                else:
-                    p, s = x.escape(v, n, p, e, 543, c)
                     if s < 0:
                         return p
             if s < 86 or s > 543:
@@ -13300,7 +10121,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evCheckOutStatusType: states 87, 544-545."""
     try:
         while True:
-            if s == 87:  # FirstStartTag: CH
+            if s == 87 or s == 545:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13313,7 +10134,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 544
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 544:  # ElementContent: EE
@@ -13323,22 +10144,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 544, c)
-                    if s < 0:
-                        return p
-            if s == 545:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    s = 544
-                else:
-                    p, s = x.escape(v, n, p, e, 545, c)
                     if s < 0:
                         return p
             if s < 87 or s > 545:
@@ -13357,7 +10162,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(EVPowerSchedule)
+            if s == 88 or s == 547:  # FirstStartTag, ElementContent: SE(EVPowerSchedule)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13367,7 +10172,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t92(v, n, p, nd, 92, x)
                     s = 546
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 546:  # ElementContent: SE(EVAbsolutePriceSchedule)
@@ -13381,19 +10186,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 548
                 else:
                     p, s = x.escape(v, n, p, e, 546, c)
-                    if s < 0:
-                        return p
-            if s == 547:  # ElementContent: SE(EVPowerSchedule)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerSchedule)
-                    nd = [U5, 'EVPowerSchedule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t92(v, n, p, nd, 92, x)
-                    s = 546
-                else:
-                    p, s = x.escape(v, n, p, e, 547, c)
                     if s < 0:
                         return p
             if s == 548:  # ElementContent: EE
@@ -13421,7 +10213,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(TimeAnchor)
+            if s == 89 or s == 550:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13452,7 +10244,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 549
                 else:
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: SE(Dynamic_EVPPTControlMode), SE(Scheduled_EVPPTControlMode)
@@ -13474,41 +10266,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 549, c)
                     if s < 0:
                         return p
-            if s == 550:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 549
-                else:
-                    p, s = x.escape(v, n, p, e, 550, c)
-                    if s < 0:
-                        return p
-            if s == 551:  # ElementContent: SE(EVPowerProfileEntries)
+            if s == 551 or s == 552:  # ElementContent: SE(EVPowerProfileEntries)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13518,20 +10276,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t90(v, n, p, nd, 90, x)
                     s = 553
                 else:
-                    p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: SE(EVPowerProfileEntries)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfileEntries)
-                    nd = [U5, 'EVPowerProfileEntries', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    s = 553
-                else:
-                    p, s = x.escape(v, n, p, e, 552, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -13559,7 +10304,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(EVPowerProfileEntry)
+            if s == 90 or s == 555:  # FirstStartTag, ElementContent: SE(EVPowerProfileEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13569,7 +10314,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t91(v, n, p, nd, 91, x)
                     s = 554
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 554:  # ElementContent: SE(EVPowerProfileEntry), EE
@@ -13585,19 +10330,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 554, c)
-                    if s < 0:
-                        return p
-            if s == 555:  # ElementContent: SE(EVPowerProfileEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfileEntry)
-                    nd = [U5, 'EVPowerProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    s = 554
-                else:
-                    p, s = x.escape(v, n, p, e, 555, c)
                     if s < 0:
                         return p
             if 556 <= s <= 2601:  # ElementContent: SE(EVPowerProfileEntry), EE
@@ -13640,7 +10372,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(Duration)
+            if s == 91 or s == 2604:  # FirstStartTag, ElementContent: SE(Duration)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13671,7 +10403,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 2603
                 else:
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2603:  # ElementContent: SE(Power)
@@ -13685,40 +10417,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2605
                 else:
                     p, s = x.escape(v, n, p, e, 2603, c)
-                    if s < 0:
-                        return p
-            if s == 2604:  # ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Duration')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Duration') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Duration', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 2603
-                else:
-                    p, s = x.escape(v, n, p, e, 2604, c)
                     if s < 0:
                         return p
             if s == 2605:  # ElementContent: SE(Power_L2), SE(Power_L3), EE
@@ -13782,7 +10480,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(TimeAnchor)
+            if s == 92 or s == 2609:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13813,7 +10511,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 2608
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2608:  # ElementContent: SE(EVPowerScheduleEntries)
@@ -13827,40 +10525,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2610
                 else:
                     p, s = x.escape(v, n, p, e, 2608, c)
-                    if s < 0:
-                        return p
-            if s == 2609:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 2608
-                else:
-                    p, s = x.escape(v, n, p, e, 2609, c)
                     if s < 0:
                         return p
             if s == 2610:  # ElementContent: EE
@@ -13888,7 +10552,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(EVPowerScheduleEntry)
+            if s == 93 or s == 2612:  # FirstStartTag, ElementContent: SE(EVPowerScheduleEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13898,7 +10562,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t94(v, n, p, nd, 94, x)
                     s = 2611
                 else:
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2611:  # ElementContent: SE(EVPowerScheduleEntry), EE
@@ -13914,19 +10578,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 2611, c)
-                    if s < 0:
-                        return p
-            if s == 2612:  # ElementContent: SE(EVPowerScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerScheduleEntry)
-                    nd = [U5, 'EVPowerScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    s = 2611
-                else:
-                    p, s = x.escape(v, n, p, e, 2612, c)
                     if s < 0:
                         return p
             if 2613 <= s <= 3634:  # ElementContent: SE(EVPowerScheduleEntry), EE
@@ -13969,7 +10620,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Duration)
+            if s == 94 or s == 3637:  # FirstStartTag, ElementContent: SE(Duration)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14000,7 +10651,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 3636
                 else:
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3636:  # ElementContent: SE(Power)
@@ -14014,40 +10665,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3638
                 else:
                     p, s = x.escape(v, n, p, e, 3636, c)
-                    if s < 0:
-                        return p
-            if s == 3637:  # ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Duration')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Duration') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Duration', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 3636
-                else:
-                    p, s = x.escape(v, n, p, e, 3637, c)
                     if s < 0:
                         return p
             if s == 3638:  # ElementContent: EE
@@ -14075,7 +10692,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(EnergyFee)
+            if s == 95 or s == 3640:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14085,7 +10702,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t61(v, n, p, nd, 61, x)
                     s = 3639
                 else:
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3639:  # ElementContent: SE(PowerRangeStart)
@@ -14099,19 +10716,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3641
                 else:
                     p, s = x.escape(v, n, p, e, 3639, c)
-                    if s < 0:
-                        return p
-            if s == 3640:  # ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    s = 3639
-                else:
-                    p, s = x.escape(v, n, p, e, 3640, c)
                     if s < 0:
                         return p
             if s == 3641:  # ElementContent: EE
@@ -14139,7 +10743,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(Duration)
+            if s == 96 or s == 3643:  # FirstStartTag, ElementContent: SE(Duration)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14170,7 +10774,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 3642
                 else:
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3642:  # ElementContent: SE(EVPriceRule)
@@ -14184,40 +10788,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3644
                 else:
                     p, s = x.escape(v, n, p, e, 3642, c)
-                    if s < 0:
-                        return p
-            if s == 3643:  # ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Duration')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Duration') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Duration', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 3642
-                else:
-                    p, s = x.escape(v, n, p, e, 3643, c)
                     if s < 0:
                         return p
             if 3644 <= s <= 3650:  # ElementContent: SE(EVPriceRule), EE
@@ -14260,7 +10830,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(EVPriceRuleStack)
+            if s == 97 or s == 3653:  # FirstStartTag, ElementContent: SE(EVPriceRuleStack)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14270,7 +10840,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t96(v, n, p, nd, 96, x)
                     s = 3652
                 else:
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3652:  # ElementContent: SE(EVPriceRuleStack), EE
@@ -14286,19 +10856,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 3652, c)
-                    if s < 0:
-                        return p
-            if s == 3653:  # ElementContent: SE(EVPriceRuleStack)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPriceRuleStack)
-                    nd = [U5, 'EVPriceRuleStack', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
-                    s = 3652
-                else:
-                    p, s = x.escape(v, n, p, e, 3653, c)
                     if s < 0:
                         return p
             if 3654 <= s <= 4675:  # ElementContent: SE(EVPriceRuleStack), EE
@@ -14338,7 +10895,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 98, 4677-4678."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 4678:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14351,7 +10908,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 4677
                 else:
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4677:  # ElementContent: EE
@@ -14361,22 +10918,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4677, c)
-                    if s < 0:
-                        return p
-            if s == 4678:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E18[y]
-                    p += 2
-                    e[5] = 5
-                    s = 4677
-                else:
-                    p, s = x.escape(v, n, p, e, 4678, c)
                     if s < 0:
                         return p
             if s < 98 or s > 4678:
@@ -14392,7 +10933,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evseCheckOutStatusType: states 99, 4679-4680."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 4680:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14403,7 +10944,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 4679
                 else:
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4679:  # ElementContent: EE
@@ -14413,20 +10954,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4679, c)
-                    if s < 0:
-                        return p
-            if s == 4680:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E19[y]
-                    p += 1
-                    e[5] = 5
-                    s = 4679
-                else:
-                    p, s = x.escape(v, n, p, e, 4680, c)
                     if s < 0:
                         return p
             if s < 99 or s > 4680:
@@ -14442,7 +10969,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 100, 4681-4682."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 4682:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14455,7 +10982,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 4681
                 else:
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4681:  # ElementContent: EE
@@ -14465,22 +10992,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4681, c)
-                    if s < 0:
-                        return p
-            if s == 4682:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E20[y]
-                    p += 3
-                    e[5] = 5
-                    s = 4681
-                else:
-                    p, s = x.escape(v, n, p, e, 4682, c)
                     if s < 0:
                         return p
             if s < 100 or s > 4682:
@@ -14499,7 +11010,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 101:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 101 or s == 4684:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14530,7 +11041,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t57(v, n, p, nd, 57, x)
                     s = 4683
                 else:
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4683:  # ElementContent: SE(EVSENotification)
@@ -14551,40 +11062,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4685
                 else:
                     p, s = x.escape(v, n, p, e, 4683, c)
-                    if s < 0:
-                        return p
-            if s == 4684:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                    s = 4683
-                else:
-                    p, s = x.escape(v, n, p, e, 4684, c)
                     if s < 0:
                         return p
             if s == 4685:  # ElementContent: EE
@@ -14609,7 +11086,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 102, 4686-4687."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 4687:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14621,7 +11098,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 4686
                 else:
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4686:  # ElementContent: EE
@@ -14631,21 +11108,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4686, c)
-                    if s < 0:
-                        return p
-            if s == 4687:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    s = 4686
-                else:
-                    p, s = x.escape(v, n, p, e, 4687, c)
                     if s < 0:
                         return p
             if s < 102 or s > 4687:
@@ -14661,7 +11123,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 103, 4688-4689."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 4689:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14673,7 +11135,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 4688
                 else:
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4688:  # ElementContent: EE
@@ -14683,21 +11145,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4688, c)
-                    if s < 0:
-                        return p
-            if s == 4689:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 4688
-                else:
-                    p, s = x.escape(v, n, p, e, 4689, c)
                     if s < 0:
                         return p
             if s < 103 or s > 4689:
@@ -14716,7 +11163,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 104:  # FirstStartTag: SE(Service)
+            if s == 104 or s == 4691:  # FirstStartTag, ElementContent: SE(Service)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14726,7 +11173,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t150(v, n, p, nd, 150, x)
                     s = 4690
                 else:
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4690:  # ElementContent: SE(Service), EE
@@ -14742,19 +11189,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4690, c)
-                    if s < 0:
-                        return p
-            if s == 4691:  # ElementContent: SE(Service)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
-                    s = 4690
-                else:
-                    p, s = x.escape(v, n, p, e, 4691, c)
                     if s < 0:
                         return p
             if 4692 <= s <= 4697:  # ElementContent: SE(Service), EE
@@ -14794,7 +11228,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 105, 4699-4700."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 4700:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14803,7 +11237,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 4699
                 else:
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4699:  # ElementContent: EE
@@ -14813,18 +11247,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4699, c)
-                    if s < 0:
-                        return p
-            if s == 4700:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 4699
-                else:
-                    p, s = x.escape(v, n, p, e, 4700, c)
                     if s < 0:
                         return p
             if s < 105 or s > 4700:
@@ -14840,7 +11262,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 106, 4701-4702."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 4702:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14850,7 +11272,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 4701
                 else:
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4701:  # ElementContent: EE
@@ -14860,19 +11282,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4701, c)
-                    if s < 0:
-                        return p
-            if s == 4702:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 4701
-                else:
-                    p, s = x.escape(v, n, p, e, 4702, c)
                     if s < 0:
                         return p
             if s < 106 or s > 4702:
@@ -14888,7 +11297,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}genChallengeType: states 107, 4703-4704."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 4704:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14900,7 +11309,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 4703
                 else:
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4703:  # ElementContent: EE
@@ -14910,21 +11319,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4703, c)
-                    if s < 0:
-                        return p
-            if s == 4704:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 16
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 16:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 7
-                    s = 4703
-                else:
-                    p, s = x.escape(v, n, p, e, 4704, c)
                     if s < 0:
                         return p
             if s < 107 or s > 4704:
@@ -14940,7 +11334,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 108, 4705-4706."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 4706:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14949,7 +11343,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 4705
                 else:
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4705:  # ElementContent: EE
@@ -14959,18 +11353,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4705, c)
-                    if s < 0:
-                        return p
-            if s == 4706:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 4705
-                else:
-                    p, s = x.escape(v, n, p, e, 4706, c)
                     if s < 0:
                         return p
             if s < 108 or s > 4706:
@@ -14989,7 +11371,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(SessionID)
+            if s == 109 or s == 4708:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15017,7 +11399,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t152(v, n, p, nd, 152, x)
                     s = 4707
                 else:
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4707:  # ElementContent: SE(TimeStamp)
@@ -15052,37 +11434,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4709
                 else:
                     p, s = x.escape(v, n, p, e, 4707, c)
-                    if s < 0:
-                        return p
-            if s == 4708:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t152(v, n, p, nd, 152, x)
-                        else:
-                            if len(b) != 8:
-                                x.facet(b, 36, p + 1, e, 'SessionID')
-                            ch.append([U6, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t152(v, n, p, nd, 152, x)
-                    s = 4707
-                else:
-                    p, s = x.escape(v, n, p, e, 4708, c)
                     if s < 0:
                         return p
             if s == 4709:  # ElementContent: SE(Signature), EE
@@ -15122,7 +11473,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}languageType: states 110, 4711-4712."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 4712:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15134,7 +11485,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 4711
                 else:
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4711:  # ElementContent: EE
@@ -15144,21 +11495,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4711, c)
-                    if s < 0:
-                        return p
-            if s == 4712:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 3
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 3:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    s = 4711
-                else:
-                    p, s = x.escape(v, n, p, e, 4712, c)
                     if s < 0:
                         return p
             if s < 110 or s > 4712:
@@ -15177,7 +11513,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(RootCertificateID)
+            if s == 111 or s == 4714:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15187,7 +11523,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t141(v, n, p, nd, 141, x)
                     s = 4713
                 else:
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4713:  # ElementContent: SE(RootCertificateID), EE
@@ -15203,19 +11539,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4713, c)
-                    if s < 0:
-                        return p
-            if s == 4714:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t141(v, n, p, nd, 141, x)
-                    s = 4713
-                else:
-                    p, s = x.escape(v, n, p, e, 4714, c)
                     if s < 0:
                         return p
             if 4715 <= s <= 4732:  # ElementContent: SE(RootCertificateID), EE
@@ -15255,7 +11578,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 112, 4734-4735."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 4735:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15265,7 +11588,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 4734
                 else:
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4734:  # ElementContent: EE
@@ -15275,19 +11598,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4734, c)
-                    if s < 0:
-                        return p
-            if s == 4735:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 4734
-                else:
-                    p, s = x.escape(v, n, p, e, 4735, c)
                     if s < 0:
                         return p
             if s < 112 or s > 4735:
@@ -15303,7 +11613,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 113, 4736-4737."""
     try:
         while True:
-            if s == 113:  # FirstStartTag: CH
+            if s == 113 or s == 4737:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15315,7 +11625,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 4736
                 else:
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4736:  # ElementContent: EE
@@ -15325,21 +11635,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4736, c)
-                    if s < 0:
-                        return p
-            if s == 4737:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 27, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 4736
-                else:
-                    p, s = x.escape(v, n, p, e, 4737, c)
                     if s < 0:
                         return p
             if s < 113 or s > 4737:
@@ -15355,7 +11650,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}maxSupportingPointsScheduleTupleType: states 114, 4738-4739."""
     try:
         while True:
-            if s == 114:  # FirstStartTag: CH
+            if s == 114 or s == 4739:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15367,7 +11662,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 4738
                 else:
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4738:  # ElementContent: EE
@@ -15377,21 +11672,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4738, c)
-                    if s < 0:
-                        return p
-            if s == 4739:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 12..1024 (10 bits)
-                    e[4] = ((v >> (n - p - 10)) & 1023) + 12
-                    if e[4] > 1024:
-                        x.facet(e[4], 28, p, e)
-                    p += 10
-                    e[5] = 3
-                    s = 4738
-                else:
-                    p, s = x.escape(v, n, p, e, 4739, c)
                     if s < 0:
                         return p
             if s < 114 or s > 4739:
@@ -15407,7 +11687,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 115, 4740-4741."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 4741:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15419,7 +11699,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 4740
                 else:
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4740:  # ElementContent: EE
@@ -15429,21 +11709,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4740, c)
-                    if s < 0:
-                        return p
-            if s == 4741:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 29, q0, e)
-                    e[5] = 0
-                    s = 4740
-                else:
-                    p, s = x.escape(v, n, p, e, 4741, c)
                     if s < 0:
                         return p
             if s < 115 or s > 4741:
@@ -15462,7 +11727,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 4743:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15490,7 +11755,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t115(v, n, p, nd, 115, x)
                     s = 4742
                 else:
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4742:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -15525,37 +11790,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4744
                 else:
                     p, s = x.escape(v, n, p, e, 4742, c)
-                    if s < 0:
-                        return p
-            if s == 4743:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 29, p + 1, e, 'MeterID')
-                            ch.append([U6, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t115(v, n, p, nd, 115, x)
-                    s = 4742
-                else:
-                    p, s = x.escape(v, n, p, e, 4743, c)
                     if s < 0:
                         return p
             if s == 4744:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -16209,7 +12443,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 117, 4751-4752."""
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 4752:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16221,7 +12455,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 4751
                 else:
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4751:  # ElementContent: EE
@@ -16231,21 +12465,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4751, c)
-                    if s < 0:
-                        return p
-            if s == 4752:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 30, q0, e)
-                    e[5] = 7
-                    s = 4751
-                else:
-                    p, s = x.escape(v, n, p, e, 4752, c)
                     if s < 0:
                         return p
             if s < 117 or s > 4752:
@@ -16276,7 +12495,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 118, c)
                     if s < 0:
                         return p
-            if s == 4753:  # StartTag: SE(Certificate)
+            if s == 4753 or s == 4754:  # StartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16304,38 +12523,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t67(v, n, p, nd, 67, x)
                     s = 4755
                 else:
-                    p, s = x.escape(v, n, p, e, 4753, c)
-                    if s < 0:
-                        return p
-            if s == 4754:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t67(v, n, p, nd, 67, x)
-                        else:
-                            if len(b) > 1600:
-                                x.facet(b, 7, p + 1, e, 'Certificate')
-                            ch.append([U5, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t67(v, n, p, nd, 67, x)
-                    s = 4755
-                else:
-                    p, s = x.escape(v, n, p, e, 4754, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4755:  # ElementContent: SE(SubCertificates), EE
@@ -16378,7 +12566,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(OverstayRuleDescription), SE(StartTime)
+            if s == 119 or s == 4759:  # FirstStartTag, ElementContent: SE(OverstayRuleDescription), SE(StartTime)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -16433,7 +12621,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 4758
                 else:
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4757:  # ElementContent: SE(StartTime)
@@ -16481,64 +12669,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4760
                 else:
                     p, s = x.escape(v, n, p, e, 4758, c)
-                    if s < 0:
-                        return p
-            if s == 4759:  # ElementContent: SE(OverstayRuleDescription), SE(StartTime)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('OverstayRuleDescription')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'OverstayRuleDescription') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayRuleDescription', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t103(v, n, p, nd, 103, x)
-                        else:
-                            if len(t) > 160:
-                                x.facet(t, 22, p + 1, e, 'OverstayRuleDescription')
-                            ch.append([U5, 'OverstayRuleDescription', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'OverstayRuleDescription', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t103(v, n, p, nd, 103, x)
-                    s = 4757
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('StartTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'StartTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'StartTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'StartTime')
-                            ch.append([U5, 'StartTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'StartTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 4758
-                else:
-                    p, s = x.escape(v, n, p, e, 4759, c)
                     if s < 0:
                         return p
             if s == 4760:  # ElementContent: SE(OverstayFeePeriod)
@@ -16600,7 +12730,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 120:  # FirstStartTag: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
+            if s == 120 or s == 4765:  # FirstStartTag, ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -16643,7 +12773,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t119(v, n, p, nd, 119, x)
                     s = 4764
                 else:
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4762:  # ElementContent: SE(OverstayPowerThreshold), SE(OverstayRule)
@@ -16693,52 +12823,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 4764, c)
                     if s < 0:
                         return p
-            if s == 4765:  # ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayTimeThreshold): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('OverstayTimeThreshold')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'OverstayTimeThreshold') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
-                            ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 4762
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    s = 4763
-                elif c == 2:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
-                    nd = [U5, 'OverstayRule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t119(v, n, p, nd, 119, x)
-                    s = 4764
-                else:
-                    p, s = x.escape(v, n, p, e, 4765, c)
-                    if s < 0:
-                        return p
             if 4766 <= s <= 4768:  # ElementContent: SE(OverstayRule), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -16776,7 +12860,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 121, 4770-4771."""
     try:
         while True:
-            if s == 121:  # FirstStartTag: CH
+            if s == 121 or s == 4771:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16785,7 +12869,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 4770
                 else:
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4770:  # ElementContent: EE
@@ -16795,18 +12879,6 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4770, c)
-                    if s < 0:
-                        return p
-            if s == 4771:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 4770
-                else:
-                    p, s = x.escape(v, n, p, e, 4771, c)
                     if s < 0:
                         return p
             if s < 121 or s > 4771:
@@ -16840,7 +12912,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 122, c)
                     if s < 0:
                         return p
-            if s == 4772:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
+            if s == 4772 or s == 4773:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -16956,126 +13028,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t102(v, n, p, nd, 102, x)
                         s = 4779
                     else:
-                        p, s = x.escape(v, n, p, e, 4772, c)
-                        if s < 0:
-                            return p
-            if s == 4773:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
-                            ch.append([U5, 'boolValue', None, None, y == 1, 4, None])
-                            p += 3
-                        else:
-                            nd = [U5, 'boolValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 4774
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}byteValue): n-bit -128..127 (8 bits)
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                            y >>= 1
-                            ch.append([U5, 'byteValue', None, None, y - 128, 3, None])
-                            p += 10
-                        else:
-                            nd = [U5, 'byteValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        s = 4775
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}shortValue): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('shortValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'shortValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'shortValue')
-                                ch.append([U5, 'shortValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'shortValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 4776
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}intValue): integer -2147483648..2147483647
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('intValue')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'intValue', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t162(v, n, p, nd, 162, x)
-                            else:
-                                if m < -2147483648 or m > 2147483647:
-                                    x.facet(m, 39, p + 1, e, 'intValue')
-                                ch.append([U5, 'intValue', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'intValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t162(v, n, p, nd, 162, x)
-                        s = 4777
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}rationalNumber)
-                        nd = [U5, 'rationalNumber', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 4778
-                    elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('finiteString')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'finiteString') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'finiteString', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t102(v, n, p, nd, 102, x)
-                            else:
-                                if len(t) > 80:
-                                    x.facet(t, 21, p + 1, e, 'finiteString')
-                                ch.append([U5, 'finiteString', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'finiteString', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t102(v, n, p, nd, 102, x)
-                        s = 4779
-                    else:
-                        p, s = x.escape(v, n, p, e, 4773, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 4774 <= s <= 4779:  # ElementContent: EE
@@ -17103,7 +13056,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(ParameterSetID)
+            if s == 123 or s == 4781:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17134,7 +13087,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t124(v, n, p, nd, 124, x)
                     s = 4780
                 else:
-                    p, s = x.escape(v, n, p, e, 123, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4780:  # ElementContent: SE(Parameter)
@@ -17148,40 +13101,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4782
                 else:
                     p, s = x.escape(v, n, p, e, 4780, c)
-                    if s < 0:
-                        return p
-            if s == 4781:  # ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ParameterSetID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ParameterSetID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
-                            ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t124(v, n, p, nd, 124, x)
-                    s = 4780
-                else:
-                    p, s = x.escape(v, n, p, e, 4781, c)
                     if s < 0:
                         return p
             if 4782 <= s <= 4812:  # ElementContent: SE(Parameter), EE
@@ -17221,7 +13140,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}serviceIDType: states 124, 4814-4815."""
     try:
         while True:
-            if s == 124:  # FirstStartTag: CH
+            if s == 124 or s == 4815:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17233,7 +13152,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 4814
                 else:
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4814:  # ElementContent: EE
@@ -17243,21 +13162,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4814, c)
-                    if s < 0:
-                        return p
-            if s == 4815:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    s = 4814
-                else:
-                    p, s = x.escape(v, n, p, e, 4815, c)
                     if s < 0:
                         return p
             if s < 124 or s > 4815:
@@ -17273,7 +13177,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}parkingMethodType: states 125, 4816-4817."""
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 4817:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17286,7 +13190,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 4816
                 else:
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4816:  # ElementContent: EE
@@ -17296,22 +13200,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4816, c)
-                    if s < 0:
-                        return p
-            if s == 4817:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E31[y]
-                    p += 2
-                    e[5] = 5
-                    s = 4816
-                else:
-                    p, s = x.escape(v, n, p, e, 4817, c)
                     if s < 0:
                         return p
             if s < 125 or s > 4817:
@@ -17342,7 +13230,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 126, c)
                     if s < 0:
                         return p
-            if s == 4818:  # StartTag: SE(GenChallenge)
+            if s == 4818 or s == 4819:  # StartTag, ElementContent: SE(GenChallenge)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17370,38 +13258,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t107(v, n, p, nd, 107, x)
                     s = 4820
                 else:
-                    p, s = x.escape(v, n, p, e, 4818, c)
-                    if s < 0:
-                        return p
-            if s == 4819:  # ElementContent: SE(GenChallenge)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('GenChallenge')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'GenChallenge') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t107(v, n, p, nd, 107, x)
-                        else:
-                            if len(b) != 16:
-                                x.facet(b, 24, p + 1, e, 'GenChallenge')
-                            ch.append([U5, 'GenChallenge', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t107(v, n, p, nd, 107, x)
-                    s = 4820
-                else:
-                    p, s = x.escape(v, n, p, e, 4819, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4820:  # ElementContent: SE(ContractCertificateChain)
@@ -17442,7 +13299,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(GenChallenge)
+            if s == 127 or s == 4823:  # FirstStartTag, ElementContent: SE(GenChallenge)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17470,7 +13327,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t107(v, n, p, nd, 107, x)
                     s = 4822
                 else:
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4822:  # ElementContent: SE(SupportedProviders), EE
@@ -17486,37 +13343,6 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4822, c)
-                    if s < 0:
-                        return p
-            if s == 4823:  # ElementContent: SE(GenChallenge)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('GenChallenge')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'GenChallenge') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t107(v, n, p, nd, 107, x)
-                        else:
-                            if len(b) != 16:
-                                x.facet(b, 24, p + 1, e, 'GenChallenge')
-                            ch.append([U5, 'GenChallenge', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t107(v, n, p, nd, 107, x)
-                    s = 4822
-                else:
-                    p, s = x.escape(v, n, p, e, 4823, c)
                     if s < 0:
                         return p
             if s == 4824:  # ElementContent: EE
@@ -17544,7 +13370,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(TimeAnchor)
+            if s == 128 or s == 4826:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17575,7 +13401,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 4825
                 else:
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4825:  # ElementContent: SE(AvailableEnergy), SE(PowerTolerance), SE(PowerScheduleEntries)
@@ -17601,40 +13427,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4829
                 else:
                     p, s = x.escape(v, n, p, e, 4825, c)
-                    if s < 0:
-                        return p
-            if s == 4826:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 4825
-                else:
-                    p, s = x.escape(v, n, p, e, 4826, c)
                     if s < 0:
                         return p
             if s == 4827:  # ElementContent: SE(PowerTolerance), SE(PowerScheduleEntries)
@@ -17694,7 +13486,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(PowerScheduleEntry)
+            if s == 129 or s == 4831:  # FirstStartTag, ElementContent: SE(PowerScheduleEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17704,7 +13496,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t91(v, n, p, nd, 91, x)
                     s = 4830
                 else:
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4830:  # ElementContent: SE(PowerScheduleEntry), EE
@@ -17720,19 +13512,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 4830, c)
-                    if s < 0:
-                        return p
-            if s == 4831:  # ElementContent: SE(PowerScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntry)
-                    nd = [U5, 'PowerScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    s = 4830
-                else:
-                    p, s = x.escape(v, n, p, e, 4831, c)
                     if s < 0:
                         return p
             if 4832 <= s <= 5853:  # ElementContent: SE(PowerScheduleEntry), EE
@@ -17772,7 +13551,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}powerToleranceAcceptanceType: states 130, 5855-5856."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 5856:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17783,7 +13562,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 5855
                 else:
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5855:  # ElementContent: EE
@@ -17793,20 +13572,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 5855, c)
-                    if s < 0:
-                        return p
-            if s == 5856:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E32[y]
-                    p += 1
-                    e[5] = 5
-                    s = 5855
-                else:
-                    p, s = x.escape(v, n, p, e, 5856, c)
                     if s < 0:
                         return p
             if s < 130 or s > 5856:
@@ -17864,7 +13629,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 131, c)
                     if s < 0:
                         return p
-            if s == 5857:  # StartTag: SE(TimeAnchor)
+            if s == 5857 or s == 5859:  # StartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -17895,7 +13660,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 5858
                 else:
-                    p, s = x.escape(v, n, p, e, 5857, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5858:  # ElementContent: SE(PriceScheduleID)
@@ -17930,40 +13695,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5860
                 else:
                     p, s = x.escape(v, n, p, e, 5858, c)
-                    if s < 0:
-                        return p
-            if s == 5859:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 5858
-                else:
-                    p, s = x.escape(v, n, p, e, 5859, c)
                     if s < 0:
                         return p
             if s == 5860:  # ElementContent: SE(PriceScheduleDescription), SE(NumberOfPriceLevels)
@@ -18064,7 +13795,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(PriceLevelScheduleEntry)
+            if s == 132 or s == 5865:  # FirstStartTag, ElementContent: SE(PriceLevelScheduleEntry)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18074,7 +13805,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t133(v, n, p, nd, 133, x)
                     s = 5864
                 else:
-                    p, s = x.escape(v, n, p, e, 132, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5864:  # ElementContent: SE(PriceLevelScheduleEntry), EE
@@ -18090,19 +13821,6 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 5864, c)
-                    if s < 0:
-                        return p
-            if s == 5865:  # ElementContent: SE(PriceLevelScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
-                    s = 5864
-                else:
-                    p, s = x.escape(v, n, p, e, 5865, c)
                     if s < 0:
                         return p
             if 5866 <= s <= 6887:  # ElementContent: SE(PriceLevelScheduleEntry), EE
@@ -18145,7 +13863,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 133:  # FirstStartTag: SE(Duration)
+            if s == 133 or s == 6890:  # FirstStartTag, ElementContent: SE(Duration)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18176,7 +13894,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 6889
                 else:
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6889:  # ElementContent: SE(PriceLevel)
@@ -18195,40 +13913,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6891
                 else:
                     p, s = x.escape(v, n, p, e, 6889, c)
-                    if s < 0:
-                        return p
-            if s == 6890:  # ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Duration')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Duration') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Duration', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 6889
-                else:
-                    p, s = x.escape(v, n, p, e, 6890, c)
                     if s < 0:
                         return p
             if s == 6891:  # ElementContent: EE
@@ -18256,7 +13940,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(EnergyFee)
+            if s == 134 or s == 6893:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18266,7 +13950,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t61(v, n, p, nd, 61, x)
                     s = 6892
                 else:
-                    p, s = x.escape(v, n, p, e, 134, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6892:  # ElementContent: SE(ParkingFee), SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
@@ -18355,19 +14039,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 6892, c)
                         if s < 0:
                             return p
-            if s == 6893:  # ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    s = 6892
-                else:
-                    p, s = x.escape(v, n, p, e, 6893, c)
-                    if s < 0:
-                        return p
             if s == 6894:  # ElementContent: SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -18561,7 +14232,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(Duration)
+            if s == 135 or s == 6900:  # FirstStartTag, ElementContent: SE(Duration)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18592,7 +14263,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t74(v, n, p, nd, 74, x)
                     s = 6899
                 else:
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6899:  # ElementContent: SE(PriceRule)
@@ -18606,40 +14277,6 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6901
                 else:
                     p, s = x.escape(v, n, p, e, 6899, c)
-                    if s < 0:
-                        return p
-            if s == 6900:  # ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('Duration')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Duration') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Duration', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 6899
-                else:
-                    p, s = x.escape(v, n, p, e, 6900, c)
                     if s < 0:
                         return p
             if 6901 <= s <= 6907:  # ElementContent: SE(PriceRule), EE
@@ -18682,7 +14319,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(PriceRuleStack)
+            if s == 136 or s == 6910:  # FirstStartTag, ElementContent: SE(PriceRuleStack)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18692,7 +14329,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t135(v, n, p, nd, 135, x)
                     s = 6909
                 else:
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6909:  # ElementContent: SE(PriceRuleStack), EE
@@ -18708,19 +14345,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 6909, c)
-                    if s < 0:
-                        return p
-            if s == 6910:  # ElementContent: SE(PriceRuleStack)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceRuleStack)
-                    nd = [U5, 'PriceRuleStack', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t135(v, n, p, nd, 135, x)
-                    s = 6909
-                else:
-                    p, s = x.escape(v, n, p, e, 6910, c)
                     if s < 0:
                         return p
             if 6911 <= s <= 7932:  # ElementContent: SE(PriceRuleStack), EE
@@ -18760,7 +14384,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 137, 7934-7935."""
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 7935:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18772,7 +14396,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 7934
                 else:
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7934:  # ElementContent: EE
@@ -18782,21 +14406,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7934, c)
-                    if s < 0:
-                        return p
-            if s == 7935:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 33, q0, e)
-                    e[5] = 1
-                    s = 7934
-                else:
-                    p, s = x.escape(v, n, p, e, 7935, c)
                     if s < 0:
                         return p
             if s < 137 or s > 7935:
@@ -18815,7 +14424,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(EMAID)
+            if s == 138 or s == 7937:  # FirstStartTag, ElementContent: SE(EMAID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18843,7 +14452,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t84(v, n, p, nd, 84, x)
                     s = 7936
                 else:
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7936:  # ElementContent: SE(EMAID), EE
@@ -18877,37 +14486,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7936, c)
-                    if s < 0:
-                        return p
-            if s == 7937:  # ElementContent: SE(EMAID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('EMAID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'EMAID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EMAID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t84(v, n, p, nd, 84, x)
-                        else:
-                            if len(t) > 255:
-                                x.facet(t, 15, p + 1, e, 'EMAID')
-                            ch.append([U5, 'EMAID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'EMAID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    s = 7936
-                else:
-                    p, s = x.escape(v, n, p, e, 7937, c)
                     if s < 0:
                         return p
             if 7938 <= s <= 7943:  # ElementContent: SE(EMAID), EE
@@ -18968,7 +14546,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(TimeAnchor)
+            if s == 139 or s == 7946:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -18999,7 +14577,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 7945
                 else:
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7945:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -19043,40 +14621,6 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 7945, c)
                         if s < 0:
                             return p
-            if s == 7946:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 7945
-                else:
-                    p, s = x.escape(v, n, p, e, 7946, c)
-                    if s < 0:
-                        return p
             if s == 7947:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -19199,7 +14743,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 140, 7961-7962."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 7962:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19212,7 +14756,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 7961
                 else:
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7961:  # ElementContent: EE
@@ -19222,22 +14766,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7961, c)
-                    if s < 0:
-                        return p
-            if s == 7962:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E34[y]
-                    p += 6
-                    e[5] = 5
-                    s = 7961
-                else:
-                    p, s = x.escape(v, n, p, e, 7962, c)
                     if s < 0:
                         return p
             if s < 140 or s > 7962:
@@ -19256,7 +14784,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(X509IssuerName)
+            if s == 141 or s == 7964:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19282,7 +14810,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t14(v, n, p, nd, 14, x)
                     s = 7963
                 else:
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7963:  # ElementContent: SE(X509SerialNumber)
@@ -19319,35 +14847,6 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7963, c)
                     if s < 0:
                         return p
-            if s == 7964:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                    s = 7963
-                else:
-                    p, s = x.escape(v, n, p, e, 7964, c)
-                    if s < 0:
-                        return p
             if s == 7965:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19370,7 +14869,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}secp521_EncryptedPrivateKeyType: states 142, 7966-7967."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 7967:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19382,7 +14881,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 7966
                 else:
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7966:  # ElementContent: EE
@@ -19392,21 +14891,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7966, c)
-                    if s < 0:
-                        return p
-            if s == 7967:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 94
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 94:
-                        x.facet(e[4], 35, q0, e)
-                    e[5] = 7
-                    s = 7966
-                else:
-                    p, s = x.escape(v, n, p, e, 7967, c)
                     if s < 0:
                         return p
             if s < 142 or s > 7967:
@@ -19425,7 +14909,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ScheduleTupleID)
+            if s == 143 or s == 7969:  # FirstStartTag, ElementContent: SE(ScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19456,7 +14940,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t137(v, n, p, nd, 137, x)
                     s = 7968
                 else:
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7968:  # ElementContent: SE(ChargingSchedule)
@@ -19470,40 +14954,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7970
                 else:
                     p, s = x.escape(v, n, p, e, 7968, c)
-                    if s < 0:
-                        return p
-            if s == 7969:  # ElementContent: SE(ScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ScheduleTupleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ScheduleTupleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
-                            ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 7968
-                else:
-                    p, s = x.escape(v, n, p, e, 7969, c)
                     if s < 0:
                         return p
             if s == 7970:  # ElementContent: SE(DischargingSchedule), EE
@@ -19546,7 +14996,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 144:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 144 or s == 7973:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19577,7 +15027,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t137(v, n, p, nd, 137, x)
                     s = 7972
                 else:
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7972:  # ElementContent: SE(PowerToleranceAcceptance), EE
@@ -19598,40 +15048,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7972, c)
-                    if s < 0:
-                        return p
-            if s == 7973:  # ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('SelectedScheduleTupleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 7972
-                else:
-                    p, s = x.escape(v, n, p, e, 7973, c)
                     if s < 0:
                         return p
             if s == 7974:  # ElementContent: EE
@@ -19659,7 +15075,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 145:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
+            if s == 145 or s == 7980:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -19718,7 +15134,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 5:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 145, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 7975:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
@@ -19830,68 +15246,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7979, c)
                     if s < 0:
                         return p
-            if s == 7980:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        s = 7975
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 7976
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 7977
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 7978
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
-                        nd = [U5, 'EVEnergyOffer', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t88(v, n, p, nd, 88, x)
-                        s = 7979
-                    elif c == 5:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 7980, c)
-                        if s < 0:
-                            return p
             if s < 145 or s > 7980:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -19908,7 +15262,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(ScheduleTuple)
+            if s == 146 or s == 7982:  # FirstStartTag, ElementContent: SE(ScheduleTuple)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19918,7 +15272,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t143(v, n, p, nd, 143, x)
                     s = 7981
                 else:
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7981:  # ElementContent: SE(ScheduleTuple), EE
@@ -19934,19 +15288,6 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7981, c)
-                    if s < 0:
-                        return p
-            if s == 7982:  # ElementContent: SE(ScheduleTuple)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTuple)
-                    nd = [U5, 'ScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    s = 7981
-                else:
-                    p, s = x.escape(v, n, p, e, 7982, c)
                     if s < 0:
                         return p
             if s == 7983:  # ElementContent: SE(ScheduleTuple), EE
@@ -19989,7 +15330,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 147 or s == 7986:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20020,7 +15361,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t137(v, n, p, nd, 137, x)
                     s = 7985
                 else:
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7985:  # ElementContent: EE
@@ -20030,40 +15371,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7985, c)
-                    if s < 0:
-                        return p
-            if s == 7986:  # ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('SelectedScheduleTupleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 7985
-                else:
-                    p, s = x.escape(v, n, p, e, 7986, c)
                     if s < 0:
                         return p
             if s < 147 or s > 7986:
@@ -20082,7 +15389,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(ServiceID)
+            if s == 148 or s == 7988:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20113,7 +15420,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t124(v, n, p, nd, 124, x)
                     s = 7987
                 else:
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7987:  # ElementContent: SE(ParameterSetID)
@@ -20150,40 +15457,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7987, c)
                     if s < 0:
                         return p
-            if s == 7988:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t124(v, n, p, nd, 124, x)
-                    s = 7987
-                else:
-                    p, s = x.escape(v, n, p, e, 7988, c)
-                    if s < 0:
-                        return p
             if s == 7989:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20209,7 +15482,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 149:  # FirstStartTag: SE(SelectedService)
+            if s == 149 or s == 7991:  # FirstStartTag, ElementContent: SE(SelectedService)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20219,7 +15492,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t148(v, n, p, nd, 148, x)
                     s = 7990
                 else:
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7990:  # ElementContent: SE(SelectedService), EE
@@ -20235,19 +15508,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 7990, c)
-                    if s < 0:
-                        return p
-            if s == 7991:  # ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
-                    s = 7990
-                else:
-                    p, s = x.escape(v, n, p, e, 7991, c)
                     if s < 0:
                         return p
             if 7992 <= s <= 8005:  # ElementContent: SE(SelectedService), EE
@@ -20290,7 +15550,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 150:  # FirstStartTag: SE(ServiceID)
+            if s == 150 or s == 8008:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20321,7 +15581,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t124(v, n, p, nd, 124, x)
                     s = 8007
                 else:
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8007:  # ElementContent: SE(FreeService)
@@ -20340,40 +15600,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8009
                 else:
                     p, s = x.escape(v, n, p, e, 8007, c)
-                    if s < 0:
-                        return p
-            if s == 8008:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t124(v, n, p, nd, 124, x)
-                    s = 8007
-                else:
-                    p, s = x.escape(v, n, p, e, 8008, c)
                     if s < 0:
                         return p
             if s == 8009:  # ElementContent: EE
@@ -20401,7 +15627,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 151:  # FirstStartTag: SE(ParameterSet)
+            if s == 151 or s == 8011:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20411,7 +15637,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t123(v, n, p, nd, 123, x)
                     s = 8010
                 else:
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8010:  # ElementContent: SE(ParameterSet), EE
@@ -20427,19 +15653,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8010, c)
-                    if s < 0:
-                        return p
-            if s == 8011:  # ElementContent: SE(ParameterSet)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSet)
-                    nd = [U5, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t123(v, n, p, nd, 123, x)
-                    s = 8010
-                else:
-                    p, s = x.escape(v, n, p, e, 8011, c)
                     if s < 0:
                         return p
             if 8012 <= s <= 8041:  # ElementContent: SE(ParameterSet), EE
@@ -20479,7 +15692,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 152, 8043-8044."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 8044:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20491,7 +15704,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 8043
                 else:
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8043:  # ElementContent: EE
@@ -20501,21 +15714,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8043, c)
-                    if s < 0:
-                        return p
-            if s == 8044:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 36, q0, e)
-                    e[5] = 6
-                    s = 8043
-                else:
-                    p, s = x.escape(v, n, p, e, 8044, c)
                     if s < 0:
                         return p
             if s < 152 or s > 8044:
@@ -20534,7 +15732,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 153:  # FirstStartTag: SE(Certificate)
+            if s == 153 or s == 8046:  # FirstStartTag, ElementContent: SE(Certificate)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20562,7 +15760,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t67(v, n, p, nd, 67, x)
                     s = 8045
                 else:
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8045:  # ElementContent: SE(Certificate), EE
@@ -20596,37 +15794,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8045, c)
-                    if s < 0:
-                        return p
-            if s == 8046:  # ElementContent: SE(Certificate)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Certificate')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Certificate') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t67(v, n, p, nd, 67, x)
-                        else:
-                            if len(b) > 1600:
-                                x.facet(b, 7, p + 1, e, 'Certificate')
-                            ch.append([U5, 'Certificate', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t67(v, n, p, nd, 67, x)
-                    s = 8045
-                else:
-                    p, s = x.escape(v, n, p, e, 8046, c)
                     if s < 0:
                         return p
             if s == 8047:  # ElementContent: SE(Certificate), EE
@@ -20687,7 +15854,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 154:  # FirstStartTag: SE(ProviderID)
+            if s == 154 or s == 8050:  # FirstStartTag, ElementContent: SE(ProviderID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20715,7 +15882,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t102(v, n, p, nd, 102, x)
                     s = 8049
                 else:
-                    p, s = x.escape(v, n, p, e, 154, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8049:  # ElementContent: SE(ProviderID), EE
@@ -20749,37 +15916,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8049, c)
-                    if s < 0:
-                        return p
-            if s == 8050:  # ElementContent: SE(ProviderID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('ProviderID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'ProviderID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ProviderID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t102(v, n, p, nd, 102, x)
-                        else:
-                            if len(t) > 80:
-                                x.facet(t, 21, p + 1, e, 'ProviderID')
-                            ch.append([U5, 'ProviderID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ProviderID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t102(v, n, p, nd, 102, x)
-                    s = 8049
-                else:
-                    p, s = x.escape(v, n, p, e, 8050, c)
                     if s < 0:
                         return p
             if 8051 <= s <= 8176:  # ElementContent: SE(ProviderID), EE
@@ -20840,7 +15976,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 155:  # FirstStartTag: SE(ServiceID)
+            if s == 155 or s == 8179:  # FirstStartTag, ElementContent: SE(ServiceID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20871,7 +16007,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t124(v, n, p, nd, 124, x)
                     s = 8178
                 else:
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8178:  # ElementContent: SE(ServiceID), EE
@@ -20908,40 +16044,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8178, c)
-                    if s < 0:
-                        return p
-            if s == 8179:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('ServiceID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'ServiceID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'ServiceID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t124(v, n, p, nd, 124, x)
-                    s = 8178
-                else:
-                    p, s = x.escape(v, n, p, e, 8179, c)
                     if s < 0:
                         return p
             if 8180 <= s <= 8193:  # ElementContent: SE(ServiceID), EE
@@ -21002,7 +16104,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}tpm_EncryptedPrivateKeyType: states 156, 8195-8196."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 8196:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21014,7 +16116,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 8195
                 else:
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8195:  # ElementContent: EE
@@ -21024,21 +16126,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8195, c)
-                    if s < 0:
-                        return p
-            if s == 8196:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 206
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 206:
-                        x.facet(e[4], 37, q0, e)
-                    e[5] = 7
-                    s = 8195
-                else:
-                    p, s = x.escape(v, n, p, e, 8196, c)
                     if s < 0:
                         return p
             if s < 156 or s > 8196:
@@ -21057,7 +16144,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 157:  # FirstStartTag: SE(TaxRuleID)
+            if s == 157 or s == 8198:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21088,7 +16175,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t137(v, n, p, nd, 137, x)
                     s = 8197
                 else:
-                    p, s = x.escape(v, n, p, e, 157, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8197:  # ElementContent: SE(Amount)
@@ -21102,40 +16189,6 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8199
                 else:
                     p, s = x.escape(v, n, p, e, 8197, c)
-                    if s < 0:
-                        return p
-            if s == 8198:  # ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TaxRuleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TaxRuleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 8197
-                else:
-                    p, s = x.escape(v, n, p, e, 8198, c)
                     if s < 0:
                         return p
             if s == 8199:  # ElementContent: EE
@@ -21163,7 +16216,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 158:  # FirstStartTag: SE(TaxRuleID)
+            if s == 158 or s == 8201:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21194,7 +16247,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t137(v, n, p, nd, 137, x)
                     s = 8200
                 else:
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8200:  # ElementContent: SE(TaxRuleName), SE(TaxRate)
@@ -21232,40 +16285,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8200, c)
-                    if s < 0:
-                        return p
-            if s == 8201:  # ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TaxRuleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TaxRuleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t137(v, n, p, nd, 137, x)
-                    s = 8200
-                else:
-                    p, s = x.escape(v, n, p, e, 8201, c)
                     if s < 0:
                         return p
             if s == 8202:  # ElementContent: SE(TaxRate)
@@ -21407,7 +16426,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 159:  # FirstStartTag: SE(TaxRule)
+            if s == 159 or s == 8210:  # FirstStartTag, ElementContent: SE(TaxRule)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21417,7 +16436,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t158(v, n, p, nd, 158, x)
                     s = 8209
                 else:
-                    p, s = x.escape(v, n, p, e, 159, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8209:  # ElementContent: SE(TaxRule), EE
@@ -21433,19 +16452,6 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8209, c)
-                    if s < 0:
-                        return p
-            if s == 8210:  # ElementContent: SE(TaxRule)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRule)
-                    nd = [U5, 'TaxRule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t158(v, n, p, nd, 158, x)
-                    s = 8209
-                else:
-                    p, s = x.escape(v, n, p, e, 8210, c)
                     if s < 0:
                         return p
             if 8211 <= s <= 8218:  # ElementContent: SE(TaxRule), EE
@@ -21485,7 +16491,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}x448_EncryptedPrivateKeyType: states 160, 8220-8221."""
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 8221:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21497,7 +16503,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 8220
                 else:
-                    p, s = x.escape(v, n, p, e, 160, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8220:  # ElementContent: EE
@@ -21507,21 +16513,6 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8220, c)
-                    if s < 0:
-                        return p
-            if s == 8221:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 84
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 84:
-                        x.facet(e[4], 38, q0, e)
-                    e[5] = 7
-                    s = 8220
-                else:
-                    p, s = x.escape(v, n, p, e, 8221, c)
                     if s < 0:
                         return p
             if s < 160 or s > 8221:
@@ -21537,7 +16528,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 161, 8222-8223."""
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 8223:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21546,7 +16537,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 8222
                 else:
-                    p, s = x.escape(v, n, p, e, 161, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8222:  # ElementContent: EE
@@ -21556,18 +16547,6 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8222, c)
-                    if s < 0:
-                        return p
-            if s == 8223:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 8222
-                else:
-                    p, s = x.escape(v, n, p, e, 8223, c)
                     if s < 0:
                         return p
             if s < 161 or s > 8223:
@@ -21583,7 +16562,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 162, 8224-8225."""
     try:
         while True:
-            if s == 162:  # FirstStartTag: CH
+            if s == 162 or s == 8225:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21595,7 +16574,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 8224
                 else:
-                    p, s = x.escape(v, n, p, e, 162, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8224:  # ElementContent: EE
@@ -21605,21 +16584,6 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8224, c)
-                    if s < 0:
-                        return p
-            if s == 8225:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 39, q0, e)
-                    e[5] = 2
-                    s = 8224
-                else:
-                    p, s = x.escape(v, n, p, e, 8225, c)
                     if s < 0:
                         return p
             if s < 162 or s > 8225:
@@ -21635,7 +16599,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 163, 8226-8227."""
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 8227:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21644,7 +16608,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 8226
                 else:
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8226:  # ElementContent: EE
@@ -21654,18 +16618,6 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8226, c)
-                    if s < 0:
-                        return p
-            if s == 8227:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 8226
-                else:
-                    p, s = x.escape(v, n, p, e, 8227, c)
                     if s < 0:
                         return p
             if s < 163 or s > 8227:
@@ -21734,7 +16686,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 165, 8229-8230."""
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 8230:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21743,7 +16695,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 8229
                 else:
-                    p, s = x.escape(v, n, p, e, 165, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8229:  # ElementContent: EE
@@ -21753,18 +16705,6 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8229, c)
-                    if s < 0:
-                        return p
-            if s == 8230:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 8229
-                else:
-                    p, s = x.escape(v, n, p, e, 8230, c)
                     if s < 0:
                         return p
             if s < 165 or s > 8230:
@@ -21780,7 +16720,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 166, 8231-8232."""
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 8232:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21789,7 +16729,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 8231
                 else:
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8231:  # ElementContent: EE
@@ -21799,18 +16739,6 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8231, c)
-                    if s < 0:
-                        return p
-            if s == 8232:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 8231
-                else:
-                    p, s = x.escape(v, n, p, e, 8232, c)
                     if s < 0:
                         return p
             if s < 166 or s > 8232:
@@ -21826,7 +16754,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 167, 8233-8234."""
     try:
         while True:
-            if s == 167:  # FirstStartTag: CH
+            if s == 167 or s == 8234:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21838,7 +16766,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 8233
                 else:
-                    p, s = x.escape(v, n, p, e, 167, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8233:  # ElementContent: EE
@@ -21848,21 +16776,6 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8233, c)
-                    if s < 0:
-                        return p
-            if s == 8234:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 41, q0, e)
-                    e[5] = 2
-                    s = 8233
-                else:
-                    p, s = x.escape(v, n, p, e, 8234, c)
                     if s < 0:
                         return p
             if s < 167 or s > 8234:
@@ -21881,7 +16794,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 168:  # FirstStartTag: SE(TimeAnchor)
+            if s == 168 or s == 8236:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21912,7 +16825,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 8235
                 else:
-                    p, s = x.escape(v, n, p, e, 168, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8235:  # ElementContent: SE(PriceScheduleID)
@@ -21947,40 +16860,6 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8237
                 else:
                     p, s = x.escape(v, n, p, e, 8235, c)
-                    if s < 0:
-                        return p
-            if s == 8236:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 8235
-                else:
-                    p, s = x.escape(v, n, p, e, 8236, c)
                     if s < 0:
                         return p
             if s == 8237:  # ElementContent: SE(PriceScheduleDescription), EE
@@ -22041,7 +16920,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 169:  # FirstStartTag: SE(TargetOffsetX)
+            if s == 169 or s == 8240:  # FirstStartTag, ElementContent: SE(TargetOffsetX)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22072,7 +16951,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t57(v, n, p, nd, 57, x)
                     s = 8239
                 else:
-                    p, s = x.escape(v, n, p, e, 169, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8239:  # ElementContent: SE(TargetOffsetY)
@@ -22109,40 +16988,6 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8239, c)
                     if s < 0:
                         return p
-            if s == 8240:  # ElementContent: SE(TargetOffsetX)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetX): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TargetOffsetX')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TargetOffsetX') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'TargetOffsetX')
-                            ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                    s = 8239
-                else:
-                    p, s = x.escape(v, n, p, e, 8240, c)
-                    if s < 0:
-                        return p
             if s == 8241:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -22168,7 +17013,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 170:  # FirstStartTag: SE(Header)
+            if s == 170 or s == 8243:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22178,7 +17023,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8242
                 else:
-                    p, s = x.escape(v, n, p, e, 170, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8242:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -22203,19 +17048,6 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8245
                 else:
                     p, s = x.escape(v, n, p, e, 8242, c)
-                    if s < 0:
-                        return p
-            if s == 8243:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8242
-                else:
-                    p, s = x.escape(v, n, p, e, 8243, c)
                     if s < 0:
                         return p
             if s == 8244:  # ElementContent: SE(MeterInfoRequested)
@@ -22261,7 +17093,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 171:  # FirstStartTag: SE(Header)
+            if s == 171 or s == 8247:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22271,7 +17103,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8246
                 else:
-                    p, s = x.escape(v, n, p, e, 171, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8246:  # ElementContent: SE(ResponseCode)
@@ -22292,19 +17124,6 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8248
                 else:
                     p, s = x.escape(v, n, p, e, 8246, c)
-                    if s < 0:
-                        return p
-            if s == 8247:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8246
-                else:
-                    p, s = x.escape(v, n, p, e, 8247, c)
                     if s < 0:
                         return p
             if s == 8248:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -22397,7 +17216,7 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 172:  # FirstStartTag: SE(Header)
+            if s == 172 or s == 8253:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22407,7 +17226,7 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8252
                 else:
-                    p, s = x.escape(v, n, p, e, 172, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8252:  # ElementContent: EE
@@ -22417,19 +17236,6 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8252, c)
-                    if s < 0:
-                        return p
-            if s == 8253:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8252
-                else:
-                    p, s = x.escape(v, n, p, e, 8253, c)
                     if s < 0:
                         return p
             if s < 172 or s > 8253:
@@ -22448,7 +17254,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 173:  # FirstStartTag: SE(Header)
+            if s == 173 or s == 8255:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22458,7 +17264,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8254
                 else:
-                    p, s = x.escape(v, n, p, e, 173, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8254:  # ElementContent: SE(ResponseCode)
@@ -22479,19 +17285,6 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8256
                 else:
                     p, s = x.escape(v, n, p, e, 8254, c)
-                    if s < 0:
-                        return p
-            if s == 8255:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8254
-                else:
-                    p, s = x.escape(v, n, p, e, 8255, c)
                     if s < 0:
                         return p
             if s == 8256:  # ElementContent: EE
@@ -22519,7 +17312,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 174:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 174 or s == 8259:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -22556,7 +17349,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t61(v, n, p, nd, 61, x)
                     s = 8258
                 else:
-                    p, s = x.escape(v, n, p, e, 174, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8257:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -22583,46 +17376,6 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8260
                 else:
                     p, s = x.escape(v, n, p, e, 8258, c)
-                    if s < 0:
-                        return p
-            if s == 8259:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                    s = 8257
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    s = 8258
-                else:
-                    p, s = x.escape(v, n, p, e, 8259, c)
                     if s < 0:
                         return p
             if s == 8260:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -22663,7 +17416,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 175:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 175 or s == 8266:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -22751,7 +17504,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 175, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 8262:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -22912,97 +17665,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8265, c)
                     if s < 0:
                         return p
-            if s == 8266:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                        s = 8262
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 27, p + 1, e, 'MinimumSOC')
-                            ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                        s = 8263
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 27, p + 1, e, 'TargetSOC')
-                            ch.append([U6, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                        s = 8264
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                        s = 8265
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 8266, c)
-                        if s < 0:
-                            return p
             if s < 175 or s > 8266:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -23019,7 +17681,7 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 176:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 176 or s == 8270:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -23045,7 +17707,7 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 176, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 8267:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -23093,35 +17755,6 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8269, c)
                     if s < 0:
                         return p
-            if s == 8270:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 8267
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 8268
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        s = 8269
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 8270, c)
-                        if s < 0:
-                            return p
             if s < 176 or s > 8270:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -23135,22 +17768,13 @@ def t177(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 177, 8271."""
     try:
         while True:
-            if s == 177:  # FirstStartTag: EE
+            if s == 177 or s == 8271:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 8271:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 8271, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 177 or s > 8271:
@@ -23169,7 +17793,7 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 178:  # FirstStartTag: SE(Header)
+            if s == 178 or s == 8273:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -23179,7 +17803,7 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8272
                 else:
-                    p, s = x.escape(v, n, p, e, 178, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8272:  # ElementContent: EE
@@ -23189,19 +17813,6 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8272, c)
-                    if s < 0:
-                        return p
-            if s == 8273:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8272
-                else:
-                    p, s = x.escape(v, n, p, e, 8273, c)
                     if s < 0:
                         return p
             if s < 178 or s > 8273:
@@ -23220,7 +17831,7 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 179:  # FirstStartTag: SE(Header)
+            if s == 179 or s == 8275:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -23230,7 +17841,7 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8274
                 else:
-                    p, s = x.escape(v, n, p, e, 179, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8274:  # ElementContent: EE
@@ -23240,19 +17851,6 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 8274, c)
-                    if s < 0:
-                        return p
-            if s == 8275:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8274
-                else:
-                    p, s = x.escape(v, n, p, e, 8275, c)
                     if s < 0:
                         return p
             if s < 179 or s > 8275:
@@ -23271,7 +17869,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 180:  # FirstStartTag: SE(Header)
+            if s == 180 or s == 8277:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -23281,7 +17879,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t109(v, n, p, nd, 109, x)
                     s = 8276
                 else:
-                    p, s = x.escape(v, n, p, e, 180, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8276:  # ElementContent: SE(ResponseCode)
@@ -23302,19 +17900,6 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8278
                 else:
                     p, s = x.escape(v, n, p, e, 8276, c)
-                    if s < 0:
-                        return p
-            if s == 8277:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    s = 8276
-                else:
-                    p, s = x.escape(v, n, p, e, 8277, c)
                     if s < 0:
                         return p
             if s == 8278:  # ElementContent: EE

@@ -46,7 +46,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(Header)
+            if s == 1 or s == 182:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -59,7 +59,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 181
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(SelectedAuthorizationService)
@@ -76,22 +76,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 181, c)
-                    if s < 0:
-                        return p
-            if s == 182:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 181
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
             if s == 183:  # ElementContent: SE(EIM_AReqAuthorizationMode), SE(PnC_AReqAuthorizationMode)
@@ -144,7 +128,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(Header)
+            if s == 2 or s == 187:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -157,7 +141,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 186
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: SE(ResponseCode)
@@ -174,22 +158,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 186, c)
-                    if s < 0:
-                        return p
-            if s == 187:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 186
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 187, c)
                     if s < 0:
                         return p
             if s == 188:  # ElementContent: SE(EVSEProcessing)
@@ -235,7 +203,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 191:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -248,7 +216,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 190
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: EE
@@ -260,22 +228,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 190
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s < 3 or s > 191:
@@ -294,7 +246,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 193:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -307,7 +259,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 192
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(ResponseCode)
@@ -324,22 +276,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 192, c)
-                    if s < 0:
-                        return p
-            if s == 193:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 192
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 193, c)
                     if s < 0:
                         return p
             if s == 194:  # ElementContent: SE(AuthorizationServices)
@@ -444,7 +380,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 5, 200."""
     try:
         while True:
-            if s == 5:  # FirstStartTag: EE
+            if s == 5 or s == 200:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -452,18 +388,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
-                    if s < 0:
-                        return p
-            if s == 200:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 200, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 5 or s > 200:
@@ -479,7 +404,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 6, 201."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
+            if s == 6 or s == 201:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -487,18 +412,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
-                    if s < 0:
-                        return p
-            if s == 201:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 201, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 6 or s > 201:
@@ -528,46 +442,25 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7, c)
                     if s < 0:
                         return p
-            if s == 202:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 202 or s == 203:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 202, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 202, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 202, c)
-                    if s < 0:
-                        return p
-            if s == 203:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 203, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 203, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 203, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 204:  # ElementContent: SE(*), EE, CH[untyped]
@@ -607,7 +500,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(Header)
+            if s == 8 or s == 206:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -620,7 +513,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 205
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 205:  # ElementContent: SE(OEMProvisioningCertificateChain)
@@ -637,22 +530,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 205, c)
-                    if s < 0:
-                        return p
-            if s == 206:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 205
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 206, c)
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -732,7 +609,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(Header)
+            if s == 9 or s == 212:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -745,7 +622,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 211
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 9, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(ResponseCode)
@@ -762,22 +639,6 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 211, c)
-                    if s < 0:
-                        return p
-            if s == 212:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 211
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(EVSEProcessing)
@@ -871,7 +732,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 10 or s == 221:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -898,7 +759,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 220
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 218:  # ElementContent: SE(Q)
@@ -956,36 +817,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 220, c)
-                    if s < 0:
-                        return p
-            if s == 221:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t105(v, n, p, nd, 105, x)
-                    x.span(nd, b0, p)
-                    s = 218
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t105(v, n, p, nd, 105, x)
-                    x.span(nd, b0, p)
-                    s = 219
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t105(v, n, p, nd, 105, x)
-                    x.span(nd, b0, p)
-                    s = 220
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 221, c)
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(G), SE(Y)
@@ -1083,46 +914,25 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 11, c)
                     if s < 0:
                         return p
-            if s == 226:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 226 or s == 227:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 226, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 226, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 226, c)
-                    if s < 0:
-                        return p
-            if s == 227:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 227, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 227, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 227, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(*), EE, CH[untyped]
@@ -1159,7 +969,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 12, 229-230."""
     try:
         while True:
-            if s == 12:  # FirstStartTag: CH
+            if s == 12 or s == 230:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1172,7 +982,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 229
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 229:  # ElementContent: EE
@@ -1184,22 +994,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 229, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 229
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 230, c)
                     if s < 0:
                         return p
             if s < 12 or s > 230:
@@ -1297,7 +1091,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 13, c)
                             if s < 0:
                                 return p
-            if s == 231:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 231 or s == 232:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -1358,91 +1152,17 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 239
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 231, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 231, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 231, c)
-                            if s < 0:
-                                return p
-            if s == 232:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                            x.span(nd, b0, p)
-                            s = 233
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t15(v, n, p, nd, 15, x)
-                            x.span(nd, b0, p)
-                            s = 234
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t25(v, n, p, nd, 25, x)
-                            x.span(nd, b0, p)
-                            s = 235
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                            x.span(nd, b0, p)
-                            s = 236
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t20(v, n, p, nd, 20, x)
-                            x.span(nd, b0, p)
-                            s = 237
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t26(v, n, p, nd, 26, x)
-                            x.span(nd, b0, p)
-                            s = 238
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t14(v, n, p, nd, 14, x)
-                            x.span(nd, b0, p)
-                            s = 239
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 232, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 232, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 232, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 233:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -2667,7 +2387,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 14, 249-250."""
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 250:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2680,7 +2400,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 249
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 249:  # ElementContent: EE
@@ -2692,22 +2412,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 249, c)
-                    if s < 0:
-                        return p
-            if s == 250:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 249
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 250, c)
                     if s < 0:
                         return p
             if s < 14 or s > 250:
@@ -2726,7 +2430,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 15 or s == 251:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -2748,52 +2452,17 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 15, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 15, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 15, c)
-                        if s < 0:
-                            return p
-            if s == 251:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t10(v, n, p, nd, 10, x)
-                        x.span(nd, b0, p)
-                        s = 252
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t23(v, n, p, nd, 23, x)
-                        x.span(nd, b0, p)
-                        s = 253
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 251, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 251, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 251, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 252 <= s <= 254:  # ElementContent: EE, CH[untyped]
@@ -2849,7 +2518,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 16, c)
                     if s < 0:
                         return p
-            if s == 255:  # StartTag: SE(Reference)
+            if s == 255 or s == 257:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2862,10 +2531,10 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 256
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 255, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 256:  # ElementContent: SE(Reference), EE
+            if s == 256 or s == 258:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2880,40 +2549,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 256, c)
-                    if s < 0:
-                        return p
-            if s == 257:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 256
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 257, c)
-                    if s < 0:
-                        return p
-            if s == 258:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 258, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 16 or s > 258:
@@ -2932,7 +2568,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 260:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2945,7 +2581,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 259
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(SignedMeteringData)
@@ -2962,22 +2598,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 259, c)
-                    if s < 0:
-                        return p
-            if s == 260:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 259
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: EE
@@ -3007,7 +2627,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 263:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3020,7 +2640,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 262
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(ResponseCode)
@@ -3037,22 +2657,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 262, c)
-                    if s < 0:
-                        return p
-            if s == 263:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 262
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 263, c)
                     if s < 0:
                         return p
             if s == 264:  # ElementContent: EE
@@ -3178,46 +2782,25 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 266, c)
                         if s < 0:
                             return p
-            if s == 267:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 267 or s == 268:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 267, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 267, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 267, c)
-                    if s < 0:
-                        return p
-            if s == 268:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 268, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 268, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 268, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3257,7 +2840,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 20 or s == 272:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3277,7 +2860,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 271
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -3317,29 +2900,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 271, c)
-                    if s < 0:
-                        return p
-            if s == 272:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t121(v, n, p, nd, 121, x)
-                    x.span(nd, b0, p)
-                    s = 270
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t121(v, n, p, nd, 121, x)
-                    x.span(nd, b0, p)
-                    s = 271
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 272, c)
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(*), EE
@@ -3390,7 +2950,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 277:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3403,7 +2963,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 276
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVProcessing)
@@ -3420,22 +2980,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 276, c)
-                    if s < 0:
-                        return p
-            if s == 277:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 276
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 277, c)
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: SE(ChargeProgress)
@@ -3524,7 +3068,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(Header)
+            if s == 22 or s == 283:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3537,7 +3081,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 282
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(ResponseCode)
@@ -3554,22 +3098,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 282, c)
-                    if s < 0:
-                        return p
-            if s == 283:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 282
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 283, c)
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEStatus), EE
@@ -3617,7 +3145,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(Modulus)
+            if s == 23 or s == 287:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3630,7 +3158,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 286
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 286:  # ElementContent: SE(Exponent)
@@ -3647,22 +3175,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 286, c)
-                    if s < 0:
-                        return p
-            if s == 287:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t105(v, n, p, nd, 105, x)
-                    x.span(nd, b0, p)
-                    s = 286
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 287, c)
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: EE
@@ -3795,7 +3307,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 290, c)
                     if s < 0:
                         return p
-            if s == 291:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 291 or s == 294:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3815,7 +3327,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 293
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 291, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(DigestMethod)
@@ -3848,29 +3360,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 293, c)
-                    if s < 0:
-                        return p
-            if s == 294:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t48(v, n, p, nd, 48, x)
-                    x.span(nd, b0, p)
-                    s = 292
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t11(v, n, p, nd, 11, x)
-                    x.span(nd, b0, p)
-                    s = 293
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 294, c)
                     if s < 0:
                         return p
             if s == 295:  # ElementContent: EE
@@ -3953,7 +3442,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 296, c)
                     if s < 0:
                         return p
-            if s == 297:  # StartTag: SE(Transforms), EE
+            if s == 297 or s == 299:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3968,7 +3457,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 297, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 298:  # ElementContent: EE
@@ -3980,24 +3469,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 298, c)
-                    if s < 0:
-                        return p
-            if s == 299:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t48(v, n, p, nd, 48, x)
-                    x.span(nd, b0, p)
-                    s = 298
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 299, c)
                     if s < 0:
                         return p
             if s < 25 or s > 299:
@@ -4016,7 +3487,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(SPKISexp)
+            if s == 26 or s == 301:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4029,7 +3500,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 300
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 300:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -4055,23 +3526,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 300, c)
                     if s < 0:
                         return p
-            if s == 301:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t121(v, n, p, nd, 121, x)
-                    x.span(nd, b0, p)
-                    s = 300
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 301, c)
-                    if s < 0:
-                        return p
-            if s == 302:  # ElementContent: SE(SPKISexp), EE
+            if s == 302 or s == 304:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -4086,7 +3541,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 302, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -4111,24 +3566,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 303, c)
                     if s < 0:
                         return p
-            if s == 304:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t121(v, n, p, nd, 121, x)
-                    x.span(nd, b0, p)
-                    s = 303
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 304, c)
-                    if s < 0:
-                        return p
             if s < 26 or s > 304:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -4145,7 +3582,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 306:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4158,7 +3595,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 305
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 305:  # ElementContent: SE(MaximumSupportingPoints)
@@ -4175,22 +3612,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 305, c)
-                    if s < 0:
-                        return p
-            if s == 306:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 305
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 306, c)
                     if s < 0:
                         return p
             if s == 307:  # ElementContent: SE(Dynamic_SEReqControlMode), SE(Scheduled_SEReqControlMode)
@@ -4243,7 +3664,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 311:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4256,7 +3677,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 310
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(ResponseCode)
@@ -4273,22 +3694,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 310, c)
-                    if s < 0:
-                        return p
-            if s == 311:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 310
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 311, c)
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(EVSEProcessing)
@@ -4387,7 +3792,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 318:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4400,7 +3805,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 317
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 29, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(ServiceID)
@@ -4417,22 +3822,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 317, c)
-                    if s < 0:
-                        return p
-            if s == 318:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 317
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 318, c)
                     if s < 0:
                         return p
             if s == 319:  # ElementContent: EE
@@ -4462,7 +3851,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 321:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4475,7 +3864,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 320
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(ResponseCode)
@@ -4492,22 +3881,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 320, c)
-                    if s < 0:
-                        return p
-            if s == 321:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 320
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 321, c)
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: SE(ServiceID)
@@ -4569,7 +3942,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 326:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4582,7 +3955,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 325
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: SE(SupportedServiceIDs), EE
@@ -4601,22 +3974,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 325, c)
-                    if s < 0:
-                        return p
-            if s == 326:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 325
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 326, c)
                     if s < 0:
                         return p
             if s == 327:  # ElementContent: EE
@@ -4646,7 +4003,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 329:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4659,7 +4016,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 328
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 328:  # ElementContent: SE(ResponseCode)
@@ -4676,22 +4033,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
-            if s == 329:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 328
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 329, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
@@ -4771,7 +4112,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 335:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4784,7 +4125,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 334
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(SelectedEnergyTransferService)
@@ -4801,22 +4142,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 334, c)
-                    if s < 0:
-                        return p
-            if s == 335:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 334
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
             if s == 336:  # ElementContent: SE(SelectedVASList), EE
@@ -4864,7 +4189,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 339:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4877,7 +4202,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 338
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 34, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(ResponseCode)
@@ -4894,22 +4219,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 338, c)
-                    if s < 0:
-                        return p
-            if s == 339:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 338
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 339, c)
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: EE
@@ -4939,7 +4248,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 342:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4952,7 +4261,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 341
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(EVCCID)
@@ -4969,22 +4278,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 341, c)
-                    if s < 0:
-                        return p
-            if s == 342:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 341
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 342, c)
                     if s < 0:
                         return p
             if s == 343:  # ElementContent: EE
@@ -5014,7 +4307,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 345:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5027,7 +4320,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 344
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(ResponseCode)
@@ -5044,22 +4337,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 344, c)
-                    if s < 0:
-                        return p
-            if s == 345:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 344
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 345, c)
                     if s < 0:
                         return p
             if s == 346:  # ElementContent: SE(EVSEID)
@@ -5105,7 +4382,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(Header)
+            if s == 37 or s == 349:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5118,7 +4395,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 348
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 37, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 348:  # ElementContent: SE(ChargingSession)
@@ -5135,22 +4412,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 348, c)
-                    if s < 0:
-                        return p
-            if s == 349:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 348
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 349, c)
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(EVTerminationCode), SE(EVTerminationExplanation), EE
@@ -5223,7 +4484,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(Header)
+            if s == 38 or s == 354:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5236,7 +4497,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 353
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 38, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 353:  # ElementContent: SE(ResponseCode)
@@ -5253,22 +4514,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 353, c)
-                    if s < 0:
-                        return p
-            if s == 354:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 353
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 354, c)
                     if s < 0:
                         return p
             if s == 355:  # ElementContent: EE
@@ -5319,7 +4564,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 356:  # StartTag: SE(SignedInfo)
+            if s == 356 or s == 358:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5332,7 +4577,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 357
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 356, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 357:  # ElementContent: SE(SignatureValue)
@@ -5349,22 +4594,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 357, c)
-                    if s < 0:
-                        return p
-            if s == 358:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 357
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 358, c)
                     if s < 0:
                         return p
             if s == 359:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -5392,7 +4621,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 359, c)
                     if s < 0:
                         return p
-            if s == 360:  # ElementContent: SE(Object), EE
+            if s == 360 or s == 361:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5407,24 +4636,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 360, c)
-                    if s < 0:
-                        return p
-            if s == 361:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t19(v, n, p, nd, 19, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 361, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 39 or s > 361:
@@ -5457,7 +4669,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 40, c)
                     if s < 0:
                         return p
-            if s == 362:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 362 or s == 363:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -5471,7 +4683,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 364
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 362, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -5479,42 +4691,12 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 362, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 362, c)
-                        if s < 0:
-                            return p
-            if s == 363:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t108(v, n, p, nd, 108, x)
-                        x.span(nd, b0, p)
-                        s = 364
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 363, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 363, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 363, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 364:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5596,7 +4778,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 41, c)
                     if s < 0:
                         return p
-            if s == 366:  # StartTag: SE(SignatureProperty)
+            if s == 366 or s == 368:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5609,10 +4791,10 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 367
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 366, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 367:  # ElementContent: SE(SignatureProperty), EE
+            if s == 367 or s == 369:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5627,40 +4809,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 367, c)
-                    if s < 0:
-                        return p
-            if s == 368:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                    s = 367
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 41 or s > 369:
@@ -5709,42 +4858,23 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 370, c)
                     if s < 0:
                         return p
-            if s == 371:  # StartTag: SE(*), CH[untyped]
+            if s == 371 or s == 372:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 371, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 371, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 371, c)
-                    if s < 0:
-                        return p
-            if s == 372:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 372, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 372, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 372, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 373:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5823,7 +4953,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 43, c)
                     if s < 0:
                         return p
-            if s == 375:  # StartTag: CH
+            if s == 375 or s == 377:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5836,7 +4966,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 376
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 375, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: EE
@@ -5848,22 +4978,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 376, c)
-                    if s < 0:
-                        return p
-            if s == 377:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 376
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 377, c)
                     if s < 0:
                         return p
             if s < 43 or s > 377:
@@ -5903,7 +5017,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 44, c)
                     if s < 0:
                         return p
-            if s == 378:  # StartTag: SE(CanonicalizationMethod)
+            if s == 378 or s == 380:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5916,7 +5030,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 379
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 378, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(SignatureMethod)
@@ -5935,22 +5049,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t7(v, n, p, nd, 7, x)
-                    x.span(nd, b0, p)
-                    s = 379
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
             if s == 381:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -5967,7 +5065,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 381, c)
                     if s < 0:
                         return p
-            if s == 382:  # ElementContent: SE(Reference), EE
+            if s == 382 or s == 383:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5982,24 +5080,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 382, c)
-                    if s < 0:
-                        return p
-            if s == 383:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 383, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 44 or s > 383:
@@ -6032,7 +5113,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 45, c)
                     if s < 0:
                         return p
-            if s == 384:  # StartTag: SE(ContractCertificateChain)
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(ContractCertificateChain)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6045,23 +5126,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 386
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 384, c)
-                    if s < 0:
-                        return p
-            if s == 385:  # ElementContent: SE(ContractCertificateChain)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ContractCertificateChain)
-                    nd = [U5, 'ContractCertificateChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t71(v, n, p, nd, 71, x)
-                    x.span(nd, b0, p)
-                    s = 386
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 385, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ECDHCurve)
@@ -6167,7 +5232,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 46, c)
                     if s < 0:
                         return p
-            if s == 392:  # StartTag: SE(SessionID)
+            if s == 392 or s == 393:  # StartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6180,23 +5245,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 394
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 392, c)
-                    if s < 0:
-                        return p
-            if s == 393:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SessionID): hexBinary length 8
-                    nd = [U5, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t152(v, n, p, nd, 152, x)
-                    x.span(nd, b0, p)
-                    s = 394
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 393, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 394:  # ElementContent: SE(MeterInfo)
@@ -6309,7 +5358,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 47, c)
                     if s < 0:
                         return p
-            if s == 399:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 399 or s == 400:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -6323,7 +5372,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 402
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 399, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -6331,42 +5380,12 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 399, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 399, c)
-                        if s < 0:
-                            return p
-            if s == 400:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 402
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 400, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 400, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 400, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 401:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -6444,7 +5463,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(Transform)
+            if s == 48 or s == 404:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6457,10 +5476,10 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 403
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 403:  # ElementContent: SE(Transform), EE
+            if s == 403 or s == 405:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6475,40 +5494,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 403, c)
-                    if s < 0:
-                        return p
-            if s == 404:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t47(v, n, p, nd, 47, x)
-                    x.span(nd, b0, p)
-                    s = 403
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 404, c)
-                    if s < 0:
-                        return p
-            if s == 405:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t47(v, n, p, nd, 47, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 405, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 48 or s > 405:
@@ -6527,7 +5513,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Header)
+            if s == 49 or s == 407:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6540,7 +5526,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 406
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: SE(EVCheckInStatus)
@@ -6557,22 +5543,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
-            if s == 407:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 406
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
             if s == 408:  # ElementContent: SE(ParkingMethod)
@@ -6695,7 +5665,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(Header)
+            if s == 50 or s == 414:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6708,7 +5678,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 413
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(ResponseCode)
@@ -6725,22 +5695,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 413, c)
-                    if s < 0:
-                        return p
-            if s == 414:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 413
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 414, c)
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(ParkingSpace), SE(DeviceLocation), SE(TargetDistance), EE
@@ -6847,7 +5801,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Header)
+            if s == 51 or s == 420:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6860,7 +5814,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 419
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(EVCheckOutStatus)
@@ -6877,22 +5831,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 419, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 419
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 420, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(CheckOutTime)
@@ -6938,7 +5876,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Header)
+            if s == 52 or s == 424:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6951,7 +5889,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 423
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ResponseCode)
@@ -6968,22 +5906,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
-            if s == 424:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 423
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
@@ -7029,7 +5951,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 53 or s == 433:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7072,15 +5994,15 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 431
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 53, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 53, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 427:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (427, 428, 429, 430, 431, 432, 434, 435, 436, 437, 438, 439):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7125,665 +6047,14 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 427, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 427, c)
-                            if s < 0:
-                                return p
-            if s == 428:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 428, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 428, c)
-                            if s < 0:
-                                return p
-            if s == 429:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 429, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 429, c)
-                            if s < 0:
-                                return p
-            if s == 430:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 430, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 430, c)
-                            if s < 0:
-                                return p
-            if s == 431:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 431, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 431, c)
-                            if s < 0:
-                                return p
-            if s == 432:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 432, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 432, c)
-                            if s < 0:
-                                return p
-            if s == 433:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 427
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 428
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 429
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 430
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 431
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 433, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 433, c)
-                        if s < 0:
-                            return p
-            if s == 434:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 434, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 434, c)
-                            if s < 0:
-                                return p
-            if s == 435:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 435, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 435, c)
-                            if s < 0:
-                                return p
-            if s == 436:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 436, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 436, c)
-                            if s < 0:
-                                return p
-            if s == 437:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 437, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 437, c)
-                            if s < 0:
-                                return p
-            if s == 438:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 438, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 438, c)
-                            if s < 0:
-                                return p
-            if s == 439:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t141(v, n, p, nd, 141, x)
-                        x.span(nd, b0, p)
-                        s = 434
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t121(v, n, p, nd, 121, x)
-                        x.span(nd, b0, p)
-                        s = 435
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t14(v, n, p, nd, 14, x)
-                        x.span(nd, b0, p)
-                        s = 436
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 437
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t121(v, n, p, nd, 121, x)
-                            x.span(nd, b0, p)
-                            s = 438
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 439, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 439, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 53 or s > 439:
@@ -7823,7 +6094,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 56, c)
                     if s < 0:
                         return p
-            if s == 440:  # StartTag: SE(TimeAnchor)
+            if s == 440 or s == 442:  # StartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7836,7 +6107,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 441
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 440, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PriceScheduleID)
@@ -7853,22 +6124,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 441, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 441
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: SE(PriceScheduleDescription), SE(Currency)
@@ -8117,7 +6372,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 57, 454-455."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 455:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8133,7 +6388,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 454
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 454:  # ElementContent: EE
@@ -8145,25 +6400,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 454, c)
-                    if s < 0:
-                        return p
-            if s == 455:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 454
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 455, c)
                     if s < 0:
                         return p
             if s < 57 or s > 455:
@@ -8182,7 +6418,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(AdditionalService)
+            if s == 58 or s == 457:  # FirstStartTag, ElementContent: SE(AdditionalService)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8195,7 +6431,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 456
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 456:  # ElementContent: SE(AdditionalService), EE
@@ -8214,22 +6450,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 456, c)
-                    if s < 0:
-                        return p
-            if s == 457:  # ElementContent: SE(AdditionalService)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}AdditionalService)
-                    nd = [U5, 'AdditionalService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t59(v, n, p, nd, 59, x)
-                    x.span(nd, b0, p)
-                    s = 456
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 457, c)
                     if s < 0:
                         return p
             if 458 <= s <= 460:  # ElementContent: SE(AdditionalService), EE
@@ -8277,7 +6497,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceName)
+            if s == 59 or s == 463:  # FirstStartTag, ElementContent: SE(ServiceName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8290,7 +6510,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 462
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(ServiceFee)
@@ -8307,22 +6527,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 462, c)
-                    if s < 0:
-                        return p
-            if s == 463:  # ElementContent: SE(ServiceName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceName): string maxLength 80
-                    nd = [U5, 'ServiceName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t102(v, n, p, nd, 102, x)
-                    x.span(nd, b0, p)
-                    s = 462
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 463, c)
                     if s < 0:
                         return p
             if s == 464:  # ElementContent: EE
@@ -8352,7 +6556,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(Amount)
+            if s == 60 or s == 466:  # FirstStartTag, ElementContent: SE(Amount)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8365,7 +6569,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 465
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: SE(CostPerUnit)
@@ -8382,22 +6586,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 465, c)
-                    if s < 0:
-                        return p
-            if s == 466:  # ElementContent: SE(Amount)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 465
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 466, c)
                     if s < 0:
                         return p
             if s == 467:  # ElementContent: EE
@@ -8427,7 +6615,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(Exponent)
+            if s == 61 or s == 469:  # FirstStartTag, ElementContent: SE(Exponent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8440,7 +6628,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 468
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(Value)
@@ -8457,22 +6645,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 468, c)
-                    if s < 0:
-                        return p
-            if s == 469:  # ElementContent: SE(Exponent)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    nd = [U6, 'Exponent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t106(v, n, p, nd, 106, x)
-                    x.span(nd, b0, p)
-                    s = 468
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 469, c)
                     if s < 0:
                         return p
             if s == 470:  # ElementContent: EE
@@ -8499,7 +6671,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 62, 471-472."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 472:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8513,7 +6685,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 471
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 471:  # ElementContent: EE
@@ -8525,23 +6697,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 471
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 472, c)
                     if s < 0:
                         return p
             if s < 62 or s > 472:
@@ -8557,7 +6712,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}authorizationType: states 63, 473-474."""
     try:
         while True:
-            if s == 63:  # FirstStartTag: CH
+            if s == 63 or s == 474:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8572,7 +6727,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 473
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: EE
@@ -8584,24 +6739,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 473, c)
-                    if s < 0:
-                        return p
-            if s == 474:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E4[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 473
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 474, c)
                     if s < 0:
                         return p
             if s < 63 or s > 474:
@@ -8617,7 +6754,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}channelSelectionType: states 64, 475-476."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 476:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8632,7 +6769,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 475
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: EE
@@ -8644,24 +6781,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 475, c)
-                    if s < 0:
-                        return p
-            if s == 476:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E5[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 475
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 476, c)
                     if s < 0:
                         return p
             if s < 64 or s > 476:
@@ -8677,7 +6796,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 65, 477-478."""
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 478:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8693,7 +6812,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 477
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 477:  # ElementContent: EE
@@ -8705,25 +6824,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 477, c)
-                    if s < 0:
-                        return p
-            if s == 478:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 477
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 478, c)
                     if s < 0:
                         return p
             if s < 65 or s > 478:
@@ -8742,7 +6842,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(Certificate)
+            if s == 66 or s == 480:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8755,7 +6855,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 479
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 479:  # ElementContent: SE(SubCertificates), EE
@@ -8774,22 +6874,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 479, c)
-                    if s < 0:
-                        return p
-            if s == 480:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    nd = [U5, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t67(v, n, p, nd, 67, x)
-                    x.span(nd, b0, p)
-                    s = 479
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 480, c)
                     if s < 0:
                         return p
             if s == 481:  # ElementContent: EE
@@ -8816,7 +6900,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}certificateType: states 67, 482-483."""
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 483:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8832,7 +6916,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 482
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 482:  # ElementContent: EE
@@ -8844,25 +6928,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 482, c)
-                    if s < 0:
-                        return p
-            if s == 483:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 1600
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 1600:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 482
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 483, c)
                     if s < 0:
                         return p
             if s < 67 or s > 483:
@@ -8878,7 +6943,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}chargeProgressType: states 68, 484-485."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 485:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8893,7 +6958,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 484
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 484:  # ElementContent: EE
@@ -8905,24 +6970,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 484, c)
-                    if s < 0:
-                        return p
-            if s == 485:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E8[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 484
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 485, c)
                     if s < 0:
                         return p
             if s < 68 or s > 485:
@@ -8941,7 +6988,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(PowerSchedule)
+            if s == 69 or s == 487:  # FirstStartTag, ElementContent: SE(PowerSchedule)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8954,7 +7001,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 486
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
@@ -8982,22 +7029,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 486, c)
                     if s < 0:
                         return p
-            if s == 487:  # ElementContent: SE(PowerSchedule)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerSchedule)
-                    nd = [U5, 'PowerSchedule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
-                    x.span(nd, b0, p)
-                    s = 486
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 487, c)
-                    if s < 0:
-                        return p
             if 488 <= s <= 489:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -9022,7 +7053,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}chargingSessionType: states 70, 490-491."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 491:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9039,7 +7070,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 490
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 490:  # ElementContent: EE
@@ -9051,26 +7082,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E9[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 490
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 491, c)
                     if s < 0:
                         return p
             if s < 70 or s > 491:
@@ -9089,7 +7100,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 71:  # FirstStartTag: SE(Certificate)
+            if s == 71 or s == 493:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9102,7 +7113,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 492
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: SE(SubCertificates)
@@ -9119,22 +7130,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    nd = [U5, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t67(v, n, p, nd, 67, x)
-                    x.span(nd, b0, p)
-                    s = 492
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -9161,7 +7156,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}currencyType: states 72, 495-496."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 496:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9177,7 +7172,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 495
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 495:  # ElementContent: EE
@@ -9189,25 +7184,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 495, c)
-                    if s < 0:
-                        return p
-            if s == 496:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 3
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 3:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 495
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 496, c)
                     if s < 0:
                         return p
             if s < 72 or s > 496:
@@ -9223,7 +7199,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}dhPublicKeyType: states 73, 497-498."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 498:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9239,7 +7215,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 497
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: EE
@@ -9251,25 +7227,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 133
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 133:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 497
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s < 73 or s > 498:
@@ -9285,7 +7242,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 74, 499-500."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 500:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9301,7 +7258,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 499
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: EE
@@ -9313,25 +7270,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 499, c)
-                    if s < 0:
-                        return p
-            if s == 500:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 499
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 500, c)
                     if s < 0:
                         return p
             if s < 74 or s > 500:
@@ -9347,7 +7285,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 75, 501-502."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 502:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9363,7 +7301,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 501
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 501:  # ElementContent: EE
@@ -9375,25 +7313,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 501, c)
-                    if s < 0:
-                        return p
-            if s == 502:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 501
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 502, c)
                     if s < 0:
                         return p
             if s < 75 or s > 502:
@@ -9412,7 +7331,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 76 or s == 513:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -9496,7 +7415,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 76, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 503:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -9952,93 +7871,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 512, c)
                     if s < 0:
                         return p
-            if s == 513:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'PresentSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                            x.span(nd, b0, p)
-                            s = 503
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                            x.span(nd, b0, p)
-                            s = 504
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                            x.span(nd, b0, p)
-                            s = 505
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            nd = [U6, 'MaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t113(v, n, p, nd, 113, x)
-                            x.span(nd, b0, p)
-                            s = 506
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                            x.span(nd, b0, p)
-                            s = 507
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                            x.span(nd, b0, p)
-                            s = 508
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
-                            x.span(nd, b0, p)
-                            s = 509
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            nd = [U6, 'ChargingComplete', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 510
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            nd = [U6, 'InletHot', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 513, c)
-                            if s < 0:
-                                return p
             if s < 76 or s > 513:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10052,7 +7884,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_EVPPTControlModeType: states 77, 514."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: EE
+            if s == 77 or s == 514:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10060,18 +7892,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
-                    if s < 0:
-                        return p
-            if s == 514:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 514, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 77 or s > 514:
@@ -10090,7 +7911,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DepartureTime)
+            if s == 78 or s == 516:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10103,7 +7924,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 515
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(EVTargetEnergyRequest)
@@ -10134,22 +7955,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 515, c)
-                    if s < 0:
-                        return p
-            if s == 516:  # ElementContent: SE(DepartureTime)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                    nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 515
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: SE(TargetSOC), SE(EVTargetEnergyRequest)
@@ -10293,7 +8098,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
+            if s == 79 or s == 529:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -10338,7 +8143,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 79, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 524:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
@@ -10452,54 +8257,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 529:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                        x.span(nd, b0, p)
-                        s = 524
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t113(v, n, p, nd, 113, x)
-                        x.span(nd, b0, p)
-                        s = 525
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t113(v, n, p, nd, 113, x)
-                        x.span(nd, b0, p)
-                        s = 526
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}AbsolutePriceSchedule)
-                        nd = [U5, 'AbsolutePriceSchedule', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t56(v, n, p, nd, 56, x)
-                        x.span(nd, b0, p)
-                        s = 527
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelSchedule)
-                        nd = [U5, 'PriceLevelSchedule', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 528
-                    elif c == 5:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 529, c)
-                        if s < 0:
-                            return p
             if s < 79 or s > 529:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10513,7 +8270,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_SMDTControlModeType: states 80, 530."""
     try:
         while True:
-            if s == 80:  # FirstStartTag: EE
+            if s == 80 or s == 530:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10521,18 +8278,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 80, c)
-                    if s < 0:
-                        return p
-            if s == 530:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 530, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 80 or s > 530:
@@ -10548,7 +8294,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}ecdhCurveType: states 81, 531-532."""
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 532:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10563,7 +8309,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 531
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: EE
@@ -10575,24 +8321,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E14[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 531
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if s < 81 or s > 532:
@@ -10608,7 +8336,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}EIM_AReqAuthorizationModeType: states 82, 533."""
     try:
         while True:
-            if s == 82:  # FirstStartTag: EE
+            if s == 82 or s == 533:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10616,18 +8344,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 82, c)
-                    if s < 0:
-                        return p
-            if s == 533:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 533, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 82 or s > 533:
@@ -10643,7 +8360,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}EIM_ASResAuthorizationModeType: states 83, 534."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: EE
+            if s == 83 or s == 534:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10651,18 +8368,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
-                    if s < 0:
-                        return p
-            if s == 534:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 534, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 83 or s > 534:
@@ -10678,7 +8384,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 84, 535-536."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 536:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10694,7 +8400,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 535
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 535:  # ElementContent: EE
@@ -10706,25 +8412,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 535, c)
-                    if s < 0:
-                        return p
-            if s == 536:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 535
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 536, c)
                     if s < 0:
                         return p
             if s < 84 or s > 536:
@@ -10743,7 +8430,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TimeAnchor)
+            if s == 85 or s == 538:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10756,7 +8443,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 537
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Currency)
@@ -10773,22 +8460,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 537, c)
-                    if s < 0:
-                        return p
-            if s == 538:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 537
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 538, c)
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(PriceAlgorithm)
@@ -10847,7 +8518,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evCheckInStatusType: states 86, 542-543."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 543:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10864,7 +8535,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 542
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 542:  # ElementContent: EE
@@ -10876,26 +8547,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 542, c)
-                    if s < 0:
-                        return p
-            if s == 543:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 542
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 543, c)
                     if s < 0:
                         return p
             if s < 86 or s > 543:
@@ -10911,7 +8562,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evCheckOutStatusType: states 87, 544-545."""
     try:
         while True:
-            if s == 87:  # FirstStartTag: CH
+            if s == 87 or s == 545:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10928,7 +8579,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 544
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 544:  # ElementContent: EE
@@ -10940,26 +8591,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 544, c)
-                    if s < 0:
-                        return p
-            if s == 545:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 544
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 545, c)
                     if s < 0:
                         return p
             if s < 87 or s > 545:
@@ -10978,7 +8609,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(EVPowerSchedule)
+            if s == 88 or s == 547:  # FirstStartTag, ElementContent: SE(EVPowerSchedule)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10991,7 +8622,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 546
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 546:  # ElementContent: SE(EVAbsolutePriceSchedule)
@@ -11008,22 +8639,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 546, c)
-                    if s < 0:
-                        return p
-            if s == 547:  # ElementContent: SE(EVPowerSchedule)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerSchedule)
-                    nd = [U5, 'EVPowerSchedule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t92(v, n, p, nd, 92, x)
-                    x.span(nd, b0, p)
-                    s = 546
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 547, c)
                     if s < 0:
                         return p
             if s == 548:  # ElementContent: EE
@@ -11053,7 +8668,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(TimeAnchor)
+            if s == 89 or s == 550:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11066,7 +8681,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 549
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: SE(Dynamic_EVPPTControlMode), SE(Scheduled_EVPPTControlMode)
@@ -11092,23 +8707,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 549, c)
                     if s < 0:
                         return p
-            if s == 550:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 549
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 550, c)
-                    if s < 0:
-                        return p
-            if s == 551:  # ElementContent: SE(EVPowerProfileEntries)
+            if s == 551 or s == 552:  # ElementContent: SE(EVPowerProfileEntries)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11121,23 +8720,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 553
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: SE(EVPowerProfileEntries)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfileEntries)
-                    nd = [U5, 'EVPowerProfileEntries', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    x.span(nd, b0, p)
-                    s = 553
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 552, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -11167,7 +8750,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(EVPowerProfileEntry)
+            if s == 90 or s == 555:  # FirstStartTag, ElementContent: SE(EVPowerProfileEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11180,7 +8763,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 554
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 554:  # ElementContent: SE(EVPowerProfileEntry), EE
@@ -11199,22 +8782,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 554, c)
-                    if s < 0:
-                        return p
-            if s == 555:  # ElementContent: SE(EVPowerProfileEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfileEntry)
-                    nd = [U5, 'EVPowerProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 554
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 555, c)
                     if s < 0:
                         return p
             if 556 <= s <= 2601:  # ElementContent: SE(EVPowerProfileEntry), EE
@@ -11262,7 +8829,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(Duration)
+            if s == 91 or s == 2604:  # FirstStartTag, ElementContent: SE(Duration)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11275,7 +8842,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2603
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2603:  # ElementContent: SE(Power)
@@ -11292,22 +8859,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2603, c)
-                    if s < 0:
-                        return p
-            if s == 2604:  # ElementContent: SE(Duration)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    nd = [U5, 'Duration', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 2603
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2604, c)
                     if s < 0:
                         return p
             if s == 2605:  # ElementContent: SE(Power_L2), SE(Power_L3), EE
@@ -11380,7 +8931,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(TimeAnchor)
+            if s == 92 or s == 2609:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11393,7 +8944,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2608
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2608:  # ElementContent: SE(EVPowerScheduleEntries)
@@ -11410,22 +8961,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2608, c)
-                    if s < 0:
-                        return p
-            if s == 2609:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 2608
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2609, c)
                     if s < 0:
                         return p
             if s == 2610:  # ElementContent: EE
@@ -11455,7 +8990,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(EVPowerScheduleEntry)
+            if s == 93 or s == 2612:  # FirstStartTag, ElementContent: SE(EVPowerScheduleEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11468,7 +9003,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2611
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2611:  # ElementContent: SE(EVPowerScheduleEntry), EE
@@ -11487,22 +9022,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2611, c)
-                    if s < 0:
-                        return p
-            if s == 2612:  # ElementContent: SE(EVPowerScheduleEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerScheduleEntry)
-                    nd = [U5, 'EVPowerScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    x.span(nd, b0, p)
-                    s = 2611
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2612, c)
                     if s < 0:
                         return p
             if 2613 <= s <= 3634:  # ElementContent: SE(EVPowerScheduleEntry), EE
@@ -11550,7 +9069,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Duration)
+            if s == 94 or s == 3637:  # FirstStartTag, ElementContent: SE(Duration)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11563,7 +9082,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3636
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3636:  # ElementContent: SE(Power)
@@ -11580,22 +9099,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3636, c)
-                    if s < 0:
-                        return p
-            if s == 3637:  # ElementContent: SE(Duration)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    nd = [U5, 'Duration', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 3636
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3637, c)
                     if s < 0:
                         return p
             if s == 3638:  # ElementContent: EE
@@ -11625,7 +9128,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(EnergyFee)
+            if s == 95 or s == 3640:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11638,7 +9141,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3639
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3639:  # ElementContent: SE(PowerRangeStart)
@@ -11655,22 +9158,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3639, c)
-                    if s < 0:
-                        return p
-            if s == 3640:  # ElementContent: SE(EnergyFee)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 3639
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3640, c)
                     if s < 0:
                         return p
             if s == 3641:  # ElementContent: EE
@@ -11700,7 +9187,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(Duration)
+            if s == 96 or s == 3643:  # FirstStartTag, ElementContent: SE(Duration)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11713,7 +9200,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3642
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3642:  # ElementContent: SE(EVPriceRule)
@@ -11730,22 +9217,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3642, c)
-                    if s < 0:
-                        return p
-            if s == 3643:  # ElementContent: SE(Duration)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    nd = [U5, 'Duration', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 3642
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3643, c)
                     if s < 0:
                         return p
             if 3644 <= s <= 3650:  # ElementContent: SE(EVPriceRule), EE
@@ -11793,7 +9264,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(EVPriceRuleStack)
+            if s == 97 or s == 3653:  # FirstStartTag, ElementContent: SE(EVPriceRuleStack)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11806,7 +9277,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3652
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3652:  # ElementContent: SE(EVPriceRuleStack), EE
@@ -11825,22 +9296,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3652, c)
-                    if s < 0:
-                        return p
-            if s == 3653:  # ElementContent: SE(EVPriceRuleStack)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPriceRuleStack)
-                    nd = [U5, 'EVPriceRuleStack', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
-                    x.span(nd, b0, p)
-                    s = 3652
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3653, c)
                     if s < 0:
                         return p
             if 3654 <= s <= 4675:  # ElementContent: SE(EVPriceRuleStack), EE
@@ -11885,7 +9340,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 98, 4677-4678."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 4678:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11902,7 +9357,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4677
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4677:  # ElementContent: EE
@@ -11914,26 +9369,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4677, c)
-                    if s < 0:
-                        return p
-            if s == 4678:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E18[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 4677
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4678, c)
                     if s < 0:
                         return p
             if s < 98 or s > 4678:
@@ -11949,7 +9384,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}evseCheckOutStatusType: states 99, 4679-4680."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 4680:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11964,7 +9399,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4679
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4679:  # ElementContent: EE
@@ -11976,24 +9411,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4679, c)
-                    if s < 0:
-                        return p
-            if s == 4680:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E19[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 4679
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4680, c)
                     if s < 0:
                         return p
             if s < 99 or s > 4680:
@@ -12009,7 +9426,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 100, 4681-4682."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 4682:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12026,7 +9443,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4681
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4681:  # ElementContent: EE
@@ -12038,26 +9455,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4681, c)
-                    if s < 0:
-                        return p
-            if s == 4682:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E20[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 4681
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4682, c)
                     if s < 0:
                         return p
             if s < 100 or s > 4682:
@@ -12076,7 +9473,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 101:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 101 or s == 4684:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12089,7 +9486,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4683
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4683:  # ElementContent: SE(EVSENotification)
@@ -12106,22 +9503,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4683, c)
-                    if s < 0:
-                        return p
-            if s == 4684:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t57(v, n, p, nd, 57, x)
-                    x.span(nd, b0, p)
-                    s = 4683
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4684, c)
                     if s < 0:
                         return p
             if s == 4685:  # ElementContent: EE
@@ -12148,7 +9529,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 102, 4686-4687."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 4687:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12164,7 +9545,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4686
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4686:  # ElementContent: EE
@@ -12176,25 +9557,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4686, c)
-                    if s < 0:
-                        return p
-            if s == 4687:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 4686
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4687, c)
                     if s < 0:
                         return p
             if s < 102 or s > 4687:
@@ -12210,7 +9572,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 103, 4688-4689."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 4689:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12226,7 +9588,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4688
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4688:  # ElementContent: EE
@@ -12238,25 +9600,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4688, c)
-                    if s < 0:
-                        return p
-            if s == 4689:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 4688
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4689, c)
                     if s < 0:
                         return p
             if s < 103 or s > 4689:
@@ -12275,7 +9618,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 104:  # FirstStartTag: SE(Service)
+            if s == 104 or s == 4691:  # FirstStartTag, ElementContent: SE(Service)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12288,7 +9631,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4690
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4690:  # ElementContent: SE(Service), EE
@@ -12307,22 +9650,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4690, c)
-                    if s < 0:
-                        return p
-            if s == 4691:  # ElementContent: SE(Service)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
-                    x.span(nd, b0, p)
-                    s = 4690
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4691, c)
                     if s < 0:
                         return p
             if 4692 <= s <= 4697:  # ElementContent: SE(Service), EE
@@ -12367,7 +9694,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 105, 4699-4700."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 4700:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12380,7 +9707,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4699
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4699:  # ElementContent: EE
@@ -12392,22 +9719,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4699, c)
-                    if s < 0:
-                        return p
-            if s == 4700:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 4699
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4700, c)
                     if s < 0:
                         return p
             if s < 105 or s > 4700:
@@ -12423,7 +9734,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 106, 4701-4702."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 4702:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12437,7 +9748,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4701
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4701:  # ElementContent: EE
@@ -12449,23 +9760,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4701, c)
-                    if s < 0:
-                        return p
-            if s == 4702:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 4701
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4702, c)
                     if s < 0:
                         return p
             if s < 106 or s > 4702:
@@ -12481,7 +9775,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}genChallengeType: states 107, 4703-4704."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 4704:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12497,7 +9791,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4703
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4703:  # ElementContent: EE
@@ -12509,25 +9803,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4703, c)
-                    if s < 0:
-                        return p
-            if s == 4704:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 16
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 16:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 4703
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4704, c)
                     if s < 0:
                         return p
             if s < 107 or s > 4704:
@@ -12543,7 +9818,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 108, 4705-4706."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 4706:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12556,7 +9831,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4705
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4705:  # ElementContent: EE
@@ -12568,22 +9843,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4705, c)
-                    if s < 0:
-                        return p
-            if s == 4706:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 4705
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4706, c)
                     if s < 0:
                         return p
             if s < 108 or s > 4706:
@@ -12602,7 +9861,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(SessionID)
+            if s == 109 or s == 4708:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12615,7 +9874,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4707
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4707:  # ElementContent: SE(TimeStamp)
@@ -12632,22 +9891,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4707, c)
-                    if s < 0:
-                        return p
-            if s == 4708:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    nd = [U6, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t152(v, n, p, nd, 152, x)
-                    x.span(nd, b0, p)
-                    s = 4707
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4708, c)
                     if s < 0:
                         return p
             if s == 4709:  # ElementContent: SE(Signature), EE
@@ -12692,7 +9935,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}languageType: states 110, 4711-4712."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 4712:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12708,7 +9951,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4711
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4711:  # ElementContent: EE
@@ -12720,25 +9963,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4711, c)
-                    if s < 0:
-                        return p
-            if s == 4712:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 3
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 3:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 4711
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4712, c)
                     if s < 0:
                         return p
             if s < 110 or s > 4712:
@@ -12757,7 +9981,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(RootCertificateID)
+            if s == 111 or s == 4714:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12770,7 +9994,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4713
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4713:  # ElementContent: SE(RootCertificateID), EE
@@ -12789,22 +10013,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4713, c)
-                    if s < 0:
-                        return p
-            if s == 4714:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t141(v, n, p, nd, 141, x)
-                    x.span(nd, b0, p)
-                    s = 4713
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4714, c)
                     if s < 0:
                         return p
             if 4715 <= s <= 4732:  # ElementContent: SE(RootCertificateID), EE
@@ -12849,7 +10057,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 112, 4734-4735."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 4735:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12863,7 +10071,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4734
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4734:  # ElementContent: EE
@@ -12875,23 +10083,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4734, c)
-                    if s < 0:
-                        return p
-            if s == 4735:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 4734
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4735, c)
                     if s < 0:
                         return p
             if s < 112 or s > 4735:
@@ -12907,7 +10098,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 113, 4736-4737."""
     try:
         while True:
-            if s == 113:  # FirstStartTag: CH
+            if s == 113 or s == 4737:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12923,7 +10114,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4736
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4736:  # ElementContent: EE
@@ -12935,25 +10126,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4736, c)
-                    if s < 0:
-                        return p
-            if s == 4737:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 27, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 4736
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4737, c)
                     if s < 0:
                         return p
             if s < 113 or s > 4737:
@@ -12969,7 +10141,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}maxSupportingPointsScheduleTupleType: states 114, 4738-4739."""
     try:
         while True:
-            if s == 114:  # FirstStartTag: CH
+            if s == 114 or s == 4739:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12985,7 +10157,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4738
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4738:  # ElementContent: EE
@@ -12997,25 +10169,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4738, c)
-                    if s < 0:
-                        return p
-            if s == 4739:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 12..1024 (10 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 10)) & 1023) + 12
-                    if e[4] > 1024:
-                        x.facet(e[4], 28, p, e)
-                    p += 10
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 4738
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4739, c)
                     if s < 0:
                         return p
             if s < 114 or s > 4739:
@@ -13031,7 +10184,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 115, 4740-4741."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 4741:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13047,7 +10200,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4740
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4740:  # ElementContent: EE
@@ -13059,25 +10212,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4740, c)
-                    if s < 0:
-                        return p
-            if s == 4741:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 29, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 4740
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4741, c)
                     if s < 0:
                         return p
             if s < 115 or s > 4741:
@@ -13096,7 +10230,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 4743:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13109,7 +10243,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4742
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4742:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -13126,22 +10260,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4742, c)
-                    if s < 0:
-                        return p
-            if s == 4743:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    nd = [U6, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 4742
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4743, c)
                     if s < 0:
                         return p
             if s == 4744:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -13391,7 +10509,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 117, 4751-4752."""
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 4752:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13407,7 +10525,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4751
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4751:  # ElementContent: EE
@@ -13419,25 +10537,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4751, c)
-                    if s < 0:
-                        return p
-            if s == 4752:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 30, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 4751
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4752, c)
                     if s < 0:
                         return p
             if s < 117 or s > 4752:
@@ -13470,7 +10569,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 118, c)
                     if s < 0:
                         return p
-            if s == 4753:  # StartTag: SE(Certificate)
+            if s == 4753 or s == 4754:  # StartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13483,23 +10582,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4755
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4753, c)
-                    if s < 0:
-                        return p
-            if s == 4754:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    nd = [U5, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t67(v, n, p, nd, 67, x)
-                    x.span(nd, b0, p)
-                    s = 4755
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4754, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4755:  # ElementContent: SE(SubCertificates), EE
@@ -13547,7 +10630,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(OverstayRuleDescription), SE(StartTime)
+            if s == 119 or s == 4759:  # FirstStartTag, ElementContent: SE(OverstayRuleDescription), SE(StartTime)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -13567,7 +10650,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4758
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4757:  # ElementContent: SE(StartTime)
@@ -13600,29 +10683,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4758, c)
-                    if s < 0:
-                        return p
-            if s == 4759:  # ElementContent: SE(OverstayRuleDescription), SE(StartTime)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
-                    nd = [U5, 'OverstayRuleDescription', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t103(v, n, p, nd, 103, x)
-                    x.span(nd, b0, p)
-                    s = 4757
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    nd = [U5, 'StartTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 4758
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4759, c)
                     if s < 0:
                         return p
             if s == 4760:  # ElementContent: SE(OverstayFeePeriod)
@@ -13668,7 +10728,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 120:  # FirstStartTag: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
+            if s == 120 or s == 4765:  # FirstStartTag, ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -13695,7 +10755,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4764
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4762:  # ElementContent: SE(OverstayPowerThreshold), SE(OverstayRule)
@@ -13755,36 +10815,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 4764, c)
                     if s < 0:
                         return p
-            if s == 4765:  # ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayTimeThreshold): unsigned 0..4294967295
-                    nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 4762
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 4763
-                elif c == 2:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
-                    nd = [U5, 'OverstayRule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t119(v, n, p, nd, 119, x)
-                    x.span(nd, b0, p)
-                    s = 4764
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4765, c)
-                    if s < 0:
-                        return p
             if 4766 <= s <= 4768:  # ElementContent: SE(OverstayRule), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
@@ -13827,7 +10857,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 121, 4770-4771."""
     try:
         while True:
-            if s == 121:  # FirstStartTag: CH
+            if s == 121 or s == 4771:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13840,7 +10870,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4770
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4770:  # ElementContent: EE
@@ -13852,22 +10882,6 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4770, c)
-                    if s < 0:
-                        return p
-            if s == 4771:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 4770
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4771, c)
                     if s < 0:
                         return p
             if s < 121 or s > 4771:
@@ -13903,7 +10917,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 122, c)
                     if s < 0:
                         return p
-            if s == 4772:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
+            if s == 4772 or s == 4773:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -13953,60 +10967,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4779
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 4772, c)
-                        if s < 0:
-                            return p
-            if s == 4773:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}boolValue): boolean
-                        nd = [U5, 'boolValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 4774
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}byteValue): n-bit -128..127 (8 bits)
-                        nd = [U5, 'byteValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t106(v, n, p, nd, 106, x)
-                        x.span(nd, b0, p)
-                        s = 4775
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}shortValue): integer -32768..32767
-                        nd = [U5, 'shortValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                        x.span(nd, b0, p)
-                        s = 4776
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}intValue): integer -2147483648..2147483647
-                        nd = [U5, 'intValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t162(v, n, p, nd, 162, x)
-                        x.span(nd, b0, p)
-                        s = 4777
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}rationalNumber)
-                        nd = [U5, 'rationalNumber', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 4778
-                    elif c == 5:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
-                        nd = [U5, 'finiteString', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t102(v, n, p, nd, 102, x)
-                        x.span(nd, b0, p)
-                        s = 4779
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 4773, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 4774 <= s <= 4779:  # ElementContent: EE
@@ -14036,7 +10997,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(ParameterSetID)
+            if s == 123 or s == 4781:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14049,7 +11010,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4780
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 123, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4780:  # ElementContent: SE(Parameter)
@@ -14066,22 +11027,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4780, c)
-                    if s < 0:
-                        return p
-            if s == 4781:  # ElementContent: SE(ParameterSetID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                    s = 4780
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4781, c)
                     if s < 0:
                         return p
             if 4782 <= s <= 4812:  # ElementContent: SE(Parameter), EE
@@ -14126,7 +11071,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}serviceIDType: states 124, 4814-4815."""
     try:
         while True:
-            if s == 124:  # FirstStartTag: CH
+            if s == 124 or s == 4815:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14142,7 +11087,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4814
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4814:  # ElementContent: EE
@@ -14154,25 +11099,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4814, c)
-                    if s < 0:
-                        return p
-            if s == 4815:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 4814
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4815, c)
                     if s < 0:
                         return p
             if s < 124 or s > 4815:
@@ -14188,7 +11114,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}parkingMethodType: states 125, 4816-4817."""
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 4817:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14205,7 +11131,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4816
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4816:  # ElementContent: EE
@@ -14217,26 +11143,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4816, c)
-                    if s < 0:
-                        return p
-            if s == 4817:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E31[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 4816
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4817, c)
                     if s < 0:
                         return p
             if s < 125 or s > 4817:
@@ -14269,7 +11175,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 126, c)
                     if s < 0:
                         return p
-            if s == 4818:  # StartTag: SE(GenChallenge)
+            if s == 4818 or s == 4819:  # StartTag, ElementContent: SE(GenChallenge)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14282,23 +11188,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4820
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4818, c)
-                    if s < 0:
-                        return p
-            if s == 4819:  # ElementContent: SE(GenChallenge)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
-                    nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t107(v, n, p, nd, 107, x)
-                    x.span(nd, b0, p)
-                    s = 4820
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4819, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4820:  # ElementContent: SE(ContractCertificateChain)
@@ -14344,7 +11234,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(GenChallenge)
+            if s == 127 or s == 4823:  # FirstStartTag, ElementContent: SE(GenChallenge)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14357,7 +11247,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4822
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4822:  # ElementContent: SE(SupportedProviders), EE
@@ -14376,22 +11266,6 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4822, c)
-                    if s < 0:
-                        return p
-            if s == 4823:  # ElementContent: SE(GenChallenge)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}GenChallenge): base64Binary length 16
-                    nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t107(v, n, p, nd, 107, x)
-                    x.span(nd, b0, p)
-                    s = 4822
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4823, c)
                     if s < 0:
                         return p
             if s == 4824:  # ElementContent: EE
@@ -14421,7 +11295,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(TimeAnchor)
+            if s == 128 or s == 4826:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14434,7 +11308,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4825
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4825:  # ElementContent: SE(AvailableEnergy), SE(PowerTolerance), SE(PowerScheduleEntries)
@@ -14465,22 +11339,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4825, c)
-                    if s < 0:
-                        return p
-            if s == 4826:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 4825
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4826, c)
                     if s < 0:
                         return p
             if s == 4827:  # ElementContent: SE(PowerTolerance), SE(PowerScheduleEntries)
@@ -14549,7 +11407,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(PowerScheduleEntry)
+            if s == 129 or s == 4831:  # FirstStartTag, ElementContent: SE(PowerScheduleEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14562,7 +11420,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4830
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4830:  # ElementContent: SE(PowerScheduleEntry), EE
@@ -14581,22 +11439,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 4830, c)
-                    if s < 0:
-                        return p
-            if s == 4831:  # ElementContent: SE(PowerScheduleEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntry)
-                    nd = [U5, 'PowerScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 4830
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4831, c)
                     if s < 0:
                         return p
             if 4832 <= s <= 5853:  # ElementContent: SE(PowerScheduleEntry), EE
@@ -14641,7 +11483,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}powerToleranceAcceptanceType: states 130, 5855-5856."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 5856:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14656,7 +11498,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5855
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5855:  # ElementContent: EE
@@ -14668,24 +11510,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 5855, c)
-                    if s < 0:
-                        return p
-            if s == 5856:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E32[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 5855
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5856, c)
                     if s < 0:
                         return p
             if s < 130 or s > 5856:
@@ -14725,7 +11549,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 131, c)
                     if s < 0:
                         return p
-            if s == 5857:  # StartTag: SE(TimeAnchor)
+            if s == 5857 or s == 5859:  # StartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14738,7 +11562,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5858
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5857, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5858:  # ElementContent: SE(PriceScheduleID)
@@ -14755,22 +11579,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 5858, c)
-                    if s < 0:
-                        return p
-            if s == 5859:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 5858
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5859, c)
                     if s < 0:
                         return p
             if s == 5860:  # ElementContent: SE(PriceScheduleDescription), SE(NumberOfPriceLevels)
@@ -14855,7 +11663,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(PriceLevelScheduleEntry)
+            if s == 132 or s == 5865:  # FirstStartTag, ElementContent: SE(PriceLevelScheduleEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14868,7 +11676,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5864
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 132, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5864:  # ElementContent: SE(PriceLevelScheduleEntry), EE
@@ -14887,22 +11695,6 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 5864, c)
-                    if s < 0:
-                        return p
-            if s == 5865:  # ElementContent: SE(PriceLevelScheduleEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
-                    x.span(nd, b0, p)
-                    s = 5864
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5865, c)
                     if s < 0:
                         return p
             if 5866 <= s <= 6887:  # ElementContent: SE(PriceLevelScheduleEntry), EE
@@ -14950,7 +11742,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 133:  # FirstStartTag: SE(Duration)
+            if s == 133 or s == 6890:  # FirstStartTag, ElementContent: SE(Duration)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14963,7 +11755,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6889
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6889:  # ElementContent: SE(PriceLevel)
@@ -14980,22 +11772,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 6889, c)
-                    if s < 0:
-                        return p
-            if s == 6890:  # ElementContent: SE(Duration)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    nd = [U5, 'Duration', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 6889
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6890, c)
                     if s < 0:
                         return p
             if s == 6891:  # ElementContent: EE
@@ -15025,7 +11801,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(EnergyFee)
+            if s == 134 or s == 6893:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15038,7 +11814,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6892
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 134, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6892:  # ElementContent: SE(ParkingFee), SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
@@ -15087,22 +11863,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 6892, c)
                         if s < 0:
                             return p
-            if s == 6893:  # ElementContent: SE(EnergyFee)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 6892
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6893, c)
-                    if s < 0:
-                        return p
             if s == 6894:  # ElementContent: SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -15238,7 +11998,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(Duration)
+            if s == 135 or s == 6900:  # FirstStartTag, ElementContent: SE(Duration)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15251,7 +12011,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6899
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6899:  # ElementContent: SE(PriceRule)
@@ -15268,22 +12028,6 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 6899, c)
-                    if s < 0:
-                        return p
-            if s == 6900:  # ElementContent: SE(Duration)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    nd = [U5, 'Duration', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 6899
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6900, c)
                     if s < 0:
                         return p
             if 6901 <= s <= 6907:  # ElementContent: SE(PriceRule), EE
@@ -15331,7 +12075,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(PriceRuleStack)
+            if s == 136 or s == 6910:  # FirstStartTag, ElementContent: SE(PriceRuleStack)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15344,7 +12088,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6909
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6909:  # ElementContent: SE(PriceRuleStack), EE
@@ -15363,22 +12107,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 6909, c)
-                    if s < 0:
-                        return p
-            if s == 6910:  # ElementContent: SE(PriceRuleStack)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceRuleStack)
-                    nd = [U5, 'PriceRuleStack', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t135(v, n, p, nd, 135, x)
-                    x.span(nd, b0, p)
-                    s = 6909
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6910, c)
                     if s < 0:
                         return p
             if 6911 <= s <= 7932:  # ElementContent: SE(PriceRuleStack), EE
@@ -15423,7 +12151,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 137, 7934-7935."""
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 7935:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15439,7 +12167,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7934
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7934:  # ElementContent: EE
@@ -15451,25 +12179,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7934, c)
-                    if s < 0:
-                        return p
-            if s == 7935:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 33, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 7934
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7935, c)
                     if s < 0:
                         return p
             if s < 137 or s > 7935:
@@ -15488,7 +12197,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(EMAID)
+            if s == 138 or s == 7937:  # FirstStartTag, ElementContent: SE(EMAID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15501,7 +12210,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7936
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7936:  # ElementContent: SE(EMAID), EE
@@ -15520,22 +12229,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7936, c)
-                    if s < 0:
-                        return p
-            if s == 7937:  # ElementContent: SE(EMAID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}EMAID): string maxLength 255
-                    nd = [U5, 'EMAID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    x.span(nd, b0, p)
-                    s = 7936
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7937, c)
                     if s < 0:
                         return p
             if 7938 <= s <= 7943:  # ElementContent: SE(EMAID), EE
@@ -15583,7 +12276,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(TimeAnchor)
+            if s == 139 or s == 7946:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15596,7 +12289,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7945
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7945:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -15647,22 +12340,6 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 7945, c)
                         if s < 0:
                             return p
-            if s == 7946:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 7945
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7946, c)
-                    if s < 0:
-                        return p
             if s == 7947:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -15805,7 +12482,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 140, 7961-7962."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 7962:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15822,7 +12499,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7961
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7961:  # ElementContent: EE
@@ -15834,26 +12511,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7961, c)
-                    if s < 0:
-                        return p
-            if s == 7962:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    v0 = p
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E34[y]
-                    p += 6
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 7961
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7962, c)
                     if s < 0:
                         return p
             if s < 140 or s > 7962:
@@ -15872,7 +12529,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(X509IssuerName)
+            if s == 141 or s == 7964:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15885,7 +12542,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7963
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7963:  # ElementContent: SE(X509SerialNumber)
@@ -15902,22 +12559,6 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7963, c)
-                    if s < 0:
-                        return p
-            if s == 7964:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    x.span(nd, b0, p)
-                    s = 7963
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7964, c)
                     if s < 0:
                         return p
             if s == 7965:  # ElementContent: EE
@@ -15944,7 +12585,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}secp521_EncryptedPrivateKeyType: states 142, 7966-7967."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 7967:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15960,7 +12601,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7966
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7966:  # ElementContent: EE
@@ -15972,25 +12613,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7966, c)
-                    if s < 0:
-                        return p
-            if s == 7967:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 94
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 94:
-                        x.facet(e[4], 35, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 7966
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7967, c)
                     if s < 0:
                         return p
             if s < 142 or s > 7967:
@@ -16009,7 +12631,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ScheduleTupleID)
+            if s == 143 or s == 7969:  # FirstStartTag, ElementContent: SE(ScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16022,7 +12644,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7968
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7968:  # ElementContent: SE(ChargingSchedule)
@@ -16039,22 +12661,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7968, c)
-                    if s < 0:
-                        return p
-            if s == 7969:  # ElementContent: SE(ScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTupleID): unsigned 1..4294967295
-                    nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 7968
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7969, c)
                     if s < 0:
                         return p
             if s == 7970:  # ElementContent: SE(DischargingSchedule), EE
@@ -16102,7 +12708,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 144:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 144 or s == 7973:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16115,7 +12721,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7972
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7972:  # ElementContent: SE(PowerToleranceAcceptance), EE
@@ -16134,22 +12740,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7972, c)
-                    if s < 0:
-                        return p
-            if s == 7973:  # ElementContent: SE(SelectedScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 7972
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7973, c)
                     if s < 0:
                         return p
             if s == 7974:  # ElementContent: EE
@@ -16179,7 +12769,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 145:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
+            if s == 145 or s == 7980:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -16224,7 +12814,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 145, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 7975:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
@@ -16356,54 +12946,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 7979, c)
                     if s < 0:
                         return p
-            if s == 7980:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                        x.span(nd, b0, p)
-                        s = 7975
-                    elif c == 1:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 7976
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 7977
-                else:
-                    if c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 7978
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
-                        nd = [U5, 'EVEnergyOffer', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t88(v, n, p, nd, 88, x)
-                        x.span(nd, b0, p)
-                        s = 7979
-                    elif c == 5:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 7980, c)
-                        if s < 0:
-                            return p
             if s < 145 or s > 7980:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -16420,7 +12962,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(ScheduleTuple)
+            if s == 146 or s == 7982:  # FirstStartTag, ElementContent: SE(ScheduleTuple)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16433,7 +12975,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7981
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7981:  # ElementContent: SE(ScheduleTuple), EE
@@ -16452,22 +12994,6 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7981, c)
-                    if s < 0:
-                        return p
-            if s == 7982:  # ElementContent: SE(ScheduleTuple)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTuple)
-                    nd = [U5, 'ScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t143(v, n, p, nd, 143, x)
-                    x.span(nd, b0, p)
-                    s = 7981
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7982, c)
                     if s < 0:
                         return p
             if s == 7983:  # ElementContent: SE(ScheduleTuple), EE
@@ -16515,7 +13041,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 147 or s == 7986:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16528,7 +13054,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7985
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7985:  # ElementContent: EE
@@ -16540,22 +13066,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7985, c)
-                    if s < 0:
-                        return p
-            if s == 7986:  # ElementContent: SE(SelectedScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 7985
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7986, c)
                     if s < 0:
                         return p
             if s < 147 or s > 7986:
@@ -16574,7 +13084,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(ServiceID)
+            if s == 148 or s == 7988:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16587,7 +13097,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7987
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7987:  # ElementContent: SE(ParameterSetID)
@@ -16604,22 +13114,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7987, c)
-                    if s < 0:
-                        return p
-            if s == 7988:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    nd = [U5, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                    s = 7987
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7988, c)
                     if s < 0:
                         return p
             if s == 7989:  # ElementContent: EE
@@ -16649,7 +13143,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 149:  # FirstStartTag: SE(SelectedService)
+            if s == 149 or s == 7991:  # FirstStartTag, ElementContent: SE(SelectedService)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16662,7 +13156,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 7990
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7990:  # ElementContent: SE(SelectedService), EE
@@ -16681,22 +13175,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 7990, c)
-                    if s < 0:
-                        return p
-            if s == 7991:  # ElementContent: SE(SelectedService)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
-                    x.span(nd, b0, p)
-                    s = 7990
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7991, c)
                     if s < 0:
                         return p
             if 7992 <= s <= 8005:  # ElementContent: SE(SelectedService), EE
@@ -16744,7 +13222,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 150:  # FirstStartTag: SE(ServiceID)
+            if s == 150 or s == 8008:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16757,7 +13235,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8007
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8007:  # ElementContent: SE(FreeService)
@@ -16774,22 +13252,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8007, c)
-                    if s < 0:
-                        return p
-            if s == 8008:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    nd = [U5, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                    s = 8007
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8008, c)
                     if s < 0:
                         return p
             if s == 8009:  # ElementContent: EE
@@ -16819,7 +13281,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 151:  # FirstStartTag: SE(ParameterSet)
+            if s == 151 or s == 8011:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16832,7 +13294,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8010
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8010:  # ElementContent: SE(ParameterSet), EE
@@ -16851,22 +13313,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8010, c)
-                    if s < 0:
-                        return p
-            if s == 8011:  # ElementContent: SE(ParameterSet)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSet)
-                    nd = [U5, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t123(v, n, p, nd, 123, x)
-                    x.span(nd, b0, p)
-                    s = 8010
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8011, c)
                     if s < 0:
                         return p
             if 8012 <= s <= 8041:  # ElementContent: SE(ParameterSet), EE
@@ -16911,7 +13357,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 152, 8043-8044."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 8044:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16927,7 +13373,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8043
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8043:  # ElementContent: EE
@@ -16939,25 +13385,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8043, c)
-                    if s < 0:
-                        return p
-            if s == 8044:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 36, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 8043
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8044, c)
                     if s < 0:
                         return p
             if s < 152 or s > 8044:
@@ -16976,7 +13403,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 153:  # FirstStartTag: SE(Certificate)
+            if s == 153 or s == 8046:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16989,7 +13416,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8045
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8045:  # ElementContent: SE(Certificate), EE
@@ -17008,22 +13435,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8045, c)
-                    if s < 0:
-                        return p
-            if s == 8046:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}Certificate): base64Binary maxLength 1600
-                    nd = [U5, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t67(v, n, p, nd, 67, x)
-                    x.span(nd, b0, p)
-                    s = 8045
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8046, c)
                     if s < 0:
                         return p
             if s == 8047:  # ElementContent: SE(Certificate), EE
@@ -17071,7 +13482,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 154:  # FirstStartTag: SE(ProviderID)
+            if s == 154 or s == 8050:  # FirstStartTag, ElementContent: SE(ProviderID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17084,7 +13495,7 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8049
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 154, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8049:  # ElementContent: SE(ProviderID), EE
@@ -17103,22 +13514,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8049, c)
-                    if s < 0:
-                        return p
-            if s == 8050:  # ElementContent: SE(ProviderID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ProviderID): string maxLength 80
-                    nd = [U5, 'ProviderID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t102(v, n, p, nd, 102, x)
-                    x.span(nd, b0, p)
-                    s = 8049
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8050, c)
                     if s < 0:
                         return p
             if 8051 <= s <= 8176:  # ElementContent: SE(ProviderID), EE
@@ -17166,7 +13561,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 155:  # FirstStartTag: SE(ServiceID)
+            if s == 155 or s == 8179:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17179,7 +13574,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8178
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8178:  # ElementContent: SE(ServiceID), EE
@@ -17198,22 +13593,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8178, c)
-                    if s < 0:
-                        return p
-            if s == 8179:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    nd = [U5, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t124(v, n, p, nd, 124, x)
-                    x.span(nd, b0, p)
-                    s = 8178
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8179, c)
                     if s < 0:
                         return p
             if 8180 <= s <= 8193:  # ElementContent: SE(ServiceID), EE
@@ -17258,7 +13637,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}tpm_EncryptedPrivateKeyType: states 156, 8195-8196."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 8196:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17274,7 +13653,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8195
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8195:  # ElementContent: EE
@@ -17286,25 +13665,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8195, c)
-                    if s < 0:
-                        return p
-            if s == 8196:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 206
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 206:
-                        x.facet(e[4], 37, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 8195
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8196, c)
                     if s < 0:
                         return p
             if s < 156 or s > 8196:
@@ -17323,7 +13683,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 157:  # FirstStartTag: SE(TaxRuleID)
+            if s == 157 or s == 8198:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17336,7 +13696,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8197
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 157, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8197:  # ElementContent: SE(Amount)
@@ -17353,22 +13713,6 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8197, c)
-                    if s < 0:
-                        return p
-            if s == 8198:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 8197
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8198, c)
                     if s < 0:
                         return p
             if s == 8199:  # ElementContent: EE
@@ -17398,7 +13742,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 158:  # FirstStartTag: SE(TaxRuleID)
+            if s == 158 or s == 8201:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17411,7 +13755,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8200
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8200:  # ElementContent: SE(TaxRuleName), SE(TaxRate)
@@ -17435,22 +13779,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8200, c)
-                    if s < 0:
-                        return p
-            if s == 8201:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleID): unsigned 1..4294967295
-                    nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t137(v, n, p, nd, 137, x)
-                    x.span(nd, b0, p)
-                    s = 8200
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8201, c)
                     if s < 0:
                         return p
             if s == 8202:  # ElementContent: SE(TaxRate)
@@ -17583,7 +13911,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 159:  # FirstStartTag: SE(TaxRule)
+            if s == 159 or s == 8210:  # FirstStartTag, ElementContent: SE(TaxRule)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17596,7 +13924,7 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8209
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 159, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8209:  # ElementContent: SE(TaxRule), EE
@@ -17615,22 +13943,6 @@ def t159(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8209, c)
-                    if s < 0:
-                        return p
-            if s == 8210:  # ElementContent: SE(TaxRule)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRule)
-                    nd = [U5, 'TaxRule', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t158(v, n, p, nd, 158, x)
-                    x.span(nd, b0, p)
-                    s = 8209
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8210, c)
                     if s < 0:
                         return p
             if 8211 <= s <= 8218:  # ElementContent: SE(TaxRule), EE
@@ -17675,7 +13987,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonMessages}x448_EncryptedPrivateKeyType: states 160, 8220-8221."""
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 8221:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17691,7 +14003,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8220
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 160, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8220:  # ElementContent: EE
@@ -17703,25 +14015,6 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8220, c)
-                    if s < 0:
-                        return p
-            if s == 8221:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 84
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 84:
-                        x.facet(e[4], 38, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 8220
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8221, c)
                     if s < 0:
                         return p
             if s < 160 or s > 8221:
@@ -17737,7 +14030,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 161, 8222-8223."""
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 8223:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17750,7 +14043,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8222
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 161, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8222:  # ElementContent: EE
@@ -17762,22 +14055,6 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8222, c)
-                    if s < 0:
-                        return p
-            if s == 8223:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 8222
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8223, c)
                     if s < 0:
                         return p
             if s < 161 or s > 8223:
@@ -17793,7 +14070,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 162, 8224-8225."""
     try:
         while True:
-            if s == 162:  # FirstStartTag: CH
+            if s == 162 or s == 8225:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17809,7 +14086,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8224
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 162, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8224:  # ElementContent: EE
@@ -17821,25 +14098,6 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8224, c)
-                    if s < 0:
-                        return p
-            if s == 8225:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 39, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 8224
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8225, c)
                     if s < 0:
                         return p
             if s < 162 or s > 8225:
@@ -17855,7 +14113,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 163, 8226-8227."""
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 8227:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17868,7 +14126,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8226
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8226:  # ElementContent: EE
@@ -17880,22 +14138,6 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8226, c)
-                    if s < 0:
-                        return p
-            if s == 8227:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 8226
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8227, c)
                     if s < 0:
                         return p
             if s < 163 or s > 8227:
@@ -17973,7 +14215,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 165, 8229-8230."""
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 8230:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17986,7 +14228,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8229
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 165, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8229:  # ElementContent: EE
@@ -17998,22 +14240,6 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8229, c)
-                    if s < 0:
-                        return p
-            if s == 8230:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 8229
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8230, c)
                     if s < 0:
                         return p
             if s < 165 or s > 8230:
@@ -18029,7 +14255,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 166, 8231-8232."""
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 8232:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18042,7 +14268,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8231
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8231:  # ElementContent: EE
@@ -18054,22 +14280,6 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8231, c)
-                    if s < 0:
-                        return p
-            if s == 8232:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 8231
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8232, c)
                     if s < 0:
                         return p
             if s < 166 or s > 8232:
@@ -18085,7 +14295,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 167, 8233-8234."""
     try:
         while True:
-            if s == 167:  # FirstStartTag: CH
+            if s == 167 or s == 8234:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18101,7 +14311,7 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8233
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 167, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8233:  # ElementContent: EE
@@ -18113,25 +14323,6 @@ def t167(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8233, c)
-                    if s < 0:
-                        return p
-            if s == 8234:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 41, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 8233
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8234, c)
                     if s < 0:
                         return p
             if s < 167 or s > 8234:
@@ -18150,7 +14341,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 168:  # FirstStartTag: SE(TimeAnchor)
+            if s == 168 or s == 8236:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18163,7 +14354,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8235
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 168, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8235:  # ElementContent: SE(PriceScheduleID)
@@ -18180,22 +14371,6 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8235, c)
-                    if s < 0:
-                        return p
-            if s == 8236:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 8235
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8236, c)
                     if s < 0:
                         return p
             if s == 8237:  # ElementContent: SE(PriceScheduleDescription), EE
@@ -18243,7 +14418,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 169:  # FirstStartTag: SE(TargetOffsetX)
+            if s == 169 or s == 8240:  # FirstStartTag, ElementContent: SE(TargetOffsetX)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18256,7 +14431,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8239
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 169, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8239:  # ElementContent: SE(TargetOffsetY)
@@ -18273,22 +14448,6 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8239, c)
-                    if s < 0:
-                        return p
-            if s == 8240:  # ElementContent: SE(TargetOffsetX)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetX): unsigned 0..65535
-                    nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t57(v, n, p, nd, 57, x)
-                    x.span(nd, b0, p)
-                    s = 8239
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8240, c)
                     if s < 0:
                         return p
             if s == 8241:  # ElementContent: EE
@@ -18318,7 +14477,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 170:  # FirstStartTag: SE(Header)
+            if s == 170 or s == 8243:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18331,7 +14490,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8242
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 170, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8242:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -18355,22 +14514,6 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8242, c)
-                    if s < 0:
-                        return p
-            if s == 8243:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8242
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8243, c)
                     if s < 0:
                         return p
             if s == 8244:  # ElementContent: SE(MeterInfoRequested)
@@ -18416,7 +14559,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 171:  # FirstStartTag: SE(Header)
+            if s == 171 or s == 8247:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18429,7 +14572,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8246
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 171, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8246:  # ElementContent: SE(ResponseCode)
@@ -18446,22 +14589,6 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8246, c)
-                    if s < 0:
-                        return p
-            if s == 8247:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8246
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8247, c)
                     if s < 0:
                         return p
             if s == 8248:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -18568,7 +14695,7 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 172:  # FirstStartTag: SE(Header)
+            if s == 172 or s == 8253:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18581,7 +14708,7 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8252
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 172, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8252:  # ElementContent: EE
@@ -18593,22 +14720,6 @@ def t172(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8252, c)
-                    if s < 0:
-                        return p
-            if s == 8253:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8252
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8253, c)
                     if s < 0:
                         return p
             if s < 172 or s > 8253:
@@ -18627,7 +14738,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 173:  # FirstStartTag: SE(Header)
+            if s == 173 or s == 8255:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18640,7 +14751,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8254
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 173, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8254:  # ElementContent: SE(ResponseCode)
@@ -18657,22 +14768,6 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8254, c)
-                    if s < 0:
-                        return p
-            if s == 8255:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8254
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8255, c)
                     if s < 0:
                         return p
             if s == 8256:  # ElementContent: EE
@@ -18702,7 +14797,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 174:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 174 or s == 8259:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -18722,7 +14817,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8258
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 174, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8257:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -18755,29 +14850,6 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8258, c)
-                    if s < 0:
-                        return p
-            if s == 8259:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 8257
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 8258
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8259, c)
                     if s < 0:
                         return p
             if s == 8260:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -18823,7 +14895,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 175:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 175 or s == 8266:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -18861,7 +14933,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 175, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 8262:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -18952,47 +15024,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8265, c)
                     if s < 0:
                         return p
-            if s == 8266:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t74(v, n, p, nd, 74, x)
-                        x.span(nd, b0, p)
-                        s = 8262
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t113(v, n, p, nd, 113, x)
-                        x.span(nd, b0, p)
-                        s = 8263
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U6, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t113(v, n, p, nd, 113, x)
-                        x.span(nd, b0, p)
-                        s = 8264
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t57(v, n, p, nd, 57, x)
-                        x.span(nd, b0, p)
-                        s = 8265
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 8266, c)
-                        if s < 0:
-                            return p
             if s < 175 or s > 8266:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -19009,7 +15040,7 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 176:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 176 or s == 8270:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -19040,7 +15071,7 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 176, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 8267:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -19097,40 +15128,6 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 8269, c)
                     if s < 0:
                         return p
-            if s == 8270:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 8267
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 8268
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                        x.span(nd, b0, p)
-                        s = 8269
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 8270, c)
-                        if s < 0:
-                            return p
             if s < 176 or s > 8270:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -19144,7 +15141,7 @@ def t177(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 177, 8271."""
     try:
         while True:
-            if s == 177:  # FirstStartTag: EE
+            if s == 177 or s == 8271:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19152,18 +15149,7 @@ def t177(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 8271:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8271, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 177 or s > 8271:
@@ -19182,7 +15168,7 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 178:  # FirstStartTag: SE(Header)
+            if s == 178 or s == 8273:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19195,7 +15181,7 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8272
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 178, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8272:  # ElementContent: EE
@@ -19207,22 +15193,6 @@ def t178(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8272, c)
-                    if s < 0:
-                        return p
-            if s == 8273:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8272
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8273, c)
                     if s < 0:
                         return p
             if s < 178 or s > 8273:
@@ -19241,7 +15211,7 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 179:  # FirstStartTag: SE(Header)
+            if s == 179 or s == 8275:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19254,7 +15224,7 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8274
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 179, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8274:  # ElementContent: EE
@@ -19266,22 +15236,6 @@ def t179(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8274, c)
-                    if s < 0:
-                        return p
-            if s == 8275:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8274
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8275, c)
                     if s < 0:
                         return p
             if s < 179 or s > 8275:
@@ -19300,7 +15254,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 180:  # FirstStartTag: SE(Header)
+            if s == 180 or s == 8277:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19313,7 +15267,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8276
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 180, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8276:  # ElementContent: SE(ResponseCode)
@@ -19330,22 +15284,6 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 8276, c)
-                    if s < 0:
-                        return p
-            if s == 8277:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U6, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 8276
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8277, c)
                     if s < 0:
                         return p
             if s == 8278:  # ElementContent: EE

@@ -32,7 +32,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 100:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -42,7 +42,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 99
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 99:  # ElementContent: SE(EVMinimumChargePower)
@@ -56,19 +56,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 101
                 else:
                     p, s = x.escape(v, n, p, e, 99, c)
-                    if s < 0:
-                        return p
-            if s == 100:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 99
-                else:
-                    p, s = x.escape(v, n, p, e, 100, c)
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -226,7 +213,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 112:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -236,7 +223,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 111
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
@@ -250,19 +237,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 113
                 else:
                     p, s = x.escape(v, n, p, e, 111, c)
-                    if s < 0:
-                        return p
-            if s == 112:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 111
-                else:
-                    p, s = x.escape(v, n, p, e, 112, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -413,7 +387,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 3 or s == 125:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -450,7 +424,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 124
                 else:
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -477,46 +451,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 126
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
-                    if s < 0:
-                        return p
-            if s == 125:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                    s = 123
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 124
-                else:
-                    p, s = x.escape(v, n, p, e, 125, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -697,7 +631,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 4 or s == 143:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -789,7 +723,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t52(v, n, p, nd, 52, x)
                         s = 142
                     else:
-                        p, s = x.escape(v, n, p, e, 4, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
@@ -979,101 +913,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 142, c)
                     if s < 0:
                         return p
-            if s == 143:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        s = 138
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
-                            ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 139
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'TargetSOC')
-                            ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 140
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                        s = 141
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 142
-                    else:
-                        p, s = x.escape(v, n, p, e, 143, c)
-                        if s < 0:
-                            return p
             if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1177,7 +1016,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 5 or s == 155:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -1207,7 +1046,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t52(v, n, p, nd, 52, x)
                         s = 154
                     else:
-                        p, s = x.escape(v, n, p, e, 5, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 151:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
@@ -1280,39 +1119,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 154, c)
                     if s < 0:
                         return p
-            if s == 155:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 151
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 152
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 153
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 154
-                    else:
-                        p, s = x.escape(v, n, p, e, 155, c)
-                        if s < 0:
-                            return p
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -1648,7 +1454,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+            if s == 6 or s == 173:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -1708,7 +1514,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 8:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 6, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
@@ -1967,69 +1773,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 172, c)
                     if s < 0:
                         return p
-            if s == 173:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 165
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 166
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 167
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 168
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 169
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 170
-                    else:
-                        if c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 171
-                        elif c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 172
-                        elif c == 8:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 173, c)
-                            if s < 0:
-                                return p
             if s < 6 or s > 173:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -2043,22 +1786,13 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 7, 174."""
     try:
         while True:
-            if s == 7:  # FirstStartTag: EE
+            if s == 7 or s == 174:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 7, c)
-                    if s < 0:
-                        return p
-            if s == 174:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 174, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 7 or s > 174:
@@ -2074,22 +1808,13 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 8, 175."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: EE
+            if s == 8 or s == 175:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
-                    if s < 0:
-                        return p
-            if s == 175:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 175, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 8 or s > 175:
@@ -2117,38 +1842,21 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 176:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 176 or s == 177:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 176, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 176, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 176, c)
-                    if s < 0:
-                        return p
-            if s == 177:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 177, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 177, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 177, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 178:  # ElementContent: SE(*), EE, CH[untyped]
@@ -2184,7 +1892,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 10 or s == 180:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2194,7 +1902,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 179
                 else:
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(EVMinimumChargePower)
@@ -2208,19 +1916,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
-                    if s < 0:
-                        return p
-            if s == 180:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 179
-                else:
-                    p, s = x.escape(v, n, p, e, 180, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -2322,7 +2017,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 11 or s == 188:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2332,7 +2027,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 187
                 else:
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
@@ -2346,19 +2041,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 189
                 else:
                     p, s = x.escape(v, n, p, e, 187, c)
-                    if s < 0:
-                        return p
-            if s == 188:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 187
-                else:
-                    p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -2453,7 +2135,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(Header)
+            if s == 12 or s == 196:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2463,7 +2145,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 195
                 else:
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: EE
@@ -2473,19 +2155,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 195, c)
-                    if s < 0:
-                        return p
-            if s == 196:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 195
-                else:
-                    p, s = x.escape(v, n, p, e, 196, c)
                     if s < 0:
                         return p
             if s < 12 or s > 196:
@@ -2504,7 +2173,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Header)
+            if s == 13 or s == 198:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2514,7 +2183,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 197
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 197:  # ElementContent: SE(ResponseCode)
@@ -2535,19 +2204,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 199
                 else:
                     p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
-            if s == 198:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 197
-                else:
-                    p, s = x.escape(v, n, p, e, 198, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(EVSEProcessing)
@@ -2595,7 +2251,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(Header)
+            if s == 14 or s == 202:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2605,7 +2261,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 201
                 else:
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -2630,19 +2286,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 204
                 else:
                     p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 201
-                else:
-                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(MeterInfoRequested)
@@ -2740,7 +2383,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(Header)
+            if s == 15 or s == 208:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2750,7 +2393,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 207
                 else:
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ResponseCode)
@@ -2771,19 +2414,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 209
                 else:
                     p, s = x.escape(v, n, p, e, 207, c)
-                    if s < 0:
-                        return p
-            if s == 208:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 207
-                else:
-                    p, s = x.escape(v, n, p, e, 208, c)
                     if s < 0:
                         return p
             if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
@@ -3007,7 +2637,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(Header)
+            if s == 16 or s == 220:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3017,7 +2647,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 219
                 else:
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 219:  # ElementContent: SE(BPT_DC_CPDReqEnergyTransferMode), SE(DC_CPDReqEnergyTransferMode)
@@ -3037,19 +2667,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 221
                 else:
                     p, s = x.escape(v, n, p, e, 219, c)
-                    if s < 0:
-                        return p
-            if s == 220:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 219
-                else:
-                    p, s = x.escape(v, n, p, e, 220, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: EE
@@ -3077,7 +2694,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 223:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3087,7 +2704,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 222
                 else:
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(ResponseCode)
@@ -3108,19 +2725,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 222, c)
-                    if s < 0:
-                        return p
-            if s == 223:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 222
-                else:
-                    p, s = x.escape(v, n, p, e, 223, c)
                     if s < 0:
                         return p
             if s == 224:  # ElementContent: SE(BPT_DC_CPDResEnergyTransferMode), SE(DC_CPDResEnergyTransferMode)
@@ -3167,7 +2771,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 227:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3177,7 +2781,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 226
                 else:
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(EVProcessing)
@@ -3198,19 +2802,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 228
                 else:
                     p, s = x.escape(v, n, p, e, 226, c)
-                    if s < 0:
-                        return p
-            if s == 227:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 226
-                else:
-                    p, s = x.escape(v, n, p, e, 227, c)
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(EVPresentVoltage)
@@ -3264,7 +2855,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(Header)
+            if s == 19 or s == 232:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3274,7 +2865,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 231
                 else:
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(ResponseCode)
@@ -3295,19 +2886,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 233
                 else:
                     p, s = x.escape(v, n, p, e, 231, c)
-                    if s < 0:
-                        return p
-            if s == 232:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 231
-                else:
-                    p, s = x.escape(v, n, p, e, 232, c)
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
@@ -3348,7 +2926,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(Header)
+            if s == 20 or s == 236:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3358,7 +2936,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 235
                 else:
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVProcessing)
@@ -3379,19 +2957,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 235
-                else:
-                    p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: EE
@@ -3419,7 +2984,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 239:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3429,7 +2994,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 238
                 else:
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 238:  # ElementContent: SE(ResponseCode)
@@ -3450,19 +3015,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 240
                 else:
                     p, s = x.escape(v, n, p, e, 238, c)
-                    if s < 0:
-                        return p
-            if s == 239:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 238
-                else:
-                    p, s = x.escape(v, n, p, e, 239, c)
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
@@ -3503,7 +3055,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 22 or s == 245:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3573,7 +3125,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t60(v, n, p, nd, 60, x)
                     s = 244
                 else:
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 242:  # ElementContent: SE(Q)
@@ -3685,79 +3237,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 244, c)
-                    if s < 0:
-                        return p
-            if s == 245:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 242
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 243
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 244
-                else:
-                    p, s = x.escape(v, n, p, e, 245, c)
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(G), SE(Y)
@@ -3905,38 +3384,21 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 23, c)
                     if s < 0:
                         return p
-            if s == 250:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 250 or s == 251:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 250, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 250, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
-            if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 251, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 251, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 251, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3969,7 +3431,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 24, 253-254."""
     try:
         while True:
-            if s == 24:  # FirstStartTag: CH
+            if s == 24 or s == 254:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3978,7 +3440,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 253
                 else:
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: EE
@@ -3988,18 +3450,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
-            if s == 254:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 253
-                else:
-                    p, s = x.escape(v, n, p, e, 254, c)
                     if s < 0:
                         return p
             if s < 24 or s > 254:
@@ -4018,7 +3468,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 25 or s == 257:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4055,7 +3505,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 256
                 else:
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -4082,46 +3532,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
-                    if s < 0:
-                        return p
-            if s == 257:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                    s = 255
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 256
-                else:
-                    p, s = x.escape(v, n, p, e, 257, c)
                     if s < 0:
                         return p
             if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -4227,7 +3637,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 26 or s == 270:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -4319,7 +3729,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t52(v, n, p, nd, 52, x)
                         s = 269
                     else:
-                        p, s = x.escape(v, n, p, e, 26, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
@@ -4509,101 +3919,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
-            if s == 270:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        s = 265
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
-                            ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 266
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'TargetSOC')
-                            ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 267
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                        s = 268
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 269
-                    else:
-                        p, s = x.escape(v, n, p, e, 270, c)
-                        if s < 0:
-                            return p
             if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4755,7 +4070,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 27, c)
                             if s < 0:
                                 return p
-            if s == 274:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 274 or s == 275:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -4839,110 +4154,15 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t28(v, n, p, nd, 28, x)
                             s = 282
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 274, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 274, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 274, c)
-                            if s < 0:
-                                return p
-            if s == 275:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t28(v, n, p, nd, 28, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            s = 276
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t29(v, n, p, nd, 29, x)
-                            s = 277
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            s = 278
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
-                            s = 279
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t32(v, n, p, nd, 32, x)
-                            s = 280
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            s = 281
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t28(v, n, p, nd, 28, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            s = 282
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 275, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 275, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 275, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 276:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -6503,7 +5723,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 28, 292-293."""
     try:
         while True:
-            if s == 28:  # FirstStartTag: CH
+            if s == 28 or s == 293:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6512,7 +5732,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 292
                 else:
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: EE
@@ -6522,18 +5742,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 292, c)
-                    if s < 0:
-                        return p
-            if s == 293:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 292
-                else:
-                    p, s = x.escape(v, n, p, e, 293, c)
                     if s < 0:
                         return p
             if s < 28 or s > 293:
@@ -6552,7 +5760,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 29 or s == 294:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -6570,44 +5778,15 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 296
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 29, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 29, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 29, c)
-                        if s < 0:
-                            return p
-            if s == 294:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        s = 295
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t33(v, n, p, nd, 33, x)
-                        s = 296
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 294, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 294, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 294, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 295 <= s <= 297:  # ElementContent: EE, CH[untyped]
@@ -6657,7 +5836,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 30, c)
                     if s < 0:
                         return p
-            if s == 298:  # StartTag: SE(Reference)
+            if s == 298 or s == 300:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6667,10 +5846,10 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t34(v, n, p, nd, 34, x)
                     s = 299
                 else:
-                    p, s = x.escape(v, n, p, e, 298, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 299:  # ElementContent: SE(Reference), EE
+            if s == 299 or s == 301:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6682,34 +5861,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 299, c)
-                    if s < 0:
-                        return p
-            if s == 300:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                    s = 299
-                else:
-                    p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 301, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 301:
@@ -6812,38 +5964,21 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 303, c)
                         if s < 0:
                             return p
-            if s == 304:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 304 or s == 305:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 304, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 304, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 304, c)
-                    if s < 0:
-                        return p
-            if s == 305:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 305, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 305, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 305, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 306:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6879,7 +6014,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 32 or s == 309:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6927,7 +6062,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t69(v, n, p, nd, 69, x)
                     s = 308
                 else:
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 307:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -6978,57 +6113,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 308, c)
                     if s < 0:
                         return p
-            if s == 309:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                    s = 307
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                    s = 308
-                else:
-                    p, s = x.escape(v, n, p, e, 309, c)
-                    if s < 0:
-                        return p
             if s == 310:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7071,7 +6155,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Modulus)
+            if s == 33 or s == 314:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7097,7 +6181,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t60(v, n, p, nd, 60, x)
                     s = 313
                 else:
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 313:  # ElementContent: SE(Exponent)
@@ -7127,35 +6211,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 315
                 else:
                     p, s = x.escape(v, n, p, e, 313, c)
-                    if s < 0:
-                        return p
-            if s == 314:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 313
-                else:
-                    p, s = x.escape(v, n, p, e, 314, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: EE
@@ -7274,7 +6329,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 317, c)
                     if s < 0:
                         return p
-            if s == 318:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 318 or s == 321:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7290,7 +6345,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t23(v, n, p, nd, 23, x)
                     s = 320
                 else:
-                    p, s = x.escape(v, n, p, e, 318, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 319:  # ElementContent: SE(DigestMethod)
@@ -7333,25 +6388,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 322
                 else:
                     p, s = x.escape(v, n, p, e, 320, c)
-                    if s < 0:
-                        return p
-            if s == 321:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 319
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    s = 320
-                else:
-                    p, s = x.escape(v, n, p, e, 321, c)
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: EE
@@ -7426,7 +6462,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 323, c)
                     if s < 0:
                         return p
-            if s == 324:  # StartTag: SE(Transforms), EE
+            if s == 324 or s == 326:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7438,7 +6474,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 324, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: EE
@@ -7448,21 +6484,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 325, c)
-                    if s < 0:
-                        return p
-            if s == 326:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    s = 325
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 326, c)
                     if s < 0:
                         return p
             if s < 35 or s > 326:
@@ -7481,7 +6502,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(SPKISexp)
+            if s == 36 or s == 328:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7507,7 +6528,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t69(v, n, p, nd, 69, x)
                     s = 327
                 else:
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 327:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7545,36 +6566,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 327, c)
                     if s < 0:
                         return p
-            if s == 328:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                    s = 327
-                else:
-                    p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
-            if s == 329:  # ElementContent: SE(SPKISexp), EE
+            if s == 329 or s == 331:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7602,7 +6594,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 329, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7639,37 +6631,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
-            if s == 331:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                    s = 330
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 331, c)
-                    if s < 0:
-                        return p
             if s < 36 or s > 331:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7686,7 +6647,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 37 or s == 336:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -7716,7 +6677,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t52(v, n, p, nd, 52, x)
                         s = 335
                     else:
-                        p, s = x.escape(v, n, p, e, 37, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 332:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
@@ -7789,39 +6750,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
-            if s == 336:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 332
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 333
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 334
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 335
-                    else:
-                        p, s = x.escape(v, n, p, e, 336, c)
-                        if s < 0:
-                            return p
             if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7988,7 +6916,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
+            if s == 38 or s == 347:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -8020,7 +6948,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 38, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
@@ -8097,41 +7025,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 346, c)
                     if s < 0:
                         return p
-            if s == 347:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 343
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 344
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 345
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 346
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 347, c)
-                        if s < 0:
-                            return p
             if s < 38 or s > 347:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -8166,7 +7059,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 348:  # StartTag: SE(SignedInfo)
+            if s == 348 or s == 350:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8176,7 +7069,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 349
                 else:
-                    p, s = x.escape(v, n, p, e, 348, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 349:  # ElementContent: SE(SignatureValue)
@@ -8190,19 +7083,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 351
                 else:
                     p, s = x.escape(v, n, p, e, 349, c)
-                    if s < 0:
-                        return p
-            if s == 350:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 349
-                else:
-                    p, s = x.escape(v, n, p, e, 350, c)
                     if s < 0:
                         return p
             if s == 351:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -8226,7 +7106,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 351, c)
                     if s < 0:
                         return p
-            if s == 352:  # ElementContent: SE(Object), EE
+            if s == 352 or s == 353:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8238,21 +7118,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
-            if s == 353:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 353, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 39 or s > 353:
@@ -8283,7 +7149,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 40, c)
                     if s < 0:
                         return p
-            if s == 354:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 354 or s == 355:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -8315,64 +7181,18 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t62(v, n, p, nd, 62, x)
                         s = 356
                     else:
-                        p, s = x.wild(v, n, p, e, 354, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 354, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 354, c)
-                        if s < 0:
-                            return p
-            if s == 355:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 356
-                    else:
-                        p, s = x.wild(v, n, p, e, 355, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 355, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 355, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 356:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8443,7 +7263,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 41, c)
                     if s < 0:
                         return p
-            if s == 358:  # StartTag: SE(SignatureProperty)
+            if s == 358 or s == 360:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8453,10 +7273,10 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t42(v, n, p, nd, 42, x)
                     s = 359
                 else:
-                    p, s = x.escape(v, n, p, e, 358, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 359:  # ElementContent: SE(SignatureProperty), EE
+            if s == 359 or s == 361:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8468,34 +7288,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
-            if s == 360:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    s = 359
-                else:
-                    p, s = x.escape(v, n, p, e, 360, c)
-                    if s < 0:
-                        return p
-            if s == 361:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 361, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 41 or s > 361:
@@ -8540,34 +7333,19 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 362, c)
                     if s < 0:
                         return p
-            if s == 363:  # StartTag: SE(*), CH[untyped]
+            if s == 363 or s == 364:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 363, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 363, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 363, c)
-                    if s < 0:
-                        return p
-            if s == 364:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 364, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 364, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 364, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 365:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8634,7 +7412,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 43, c)
                     if s < 0:
                         return p
-            if s == 367:  # StartTag: CH
+            if s == 367 or s == 369:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8643,7 +7421,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 368
                 else:
-                    p, s = x.escape(v, n, p, e, 367, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: EE
@@ -8653,18 +7431,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 368
-                else:
-                    p, s = x.escape(v, n, p, e, 369, c)
                     if s < 0:
                         return p
             if s < 43 or s > 369:
@@ -8701,7 +7467,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 44, c)
                     if s < 0:
                         return p
-            if s == 370:  # StartTag: SE(CanonicalizationMethod)
+            if s == 370 or s == 372:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8711,7 +7477,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t9(v, n, p, nd, 9, x)
                     s = 371
                 else:
-                    p, s = x.escape(v, n, p, e, 370, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 371:  # ElementContent: SE(SignatureMethod)
@@ -8727,19 +7493,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 371, c)
                     if s < 0:
                         return p
-            if s == 372:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t9(v, n, p, nd, 9, x)
-                    s = 371
-                else:
-                    p, s = x.escape(v, n, p, e, 372, c)
-                    if s < 0:
-                        return p
             if s == 373:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8753,7 +7506,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 373, c)
                     if s < 0:
                         return p
-            if s == 374:  # ElementContent: SE(Reference), EE
+            if s == 374 or s == 375:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8765,21 +7518,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 374, c)
-                    if s < 0:
-                        return p
-            if s == 375:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 375, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 44 or s > 375:
@@ -8810,7 +7549,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 45, c)
                     if s < 0:
                         return p
-            if s == 376:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 376 or s == 377:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -8837,59 +7576,18 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t28(v, n, p, nd, 28, x)
                         s = 379
                     else:
-                        p, s = x.wild(v, n, p, e, 376, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 376, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 376, c)
-                        if s < 0:
-                            return p
-            if s == 377:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 379
-                    else:
-                        p, s = x.wild(v, n, p, e, 377, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 377, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 377, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 378:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -8989,7 +7687,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Transform)
+            if s == 46 or s == 381:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8999,10 +7697,10 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t45(v, n, p, nd, 45, x)
                     s = 380
                 else:
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(Transform), EE
+            if s == 380 or s == 382:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -9014,34 +7712,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
-            if s == 381:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t45(v, n, p, nd, 45, x)
-                    s = 380
-                else:
-                    p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t45(v, n, p, nd, 45, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 382, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 46 or s > 382:
@@ -9060,7 +7731,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 47 or s == 389:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -9160,14 +7831,14 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t69(v, n, p, nd, 69, x)
                         s = 387
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 47, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 47, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 383:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (383, 384, 385, 386, 387, 388, 390, 391, 392, 393, 394, 395):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -9269,1336 +7940,13 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 394
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 383, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 383, c)
-                            if s < 0:
-                                return p
-            if s == 384:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 384, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 384, c)
-                            if s < 0:
-                                return p
-            if s == 385:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 385, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 385, c)
-                            if s < 0:
-                                return p
-            if s == 386:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 386, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 386, c)
-                            if s < 0:
-                                return p
-            if s == 387:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 387, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 387, c)
-                            if s < 0:
-                                return p
-            if s == 388:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 388, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 388, c)
-                            if s < 0:
-                                return p
-            if s == 389:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 383
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 384
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 385
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 386
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 387
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 389, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 389, c)
-                        if s < 0:
-                            return p
-            if s == 390:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 390, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 390, c)
-                            if s < 0:
-                                return p
-            if s == 391:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 391, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 391, c)
-                            if s < 0:
-                                return p
-            if s == 392:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 392, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 392, c)
-                            if s < 0:
-                                return p
-            if s == 393:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 393, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 393, c)
-                            if s < 0:
-                                return p
-            if s == 394:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 394, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 394, c)
-                            if s < 0:
-                                return p
-            if s == 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t28(v, n, p, nd, 28, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t69(v, n, p, nd, 69, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t69(v, n, p, nd, 69, x)
-                            s = 394
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 395, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 395, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 47 or s > 395:
@@ -10614,7 +7962,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 50, 396-397."""
     try:
         while True:
-            if s == 50:  # FirstStartTag: CH
+            if s == 50 or s == 397:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10626,7 +7974,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 396
                 else:
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: EE
@@ -10636,21 +7984,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 396, c)
-                    if s < 0:
-                        return p
-            if s == 397:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    s = 396
-                else:
-                    p, s = x.escape(v, n, p, e, 397, c)
                     if s < 0:
                         return p
             if s < 50 or s > 397:
@@ -10669,7 +8002,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Amount)
+            if s == 51 or s == 399:  # FirstStartTag, ElementContent: SE(Amount)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10679,7 +8012,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 398
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: SE(CostPerUnit)
@@ -10693,19 +8026,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 400
                 else:
                     p, s = x.escape(v, n, p, e, 398, c)
-                    if s < 0:
-                        return p
-            if s == 399:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 398
-                else:
-                    p, s = x.escape(v, n, p, e, 399, c)
                     if s < 0:
                         return p
             if s == 400:  # ElementContent: EE
@@ -10733,7 +8053,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Exponent)
+            if s == 52 or s == 402:  # FirstStartTag, ElementContent: SE(Exponent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10748,7 +8068,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t61(v, n, p, nd, 61, x)
                     s = 401
                 else:
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(Value)
@@ -10787,24 +8107,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 401, c)
                     if s < 0:
                         return p
-            if s == 402:  # ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
-                        p += 10
-                    else:
-                        nd = [U5, 'Exponent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 401
-                else:
-                    p, s = x.escape(v, n, p, e, 402, c)
-                    if s < 0:
-                        return p
             if s == 403:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10827,7 +8129,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 53, 404-405."""
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 405:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10839,7 +8141,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 404
                 else:
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 404:  # ElementContent: EE
@@ -10849,21 +8151,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 404, c)
-                    if s < 0:
-                        return p
-            if s == 405:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    s = 404
-                else:
-                    p, s = x.escape(v, n, p, e, 405, c)
                     if s < 0:
                         return p
             if s < 53 or s > 405:
@@ -10879,7 +8166,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 54, 406-407."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 407:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10889,7 +8176,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 406
                 else:
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: EE
@@ -10899,19 +8186,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
-            if s == 407:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 406
-                else:
-                    p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
             if s < 54 or s > 407:
@@ -10927,7 +8201,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 55, 408-409."""
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 409:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -10939,7 +8213,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 408
                 else:
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 408:  # ElementContent: EE
@@ -10949,21 +8223,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 408, c)
-                    if s < 0:
-                        return p
-            if s == 409:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 1
-                    s = 408
-                else:
-                    p, s = x.escape(v, n, p, e, 409, c)
                     if s < 0:
                         return p
             if s < 55 or s > 409:
@@ -10982,7 +8241,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -11155,7 +8414,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 10:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 56, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -11983,182 +9242,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 419, c)
                     if s < 0:
                         return p
-            if s == 420:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 10, p + 1, e, 'PresentSOC')
-                                ch.append([U5, 'PresentSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'PresentSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t64(v, n, p, nd, 64, x)
-                            s = 410
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 10, p + 1, e, 'MinimumSOC')
-                                ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t64(v, n, p, nd, 64, x)
-                            s = 411
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 10, p + 1, e, 'TargetSOC')
-                                ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t64(v, n, p, nd, 64, x)
-                            s = 412
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 10, p + 1, e, 'MaximumSOC')
-                                ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'MaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t64(v, n, p, nd, 64, x)
-                            s = 413
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMinimumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t55(v, n, p, nd, 55, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                    ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            s = 414
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToTargetSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t55(v, n, p, nd, 55, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                    ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            s = 415
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMaximumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t55(v, n, p, nd, 55, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                    ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            s = 416
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U5, 'ChargingComplete', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t54(v, n, p, nd, 54, x)
-                            s = 417
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            s = 418
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U5, 'InletHot', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t54(v, n, p, nd, 54, x)
-                            s = 419
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 420, c)
-                            if s < 0:
-                                return p
             if s < 56 or s > 420:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -12172,7 +9255,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 57, 421-422."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12185,7 +9268,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 421
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: EE
@@ -12195,22 +9278,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 421, c)
-                    if s < 0:
-                        return p
-            if s == 422:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E6[y]
-                    p += 2
-                    e[5] = 5
-                    s = 421
-                else:
-                    p, s = x.escape(v, n, p, e, 422, c)
                     if s < 0:
                         return p
             if s < 57 or s > 422:
@@ -12226,7 +9293,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 58, 423-424."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 424:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12239,7 +9306,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 423
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: EE
@@ -12249,22 +9316,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
-            if s == 424:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E7[y]
-                    p += 3
-                    e[5] = 5
-                    s = 423
-                else:
-                    p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
             if s < 58 or s > 424:
@@ -12283,7 +9334,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 426:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12314,7 +9365,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t50(v, n, p, nd, 50, x)
                     s = 425
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSENotification)
@@ -12335,40 +9386,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 427
                 else:
                     p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
-            if s == 426:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                    s = 425
-                else:
-                    p, s = x.escape(v, n, p, e, 426, c)
                     if s < 0:
                         return p
             if s == 427:  # ElementContent: EE
@@ -12393,7 +9410,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 60, 428-429."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 429:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12402,7 +9419,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 428
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 428:  # ElementContent: EE
@@ -12412,18 +9429,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 428, c)
-                    if s < 0:
-                        return p
-            if s == 429:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 428
-                else:
-                    p, s = x.escape(v, n, p, e, 429, c)
                     if s < 0:
                         return p
             if s < 60 or s > 429:
@@ -12439,7 +9444,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 61, 430-431."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 431:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12449,7 +9454,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 430
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 430:  # ElementContent: EE
@@ -12459,19 +9464,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 430, c)
-                    if s < 0:
-                        return p
-            if s == 431:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 430
-                else:
-                    p, s = x.escape(v, n, p, e, 431, c)
                     if s < 0:
                         return p
             if s < 61 or s > 431:
@@ -12487,7 +9479,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 62, 432-433."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 433:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12496,7 +9488,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 432
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 432:  # ElementContent: EE
@@ -12506,18 +9498,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 432, c)
-                    if s < 0:
-                        return p
-            if s == 433:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 432
-                else:
-                    p, s = x.escape(v, n, p, e, 433, c)
                     if s < 0:
                         return p
             if s < 62 or s > 433:
@@ -12536,7 +9516,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12564,7 +9544,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t73(v, n, p, nd, 73, x)
                     s = 434
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(TimeStamp)
@@ -12599,37 +9579,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t73(v, n, p, nd, 73, x)
-                        else:
-                            if len(b) != 8:
-                                x.facet(b, 15, p + 1, e, 'SessionID')
-                            ch.append([U5, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t73(v, n, p, nd, 73, x)
-                    s = 434
-                else:
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: SE(Signature), EE
@@ -12669,7 +9618,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 64, 438-439."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 439:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12681,7 +9630,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 438
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: EE
@@ -12691,21 +9640,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 438, c)
-                    if s < 0:
-                        return p
-            if s == 439:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 10, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 438
-                else:
-                    p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
             if s < 64 or s > 439:
@@ -12721,7 +9655,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 65, 440-441."""
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 441:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12733,7 +9667,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 440
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: EE
@@ -12743,21 +9677,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 440, c)
-                    if s < 0:
-                        return p
-            if s == 441:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 0
-                    s = 440
-                else:
-                    p, s = x.escape(v, n, p, e, 441, c)
                     if s < 0:
                         return p
             if s < 65 or s > 441:
@@ -12776,7 +9695,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(MeterID)
+            if s == 66 or s == 443:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -12804,7 +9723,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t65(v, n, p, nd, 65, x)
                     s = 442
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -12839,37 +9758,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 444
                 else:
                     p, s = x.escape(v, n, p, e, 442, c)
-                    if s < 0:
-                        return p
-            if s == 443:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 11, p + 1, e, 'MeterID')
-                            ch.append([U5, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t65(v, n, p, nd, 65, x)
-                    s = 442
-                else:
-                    p, s = x.escape(v, n, p, e, 443, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -13523,7 +10411,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 67, 451-452."""
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 452:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13535,7 +10423,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 451
                 else:
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 451:  # ElementContent: EE
@@ -13545,21 +10433,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 451, c)
-                    if s < 0:
-                        return p
-            if s == 452:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 7
-                    s = 451
-                else:
-                    p, s = x.escape(v, n, p, e, 452, c)
                     if s < 0:
                         return p
             if s < 67 or s > 452:
@@ -13575,7 +10448,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 68, 453-454."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 454:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13587,7 +10460,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 453
                 else:
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 453:  # ElementContent: EE
@@ -13597,21 +10470,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 453, c)
-                    if s < 0:
-                        return p
-            if s == 454:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    s = 453
-                else:
-                    p, s = x.escape(v, n, p, e, 454, c)
                     if s < 0:
                         return p
             if s < 68 or s > 454:
@@ -13627,7 +10485,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 69, 455-456."""
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 456:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13636,7 +10494,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 455
                 else:
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 455:  # ElementContent: EE
@@ -13646,18 +10504,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 455, c)
-                    if s < 0:
-                        return p
-            if s == 456:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 455
-                else:
-                    p, s = x.escape(v, n, p, e, 456, c)
                     if s < 0:
                         return p
             if s < 69 or s > 456:
@@ -13676,7 +10522,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 70:  # FirstStartTag: SE(TimeAnchor)
+            if s == 70 or s == 458:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13707,7 +10553,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t53(v, n, p, nd, 53, x)
                     s = 457
                 else:
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -13751,40 +10597,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 457, c)
                         if s < 0:
                             return p
-            if s == 458:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t53(v, n, p, nd, 53, x)
-                    s = 457
-                else:
-                    p, s = x.escape(v, n, p, e, 458, c)
-                    if s < 0:
-                        return p
             if s == 459:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -13907,7 +10719,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 71, 473-474."""
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 474:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13920,7 +10732,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 473
                 else:
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: EE
@@ -13930,22 +10742,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 473, c)
-                    if s < 0:
-                        return p
-            if s == 474:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E14[y]
-                    p += 6
-                    e[5] = 5
-                    s = 473
-                else:
-                    p, s = x.escape(v, n, p, e, 474, c)
                     if s < 0:
                         return p
             if s < 71 or s > 474:
@@ -13964,7 +10760,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 72:  # FirstStartTag: SE(X509IssuerName)
+            if s == 72 or s == 476:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13990,7 +10786,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t28(v, n, p, nd, 28, x)
                     s = 475
                 else:
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: SE(X509SerialNumber)
@@ -14027,35 +10823,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 475, c)
                     if s < 0:
                         return p
-            if s == 476:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                    s = 475
-                else:
-                    p, s = x.escape(v, n, p, e, 476, c)
-                    if s < 0:
-                        return p
             if s == 477:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14078,7 +10845,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 73, 478-479."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 479:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14090,7 +10857,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 478
                 else:
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 478:  # ElementContent: EE
@@ -14100,21 +10867,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 478, c)
-                    if s < 0:
-                        return p
-            if s == 479:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 6
-                    s = 478
-                else:
-                    p, s = x.escape(v, n, p, e, 479, c)
                     if s < 0:
                         return p
             if s < 73 or s > 479:
@@ -14133,7 +10885,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 74:  # FirstStartTag: SE(TaxRuleID)
+            if s == 74 or s == 481:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14164,7 +10916,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t75(v, n, p, nd, 75, x)
                     s = 480
                 else:
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 480:  # ElementContent: SE(Amount)
@@ -14178,40 +10930,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 482
                 else:
                     p, s = x.escape(v, n, p, e, 480, c)
-                    if s < 0:
-                        return p
-            if s == 481:  # ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TaxRuleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TaxRuleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 16, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 480
-                else:
-                    p, s = x.escape(v, n, p, e, 481, c)
                     if s < 0:
                         return p
             if s == 482:  # ElementContent: EE
@@ -14236,7 +10954,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 75, 483-484."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 484:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14248,7 +10966,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 483
                 else:
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 483:  # ElementContent: EE
@@ -14258,21 +10976,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 483, c)
-                    if s < 0:
-                        return p
-            if s == 484:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 16, q0, e)
-                    e[5] = 1
-                    s = 483
-                else:
-                    p, s = x.escape(v, n, p, e, 484, c)
                     if s < 0:
                         return p
             if s < 75 or s > 484:
@@ -14288,7 +10991,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 76, 485-486."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 486:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14297,7 +11000,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 485
                 else:
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 485:  # ElementContent: EE
@@ -14307,18 +11010,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 485, c)
-                    if s < 0:
-                        return p
-            if s == 486:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 485
-                else:
-                    p, s = x.escape(v, n, p, e, 486, c)
                     if s < 0:
                         return p
             if s < 76 or s > 486:
@@ -14334,7 +11025,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 77, 487-488."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 488:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14343,7 +11034,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 487
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 487:  # ElementContent: EE
@@ -14353,18 +11044,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 487, c)
-                    if s < 0:
-                        return p
-            if s == 488:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 487
-                else:
-                    p, s = x.escape(v, n, p, e, 488, c)
                     if s < 0:
                         return p
             if s < 77 or s > 488:
@@ -14433,7 +11112,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 79, 490-491."""
     try:
         while True:
-            if s == 79:  # FirstStartTag: CH
+            if s == 79 or s == 491:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14442,7 +11121,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 490
                 else:
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 490:  # ElementContent: EE
@@ -14452,18 +11131,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 490
-                else:
-                    p, s = x.escape(v, n, p, e, 491, c)
                     if s < 0:
                         return p
             if s < 79 or s > 491:
@@ -14479,7 +11146,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 80, 492-493."""
     try:
         while True:
-            if s == 80:  # FirstStartTag: CH
+            if s == 80 or s == 493:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14488,7 +11155,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 492
                 else:
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: EE
@@ -14498,18 +11165,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 492
-                else:
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s < 80 or s > 493:
@@ -14525,7 +11180,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 81, 494-495."""
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 495:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14537,7 +11192,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 494
                 else:
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -14547,21 +11202,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 494, c)
-                    if s < 0:
-                        return p
-            if s == 495:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 2
-                    s = 494
-                else:
-                    p, s = x.escape(v, n, p, e, 495, c)
                     if s < 0:
                         return p
             if s < 81 or s > 495:
@@ -14577,7 +11217,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 82, 496-497."""
     try:
         while True:
-            if s == 82:  # FirstStartTag: CH
+            if s == 82 or s == 497:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14589,7 +11229,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 496
                 else:
-                    p, s = x.escape(v, n, p, e, 82, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 496:  # ElementContent: EE
@@ -14599,21 +11239,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 496, c)
-                    if s < 0:
-                        return p
-            if s == 497:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 19, q0, e)
-                    e[5] = 2
-                    s = 496
-                else:
-                    p, s = x.escape(v, n, p, e, 497, c)
                     if s < 0:
                         return p
             if s < 82 or s > 497:
@@ -14629,7 +11254,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 83, 498-499."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 499:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14639,7 +11264,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 498
                 else:
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 498:  # ElementContent: EE
@@ -14649,19 +11274,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 498, c)
-                    if s < 0:
-                        return p
-            if s == 499:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 498
-                else:
-                    p, s = x.escape(v, n, p, e, 499, c)
                     if s < 0:
                         return p
             if s < 83 or s > 499:
@@ -14680,7 +11292,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(Header)
+            if s == 84 or s == 501:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14690,7 +11302,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 500
                 else:
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -14715,19 +11327,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 503
                 else:
                     p, s = x.escape(v, n, p, e, 500, c)
-                    if s < 0:
-                        return p
-            if s == 501:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 500
-                else:
-                    p, s = x.escape(v, n, p, e, 501, c)
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: SE(MeterInfoRequested)
@@ -14773,7 +11372,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(Header)
+            if s == 85 or s == 505:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14783,7 +11382,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 504
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: SE(ResponseCode)
@@ -14804,19 +11403,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 506
                 else:
                     p, s = x.escape(v, n, p, e, 504, c)
-                    if s < 0:
-                        return p
-            if s == 505:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 504
-                else:
-                    p, s = x.escape(v, n, p, e, 505, c)
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -14909,7 +11495,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 511:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14919,7 +11505,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 510
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 510:  # ElementContent: EE
@@ -14929,19 +11515,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 510, c)
-                    if s < 0:
-                        return p
-            if s == 511:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 510
-                else:
-                    p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
             if s < 86 or s > 511:
@@ -14960,7 +11533,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 513:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14970,7 +11543,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 512
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 512:  # ElementContent: SE(ResponseCode)
@@ -14991,19 +11564,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 514
                 else:
                     p, s = x.escape(v, n, p, e, 512, c)
-                    if s < 0:
-                        return p
-            if s == 513:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 512
-                else:
-                    p, s = x.escape(v, n, p, e, 513, c)
                     if s < 0:
                         return p
             if s == 514:  # ElementContent: EE
@@ -15031,7 +11591,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 88 or s == 517:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -15068,7 +11628,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t52(v, n, p, nd, 52, x)
                     s = 516
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -15095,46 +11655,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 else:
                     p, s = x.escape(v, n, p, e, 516, c)
-                    if s < 0:
-                        return p
-            if s == 517:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                    s = 515
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    s = 516
-                else:
-                    p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -15175,7 +11695,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 89 or s == 524:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -15263,7 +11783,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 89, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -15424,97 +11944,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
-            if s == 524:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                        s = 520
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'MinimumSOC')
-                            ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 521
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 10, p + 1, e, 'TargetSOC')
-                            ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 522
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
-                        s = 523
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 524, c)
-                        if s < 0:
-                            return p
             if s < 89 or s > 524:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -15531,7 +11960,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(RootCertificateID)
+            if s == 90 or s == 526:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15541,7 +11970,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t72(v, n, p, nd, 72, x)
                     s = 525
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 525:  # ElementContent: SE(RootCertificateID), EE
@@ -15557,19 +11986,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 525, c)
-                    if s < 0:
-                        return p
-            if s == 526:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U5, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t72(v, n, p, nd, 72, x)
-                    s = 525
-                else:
-                    p, s = x.escape(v, n, p, e, 526, c)
                     if s < 0:
                         return p
             if 527 <= s <= 544:  # ElementContent: SE(RootCertificateID), EE
@@ -15612,7 +12028,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 91 or s == 549:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -15638,7 +12054,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 91, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -15686,35 +12102,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 548, c)
                     if s < 0:
                         return p
-            if s == 549:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 546
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 547
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        s = 548
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 549, c)
-                        if s < 0:
-                            return p
             if s < 91 or s > 549:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -15728,22 +12115,13 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 92, 550."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: EE
+            if s == 92 or s == 550:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
-            if s == 550:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 550, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 92 or s > 550:
@@ -15762,7 +12140,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(Header)
+            if s == 93 or s == 552:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15772,7 +12150,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 551
                 else:
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 551:  # ElementContent: EE
@@ -15782,19 +12160,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 551
-                else:
-                    p, s = x.escape(v, n, p, e, 552, c)
                     if s < 0:
                         return p
             if s < 93 or s > 552:
@@ -15813,7 +12178,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Header)
+            if s == 94 or s == 554:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15823,7 +12188,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 553
                 else:
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -15833,19 +12198,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 553, c)
-                    if s < 0:
-                        return p
-            if s == 554:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 553
-                else:
-                    p, s = x.escape(v, n, p, e, 554, c)
                     if s < 0:
                         return p
             if s < 94 or s > 554:
@@ -15864,7 +12216,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(Header)
+            if s == 95 or s == 556:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15874,7 +12226,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 555
                 else:
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: SE(ResponseCode)
@@ -15895,19 +12247,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 557
                 else:
                     p, s = x.escape(v, n, p, e, 555, c)
-                    if s < 0:
-                        return p
-            if s == 556:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 555
-                else:
-                    p, s = x.escape(v, n, p, e, 556, c)
                     if s < 0:
                         return p
             if s == 557:  # ElementContent: EE
@@ -15932,7 +12271,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 96, 558-559."""
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 559:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15944,7 +12283,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 558
                 else:
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 558:  # ElementContent: EE
@@ -15954,21 +12293,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 558, c)
-                    if s < 0:
-                        return p
-            if s == 559:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    s = 558
-                else:
-                    p, s = x.escape(v, n, p, e, 559, c)
                     if s < 0:
                         return p
             if s < 96 or s > 559:
@@ -15984,7 +12308,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 97, 560-561."""
     try:
         while True:
-            if s == 97:  # FirstStartTag: CH
+            if s == 97 or s == 561:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -15996,7 +12320,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 560
                 else:
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: EE
@@ -16006,21 +12330,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 560, c)
-                    if s < 0:
-                        return p
-            if s == 561:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    s = 560
-                else:
-                    p, s = x.escape(v, n, p, e, 561, c)
                     if s < 0:
                         return p
             if s < 97 or s > 561:
@@ -16036,7 +12345,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 98, 562-563."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 563:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -16048,7 +12357,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 562
                 else:
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 562:  # ElementContent: EE
@@ -16058,21 +12367,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 562, c)
-                    if s < 0:
-                        return p
-            if s == 563:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 23, q0, e)
-                    e[5] = 0
-                    s = 562
-                else:
-                    p, s = x.escape(v, n, p, e, 563, c)
                     if s < 0:
                         return p
             if s < 98 or s > 563:

@@ -34,7 +34,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 100:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -47,7 +47,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 99
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 99:  # ElementContent: SE(EVMinimumChargePower)
@@ -64,22 +64,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 99, c)
-                    if s < 0:
-                        return p
-            if s == 100:  # ElementContent: SE(EVMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 99
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 100, c)
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -260,7 +244,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 112:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -273,7 +257,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 111
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
@@ -290,22 +274,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 111, c)
-                    if s < 0:
-                        return p
-            if s == 112:  # ElementContent: SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 111
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 112, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -486,7 +454,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 3 or s == 125:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -506,7 +474,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 124
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -539,29 +507,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 124, c)
-                    if s < 0:
-                        return p
-            if s == 125:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 123
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 124
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 125, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -778,7 +723,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 4 or s == 143:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -821,7 +766,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 142
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 4, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
@@ -948,52 +893,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 142, c)
                     if s < 0:
                         return p
-            if s == 143:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                        x.span(nd, b0, p)
-                        s = 138
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 139
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 140
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                        x.span(nd, b0, p)
-                        s = 141
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 142
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 143, c)
-                        if s < 0:
-                            return p
             if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -1117,7 +1016,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 5 or s == 155:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -1153,7 +1052,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 154
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 5, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 151:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
@@ -1241,45 +1140,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 154, c)
                     if s < 0:
                         return p
-            if s == 155:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 151
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 152
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 153
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 154
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 155, c)
-                        if s < 0:
-                            return p
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
@@ -1669,7 +1529,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+            if s == 6 or s == 173:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -1739,7 +1599,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 6, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
@@ -2042,79 +1902,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 172, c)
                     if s < 0:
                         return p
-            if s == 173:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 165
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 166
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 167
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 168
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 169
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 170
-                    else:
-                        if c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 171
-                        elif c == 7:
-                            # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 172
-                        elif c == 8:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 173, c)
-                            if s < 0:
-                                return p
             if s < 6 or s > 173:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -2128,7 +1915,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 7, 174."""
     try:
         while True:
-            if s == 7:  # FirstStartTag: EE
+            if s == 7 or s == 174:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2136,18 +1923,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7, c)
-                    if s < 0:
-                        return p
-            if s == 174:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 174, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 7 or s > 174:
@@ -2163,7 +1939,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 8, 175."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: EE
+            if s == 8 or s == 175:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2171,18 +1947,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
-                    if s < 0:
-                        return p
-            if s == 175:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 175, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 8 or s > 175:
@@ -2212,46 +1977,25 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 176:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 176 or s == 177:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 176, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 176, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 176, c)
-                    if s < 0:
-                        return p
-            if s == 177:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 177, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 177, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 177, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 178:  # ElementContent: SE(*), EE, CH[untyped]
@@ -2291,7 +2035,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 10 or s == 180:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2304,7 +2048,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 179
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 10, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(EVMinimumChargePower)
@@ -2321,22 +2065,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 179, c)
-                    if s < 0:
-                        return p
-            if s == 180:  # ElementContent: SE(EVMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 179
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 180, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -2448,7 +2176,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 11 or s == 188:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2461,7 +2189,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 187
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
@@ -2478,22 +2206,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 187, c)
-                    if s < 0:
-                        return p
-            if s == 188:  # ElementContent: SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 187
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -2605,7 +2317,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(Header)
+            if s == 12 or s == 196:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2618,7 +2330,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 195
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: EE
@@ -2630,22 +2342,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 195, c)
-                    if s < 0:
-                        return p
-            if s == 196:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 195
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 196, c)
                     if s < 0:
                         return p
             if s < 12 or s > 196:
@@ -2664,7 +2360,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Header)
+            if s == 13 or s == 198:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2677,7 +2373,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 197
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 197:  # ElementContent: SE(ResponseCode)
@@ -2694,22 +2390,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
-            if s == 198:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 197
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 198, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(EVSEProcessing)
@@ -2755,7 +2435,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(Header)
+            if s == 14 or s == 202:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2768,7 +2448,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 201
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -2792,22 +2472,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 201
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(MeterInfoRequested)
@@ -2915,7 +2579,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(Header)
+            if s == 15 or s == 208:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2928,7 +2592,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 207
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ResponseCode)
@@ -2945,22 +2609,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 207, c)
-                    if s < 0:
-                        return p
-            if s == 208:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 207
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 208, c)
                     if s < 0:
                         return p
             if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
@@ -3208,7 +2856,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(Header)
+            if s == 16 or s == 220:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3221,7 +2869,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 219
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 219:  # ElementContent: SE(BPT_DC_CPDReqEnergyTransferMode), SE(DC_CPDReqEnergyTransferMode)
@@ -3245,22 +2893,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 219, c)
-                    if s < 0:
-                        return p
-            if s == 220:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 219
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 220, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: EE
@@ -3290,7 +2922,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 223:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3303,7 +2935,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 222
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(ResponseCode)
@@ -3320,22 +2952,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 222, c)
-                    if s < 0:
-                        return p
-            if s == 223:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 222
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 223, c)
                     if s < 0:
                         return p
             if s == 224:  # ElementContent: SE(BPT_DC_CPDResEnergyTransferMode), SE(DC_CPDResEnergyTransferMode)
@@ -3388,7 +3004,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 227:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3401,7 +3017,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(EVProcessing)
@@ -3418,22 +3034,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 226, c)
-                    if s < 0:
-                        return p
-            if s == 227:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 226
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 227, c)
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(EVPresentVoltage)
@@ -3495,7 +3095,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(Header)
+            if s == 19 or s == 232:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3508,7 +3108,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 231
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(ResponseCode)
@@ -3525,22 +3125,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 231, c)
-                    if s < 0:
-                        return p
-            if s == 232:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 231
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 232, c)
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
@@ -3586,7 +3170,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(Header)
+            if s == 20 or s == 236:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3599,7 +3183,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 235
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVProcessing)
@@ -3616,22 +3200,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 235, c)
-                    if s < 0:
-                        return p
-            if s == 236:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 235
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: EE
@@ -3661,7 +3229,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 239:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3674,7 +3242,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 238
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 238:  # ElementContent: SE(ResponseCode)
@@ -3691,22 +3259,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 238, c)
-                    if s < 0:
-                        return p
-            if s == 239:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 238
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 239, c)
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
@@ -3752,7 +3304,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 22 or s == 245:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3779,7 +3331,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 244
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 242:  # ElementContent: SE(Q)
@@ -3837,36 +3389,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 244, c)
-                    if s < 0:
-                        return p
-            if s == 245:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 242
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 243
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 244
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 245, c)
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(G), SE(Y)
@@ -3964,46 +3486,25 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 23, c)
                     if s < 0:
                         return p
-            if s == 250:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 250 or s == 251:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 250, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 250, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
-            if s == 251:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 251, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 251, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 251, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4040,7 +3541,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 24, 253-254."""
     try:
         while True:
-            if s == 24:  # FirstStartTag: CH
+            if s == 24 or s == 254:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4053,7 +3554,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 253
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: EE
@@ -4065,22 +3566,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
-            if s == 254:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 253
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 254, c)
                     if s < 0:
                         return p
             if s < 24 or s > 254:
@@ -4099,7 +3584,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 25 or s == 257:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -4119,7 +3604,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 256
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -4152,29 +3637,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 256, c)
-                    if s < 0:
-                        return p
-            if s == 257:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 255
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 256
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 257, c)
                     if s < 0:
                         return p
             if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -4300,7 +3762,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 26 or s == 270:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4343,7 +3805,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 269
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 26, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
@@ -4470,52 +3932,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
-            if s == 270:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                        x.span(nd, b0, p)
-                        s = 265
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 266
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 267
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                        x.span(nd, b0, p)
-                        s = 268
-                    elif c == 4:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 269
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 270, c)
-                        if s < 0:
-                            return p
             if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -4654,7 +4070,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 27, c)
                             if s < 0:
                                 return p
-            if s == 274:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 274 or s == 275:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -4715,91 +4131,17 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 282
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 274, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 274, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 274, c)
-                            if s < 0:
-                                return p
-            if s == 275:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                            x.span(nd, b0, p)
-                            s = 276
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t29(v, n, p, nd, 29, x)
-                            x.span(nd, b0, p)
-                            s = 277
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            x.span(nd, b0, p)
-                            s = 278
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
-                            x.span(nd, b0, p)
-                            s = 279
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t32(v, n, p, nd, 32, x)
-                            x.span(nd, b0, p)
-                            s = 280
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            x.span(nd, b0, p)
-                            s = 281
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t28(v, n, p, nd, 28, x)
-                            x.span(nd, b0, p)
-                            s = 282
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 275, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 275, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 275, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 276:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -6024,7 +5366,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 28, 292-293."""
     try:
         while True:
-            if s == 28:  # FirstStartTag: CH
+            if s == 28 or s == 293:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6037,7 +5379,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 292
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: EE
@@ -6049,22 +5391,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 292, c)
-                    if s < 0:
-                        return p
-            if s == 293:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 292
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 293, c)
                     if s < 0:
                         return p
             if s < 28 or s > 293:
@@ -6083,7 +5409,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 29 or s == 294:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -6105,52 +5431,17 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 29, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 29, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 29, c)
-                        if s < 0:
-                            return p
-            if s == 294:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t22(v, n, p, nd, 22, x)
-                        x.span(nd, b0, p)
-                        s = 295
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t33(v, n, p, nd, 33, x)
-                        x.span(nd, b0, p)
-                        s = 296
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 294, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 294, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 294, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 295 <= s <= 297:  # ElementContent: EE, CH[untyped]
@@ -6206,7 +5497,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 30, c)
                     if s < 0:
                         return p
-            if s == 298:  # StartTag: SE(Reference)
+            if s == 298 or s == 300:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6219,10 +5510,10 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 299
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 298, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 299:  # ElementContent: SE(Reference), EE
+            if s == 299 or s == 301:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6237,40 +5528,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 299, c)
-                    if s < 0:
-                        return p
-            if s == 300:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                    x.span(nd, b0, p)
-                    s = 299
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 301, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 301:
@@ -6385,46 +5643,25 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 303, c)
                         if s < 0:
                             return p
-            if s == 304:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 304 or s == 305:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 304, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 304, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 304, c)
-                    if s < 0:
-                        return p
-            if s == 305:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 305, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 305, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 305, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 306:  # ElementContent: SE(*), EE, CH[untyped]
@@ -6464,7 +5701,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 32 or s == 309:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6484,7 +5721,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 308
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 307:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -6524,29 +5761,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 308, c)
-                    if s < 0:
-                        return p
-            if s == 309:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t69(v, n, p, nd, 69, x)
-                    x.span(nd, b0, p)
-                    s = 307
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t69(v, n, p, nd, 69, x)
-                    x.span(nd, b0, p)
-                    s = 308
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 309, c)
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(*), EE
@@ -6597,7 +5811,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Modulus)
+            if s == 33 or s == 314:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6610,7 +5824,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 313
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 313:  # ElementContent: SE(Exponent)
@@ -6627,22 +5841,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 313, c)
-                    if s < 0:
-                        return p
-            if s == 314:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 313
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 314, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: EE
@@ -6775,7 +5973,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 317, c)
                     if s < 0:
                         return p
-            if s == 318:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 318 or s == 321:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6795,7 +5993,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 320
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 318, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 319:  # ElementContent: SE(DigestMethod)
@@ -6828,29 +6026,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 320, c)
-                    if s < 0:
-                        return p
-            if s == 321:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 319
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    x.span(nd, b0, p)
-                    s = 320
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 321, c)
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: EE
@@ -6933,7 +6108,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 323, c)
                     if s < 0:
                         return p
-            if s == 324:  # StartTag: SE(Transforms), EE
+            if s == 324 or s == 326:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6948,7 +6123,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 324, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: EE
@@ -6960,24 +6135,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 325, c)
-                    if s < 0:
-                        return p
-            if s == 326:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t46(v, n, p, nd, 46, x)
-                    x.span(nd, b0, p)
-                    s = 325
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 326, c)
                     if s < 0:
                         return p
             if s < 35 or s > 326:
@@ -6996,7 +6153,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(SPKISexp)
+            if s == 36 or s == 328:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7009,7 +6166,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 327
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 327:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7035,23 +6192,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 327, c)
                     if s < 0:
                         return p
-            if s == 328:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t69(v, n, p, nd, 69, x)
-                    x.span(nd, b0, p)
-                    s = 327
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 328, c)
-                    if s < 0:
-                        return p
-            if s == 329:  # ElementContent: SE(SPKISexp), EE
+            if s == 329 or s == 331:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7066,7 +6207,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 329, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7091,24 +6232,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
-            if s == 331:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t69(v, n, p, nd, 69, x)
-                    x.span(nd, b0, p)
-                    s = 330
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 331, c)
-                    if s < 0:
-                        return p
             if s < 36 or s > 331:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7125,7 +6248,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 37 or s == 336:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7161,7 +6284,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 335
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 37, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 332:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
@@ -7249,45 +6372,6 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
-            if s == 336:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 332
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 333
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 334
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 335
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 336, c)
-                        if s < 0:
-                            return p
             if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -7481,7 +6565,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
+            if s == 38 or s == 347:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7519,7 +6603,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 38, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
@@ -7610,47 +6694,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 346, c)
                     if s < 0:
                         return p
-            if s == 347:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 343
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 344
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 345
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 346
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 347, c)
-                        if s < 0:
-                            return p
             if s < 38 or s > 347:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7688,7 +6731,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 39, c)
                     if s < 0:
                         return p
-            if s == 348:  # StartTag: SE(SignedInfo)
+            if s == 348 or s == 350:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7701,7 +6744,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 349
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 348, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 349:  # ElementContent: SE(SignatureValue)
@@ -7718,22 +6761,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 349, c)
-                    if s < 0:
-                        return p
-            if s == 350:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 349
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 350, c)
                     if s < 0:
                         return p
             if s == 351:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -7761,7 +6788,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 351, c)
                     if s < 0:
                         return p
-            if s == 352:  # ElementContent: SE(Object), EE
+            if s == 352 or s == 353:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7776,24 +6803,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
-            if s == 353:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 353, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 39 or s > 353:
@@ -7826,7 +6836,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 40, c)
                     if s < 0:
                         return p
-            if s == 354:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 354 or s == 355:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7840,7 +6850,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 356
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 354, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -7848,42 +6858,12 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 354, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 354, c)
-                        if s < 0:
-                            return p
-            if s == 355:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 356
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 355, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 355, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 355, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 356:  # ElementContent: SE(*), EE, CH[untyped]
@@ -7965,7 +6945,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 41, c)
                     if s < 0:
                         return p
-            if s == 358:  # StartTag: SE(SignatureProperty)
+            if s == 358 or s == 360:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7978,10 +6958,10 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 359
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 358, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 359:  # ElementContent: SE(SignatureProperty), EE
+            if s == 359 or s == 361:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7996,40 +6976,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
-            if s == 360:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                    s = 359
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 360, c)
-                    if s < 0:
-                        return p
-            if s == 361:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 361, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 41 or s > 361:
@@ -8078,42 +7025,23 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 362, c)
                     if s < 0:
                         return p
-            if s == 363:  # StartTag: SE(*), CH[untyped]
+            if s == 363 or s == 364:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 363, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 363, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 363, c)
-                    if s < 0:
-                        return p
-            if s == 364:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 364, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 364, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 364, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 365:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8192,7 +7120,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 43, c)
                     if s < 0:
                         return p
-            if s == 367:  # StartTag: CH
+            if s == 367 or s == 369:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8205,7 +7133,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 368
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 367, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: EE
@@ -8217,22 +7145,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 368
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
                     if s < 0:
                         return p
             if s < 43 or s > 369:
@@ -8272,7 +7184,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 44, c)
                     if s < 0:
                         return p
-            if s == 370:  # StartTag: SE(CanonicalizationMethod)
+            if s == 370 or s == 372:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8285,7 +7197,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 371
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 370, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 371:  # ElementContent: SE(SignatureMethod)
@@ -8304,22 +7216,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 371, c)
                     if s < 0:
                         return p
-            if s == 372:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t9(v, n, p, nd, 9, x)
-                    x.span(nd, b0, p)
-                    s = 371
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 372, c)
-                    if s < 0:
-                        return p
             if s == 373:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -8336,7 +7232,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 373, c)
                     if s < 0:
                         return p
-            if s == 374:  # ElementContent: SE(Reference), EE
+            if s == 374 or s == 375:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8351,24 +7247,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 374, c)
-                    if s < 0:
-                        return p
-            if s == 375:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t34(v, n, p, nd, 34, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 375, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 44 or s > 375:
@@ -8401,7 +7280,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 45, c)
                     if s < 0:
                         return p
-            if s == 376:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 376 or s == 377:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8415,7 +7294,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 379
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 376, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -8423,42 +7302,12 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 376, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 376, c)
-                        if s < 0:
-                            return p
-            if s == 377:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 379
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 377, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 377, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 377, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 378:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -8536,7 +7385,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Transform)
+            if s == 46 or s == 381:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8549,10 +7398,10 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 380
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 380:  # ElementContent: SE(Transform), EE
+            if s == 380 or s == 382:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8567,40 +7416,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 380, c)
-                    if s < 0:
-                        return p
-            if s == 381:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t45(v, n, p, nd, 45, x)
-                    x.span(nd, b0, p)
-                    s = 380
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t45(v, n, p, nd, 45, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 382, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 46 or s > 382:
@@ -8619,7 +7435,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 47 or s == 389:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8662,15 +7478,15 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 387
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 47, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 47, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 383:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (383, 384, 385, 386, 387, 388, 390, 391, 392, 393, 394, 395):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8715,665 +7531,14 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 383, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 383, c)
-                            if s < 0:
-                                return p
-            if s == 384:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 384, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 384, c)
-                            if s < 0:
-                                return p
-            if s == 385:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 385, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 385, c)
-                            if s < 0:
-                                return p
-            if s == 386:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 386, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 386, c)
-                            if s < 0:
-                                return p
-            if s == 387:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 387, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 387, c)
-                            if s < 0:
-                                return p
-            if s == 388:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 388, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 388, c)
-                            if s < 0:
-                                return p
-            if s == 389:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 383
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 384
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 385
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 386
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 387
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 389, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 389, c)
-                        if s < 0:
-                            return p
-            if s == 390:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 390, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 390, c)
-                            if s < 0:
-                                return p
-            if s == 391:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 391, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 391, c)
-                            if s < 0:
-                                return p
-            if s == 392:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 392, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 392, c)
-                            if s < 0:
-                                return p
-            if s == 393:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 393, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 393, c)
-                            if s < 0:
-                                return p
-            if s == 394:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 394, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 394, c)
-                            if s < 0:
-                                return p
-            if s == 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                        x.span(nd, b0, p)
-                        s = 390
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t69(v, n, p, nd, 69, x)
-                        x.span(nd, b0, p)
-                        s = 391
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t28(v, n, p, nd, 28, x)
-                        x.span(nd, b0, p)
-                        s = 392
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 393
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                            x.span(nd, b0, p)
-                            s = 394
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 395, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 395, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 47 or s > 395:
@@ -9389,7 +7554,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 50, 396-397."""
     try:
         while True:
-            if s == 50:  # FirstStartTag: CH
+            if s == 50 or s == 397:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9405,7 +7570,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 396
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: EE
@@ -9417,25 +7582,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 396, c)
-                    if s < 0:
-                        return p
-            if s == 397:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 396
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 397, c)
                     if s < 0:
                         return p
             if s < 50 or s > 397:
@@ -9454,7 +7600,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Amount)
+            if s == 51 or s == 399:  # FirstStartTag, ElementContent: SE(Amount)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9467,7 +7613,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 398
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: SE(CostPerUnit)
@@ -9484,22 +7630,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 398, c)
-                    if s < 0:
-                        return p
-            if s == 399:  # ElementContent: SE(Amount)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 398
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 399, c)
                     if s < 0:
                         return p
             if s == 400:  # ElementContent: EE
@@ -9529,7 +7659,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Exponent)
+            if s == 52 or s == 402:  # FirstStartTag, ElementContent: SE(Exponent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9542,7 +7672,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 401
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(Value)
@@ -9559,22 +7689,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 401, c)
-                    if s < 0:
-                        return p
-            if s == 402:  # ElementContent: SE(Exponent)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    nd = [U5, 'Exponent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 401
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 402, c)
                     if s < 0:
                         return p
             if s == 403:  # ElementContent: EE
@@ -9601,7 +7715,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 53, 404-405."""
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 405:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9617,7 +7731,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 404
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 404:  # ElementContent: EE
@@ -9629,25 +7743,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 404, c)
-                    if s < 0:
-                        return p
-            if s == 405:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 404
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 405, c)
                     if s < 0:
                         return p
             if s < 53 or s > 405:
@@ -9663,7 +7758,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 54, 406-407."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 407:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9677,7 +7772,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 406
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: EE
@@ -9689,23 +7784,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 406, c)
-                    if s < 0:
-                        return p
-            if s == 407:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 406
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 407, c)
                     if s < 0:
                         return p
             if s < 54 or s > 407:
@@ -9721,7 +7799,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 55, 408-409."""
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 409:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9737,7 +7815,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 408
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 408:  # ElementContent: EE
@@ -9749,25 +7827,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 408, c)
-                    if s < 0:
-                        return p
-            if s == 409:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 5, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 408
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 409, c)
                     if s < 0:
                         return p
             if s < 55 or s > 409:
@@ -9786,7 +7845,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -9870,7 +7929,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 56, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -10326,93 +8385,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 419, c)
                     if s < 0:
                         return p
-            if s == 420:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'PresentSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                            x.span(nd, b0, p)
-                            s = 410
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                            x.span(nd, b0, p)
-                            s = 411
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                            x.span(nd, b0, p)
-                            s = 412
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'MaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                            x.span(nd, b0, p)
-                            s = 413
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                            x.span(nd, b0, p)
-                            s = 414
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                            x.span(nd, b0, p)
-                            s = 415
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
-                            x.span(nd, b0, p)
-                            s = 416
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            nd = [U5, 'ChargingComplete', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t54(v, n, p, nd, 54, x)
-                            x.span(nd, b0, p)
-                            s = 417
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
-                            x.span(nd, b0, p)
-                            s = 418
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            nd = [U5, 'InletHot', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t54(v, n, p, nd, 54, x)
-                            x.span(nd, b0, p)
-                            s = 419
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 420, c)
-                            if s < 0:
-                                return p
             if s < 56 or s > 420:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10426,7 +8398,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 57, 421-422."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10443,7 +8415,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 421
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: EE
@@ -10455,26 +8427,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 421, c)
-                    if s < 0:
-                        return p
-            if s == 422:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E6[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 421
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 422, c)
                     if s < 0:
                         return p
             if s < 57 or s > 422:
@@ -10490,7 +8442,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 58, 423-424."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 424:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10507,7 +8459,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 423
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: EE
@@ -10519,26 +8471,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 423, c)
-                    if s < 0:
-                        return p
-            if s == 424:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E7[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 423
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
             if s < 58 or s > 424:
@@ -10557,7 +8489,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 426:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10570,7 +8502,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 425
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSENotification)
@@ -10587,22 +8519,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
-            if s == 426:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t50(v, n, p, nd, 50, x)
-                    x.span(nd, b0, p)
-                    s = 425
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 426, c)
                     if s < 0:
                         return p
             if s == 427:  # ElementContent: EE
@@ -10629,7 +8545,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 60, 428-429."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 429:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10642,7 +8558,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 428
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 428:  # ElementContent: EE
@@ -10654,22 +8570,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 428, c)
-                    if s < 0:
-                        return p
-            if s == 429:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 428
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 429, c)
                     if s < 0:
                         return p
             if s < 60 or s > 429:
@@ -10685,7 +8585,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 61, 430-431."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 431:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10699,7 +8599,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 430
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 430:  # ElementContent: EE
@@ -10711,23 +8611,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 430, c)
-                    if s < 0:
-                        return p
-            if s == 431:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 430
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 431, c)
                     if s < 0:
                         return p
             if s < 61 or s > 431:
@@ -10743,7 +8626,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 62, 432-433."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 433:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10756,7 +8639,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 432
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 432:  # ElementContent: EE
@@ -10768,22 +8651,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 432, c)
-                    if s < 0:
-                        return p
-            if s == 433:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 432
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 433, c)
                     if s < 0:
                         return p
             if s < 62 or s > 433:
@@ -10802,7 +8669,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10815,7 +8682,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 434
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(TimeStamp)
@@ -10832,22 +8699,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    nd = [U5, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    x.span(nd, b0, p)
-                    s = 434
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: SE(Signature), EE
@@ -10892,7 +8743,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 64, 438-439."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 439:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10908,7 +8759,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 438
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: EE
@@ -10920,25 +8771,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 438, c)
-                    if s < 0:
-                        return p
-            if s == 439:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 10, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 438
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
             if s < 64 or s > 439:
@@ -10954,7 +8786,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 65, 440-441."""
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 441:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10970,7 +8802,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 440
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: EE
@@ -10982,25 +8814,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 440, c)
-                    if s < 0:
-                        return p
-            if s == 441:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 11, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 440
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 441, c)
                     if s < 0:
                         return p
             if s < 65 or s > 441:
@@ -11019,7 +8832,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(MeterID)
+            if s == 66 or s == 443:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11032,7 +8845,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 442
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -11049,22 +8862,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 442, c)
-                    if s < 0:
-                        return p
-            if s == 443:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    nd = [U5, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 442
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 443, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -11314,7 +9111,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 67, 451-452."""
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 452:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11330,7 +9127,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 451
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 451:  # ElementContent: EE
@@ -11342,25 +9139,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 451, c)
-                    if s < 0:
-                        return p
-            if s == 452:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 451
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 452, c)
                     if s < 0:
                         return p
             if s < 67 or s > 452:
@@ -11376,7 +9154,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 68, 453-454."""
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 454:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11392,7 +9170,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 453
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 453:  # ElementContent: EE
@@ -11404,25 +9182,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 453, c)
-                    if s < 0:
-                        return p
-            if s == 454:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 13, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 453
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 454, c)
                     if s < 0:
                         return p
             if s < 68 or s > 454:
@@ -11438,7 +9197,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 69, 455-456."""
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 456:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11451,7 +9210,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 455
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 455:  # ElementContent: EE
@@ -11463,22 +9222,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 455, c)
-                    if s < 0:
-                        return p
-            if s == 456:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 455
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 456, c)
                     if s < 0:
                         return p
             if s < 69 or s > 456:
@@ -11497,7 +9240,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 70:  # FirstStartTag: SE(TimeAnchor)
+            if s == 70 or s == 458:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11510,7 +9253,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 457
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -11561,22 +9304,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 457, c)
                         if s < 0:
                             return p
-            if s == 458:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 457
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 458, c)
-                    if s < 0:
-                        return p
             if s == 459:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -11719,7 +9446,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 71, 473-474."""
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 474:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11736,7 +9463,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 473
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: EE
@@ -11748,26 +9475,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 473, c)
-                    if s < 0:
-                        return p
-            if s == 474:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    v0 = p
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E14[y]
-                    p += 6
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 473
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 474, c)
                     if s < 0:
                         return p
             if s < 71 or s > 474:
@@ -11786,7 +9493,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 72:  # FirstStartTag: SE(X509IssuerName)
+            if s == 72 or s == 476:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11799,7 +9506,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 475
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: SE(X509SerialNumber)
@@ -11816,22 +9523,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 475, c)
-                    if s < 0:
-                        return p
-            if s == 476:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
-                    x.span(nd, b0, p)
-                    s = 475
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 476, c)
                     if s < 0:
                         return p
             if s == 477:  # ElementContent: EE
@@ -11858,7 +9549,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 73, 478-479."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 479:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11874,7 +9565,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 478
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 478:  # ElementContent: EE
@@ -11886,25 +9577,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 478, c)
-                    if s < 0:
-                        return p
-            if s == 479:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 478
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 479, c)
                     if s < 0:
                         return p
             if s < 73 or s > 479:
@@ -11923,7 +9595,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 74:  # FirstStartTag: SE(TaxRuleID)
+            if s == 74 or s == 481:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11936,7 +9608,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 480
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 480:  # ElementContent: SE(Amount)
@@ -11953,22 +9625,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 480, c)
-                    if s < 0:
-                        return p
-            if s == 481:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 480
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 481, c)
                     if s < 0:
                         return p
             if s == 482:  # ElementContent: EE
@@ -11995,7 +9651,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 75, 483-484."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 484:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12011,7 +9667,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 483
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 483:  # ElementContent: EE
@@ -12023,25 +9679,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 483, c)
-                    if s < 0:
-                        return p
-            if s == 484:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 16, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 483
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 484, c)
                     if s < 0:
                         return p
             if s < 75 or s > 484:
@@ -12057,7 +9694,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 76, 485-486."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 486:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12070,7 +9707,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 485
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 485:  # ElementContent: EE
@@ -12082,22 +9719,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 485, c)
-                    if s < 0:
-                        return p
-            if s == 486:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 485
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 486, c)
                     if s < 0:
                         return p
             if s < 76 or s > 486:
@@ -12113,7 +9734,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 77, 487-488."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 488:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12126,7 +9747,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 487
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 487:  # ElementContent: EE
@@ -12138,22 +9759,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 487, c)
-                    if s < 0:
-                        return p
-            if s == 488:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 487
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 488, c)
                     if s < 0:
                         return p
             if s < 77 or s > 488:
@@ -12231,7 +9836,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 79, 490-491."""
     try:
         while True:
-            if s == 79:  # FirstStartTag: CH
+            if s == 79 or s == 491:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12244,7 +9849,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 490
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 490:  # ElementContent: EE
@@ -12256,22 +9861,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 490
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 491, c)
                     if s < 0:
                         return p
             if s < 79 or s > 491:
@@ -12287,7 +9876,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 80, 492-493."""
     try:
         while True:
-            if s == 80:  # FirstStartTag: CH
+            if s == 80 or s == 493:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12300,7 +9889,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 492
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: EE
@@ -12312,22 +9901,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 492
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s < 80 or s > 493:
@@ -12343,7 +9916,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 81, 494-495."""
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 495:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12359,7 +9932,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 494
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -12371,25 +9944,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 494, c)
-                    if s < 0:
-                        return p
-            if s == 495:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 494
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 495, c)
                     if s < 0:
                         return p
             if s < 81 or s > 495:
@@ -12405,7 +9959,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 82, 496-497."""
     try:
         while True:
-            if s == 82:  # FirstStartTag: CH
+            if s == 82 or s == 497:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12421,7 +9975,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 496
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 82, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 496:  # ElementContent: EE
@@ -12433,25 +9987,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 496, c)
-                    if s < 0:
-                        return p
-            if s == 497:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 19, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 496
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 497, c)
                     if s < 0:
                         return p
             if s < 82 or s > 497:
@@ -12467,7 +10002,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 83, 498-499."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 499:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12481,7 +10016,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 498
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 498:  # ElementContent: EE
@@ -12493,23 +10028,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 498, c)
-                    if s < 0:
-                        return p
-            if s == 499:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 498
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 499, c)
                     if s < 0:
                         return p
             if s < 83 or s > 499:
@@ -12528,7 +10046,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(Header)
+            if s == 84 or s == 501:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12541,7 +10059,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 500
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -12565,22 +10083,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 500, c)
-                    if s < 0:
-                        return p
-            if s == 501:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 500
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 501, c)
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: SE(MeterInfoRequested)
@@ -12626,7 +10128,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(Header)
+            if s == 85 or s == 505:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12639,7 +10141,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 504
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: SE(ResponseCode)
@@ -12656,22 +10158,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 504, c)
-                    if s < 0:
-                        return p
-            if s == 505:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 504
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 505, c)
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -12778,7 +10264,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 511:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12791,7 +10277,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 510
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 510:  # ElementContent: EE
@@ -12803,22 +10289,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 510, c)
-                    if s < 0:
-                        return p
-            if s == 511:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 510
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
             if s < 86 or s > 511:
@@ -12837,7 +10307,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 513:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12850,7 +10320,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 512
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 512:  # ElementContent: SE(ResponseCode)
@@ -12867,22 +10337,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 512, c)
-                    if s < 0:
-                        return p
-            if s == 513:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 512
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 513, c)
                     if s < 0:
                         return p
             if s == 514:  # ElementContent: EE
@@ -12912,7 +10366,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 88 or s == 517:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -12932,7 +10386,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 516
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -12965,29 +10419,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 516, c)
-                    if s < 0:
-                        return p
-            if s == 517:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t55(v, n, p, nd, 55, x)
-                    x.span(nd, b0, p)
-                    s = 515
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 516
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -13033,7 +10464,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 89 or s == 524:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -13071,7 +10502,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 89, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -13162,47 +10593,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
-            if s == 524:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t55(v, n, p, nd, 55, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 521
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 522
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t50(v, n, p, nd, 50, x)
-                        x.span(nd, b0, p)
-                        s = 523
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 524, c)
-                        if s < 0:
-                            return p
             if s < 89 or s > 524:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -13219,7 +10609,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(RootCertificateID)
+            if s == 90 or s == 526:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13232,7 +10622,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 525
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 525:  # ElementContent: SE(RootCertificateID), EE
@@ -13251,22 +10641,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 525, c)
-                    if s < 0:
-                        return p
-            if s == 526:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U5, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t72(v, n, p, nd, 72, x)
-                    x.span(nd, b0, p)
-                    s = 525
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 526, c)
                     if s < 0:
                         return p
             if 527 <= s <= 544:  # ElementContent: SE(RootCertificateID), EE
@@ -13314,7 +10688,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 91 or s == 549:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -13345,7 +10719,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 91, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -13402,40 +10776,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 548, c)
                     if s < 0:
                         return p
-            if s == 549:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 546
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 547
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
-                        x.span(nd, b0, p)
-                        s = 548
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 549, c)
-                        if s < 0:
-                            return p
             if s < 91 or s > 549:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -13449,7 +10789,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 92, 550."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: EE
+            if s == 92 or s == 550:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13457,18 +10797,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
-                    if s < 0:
-                        return p
-            if s == 550:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 550, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 92 or s > 550:
@@ -13487,7 +10816,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(Header)
+            if s == 93 or s == 552:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13500,7 +10829,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 551
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 551:  # ElementContent: EE
@@ -13512,22 +10841,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 551, c)
-                    if s < 0:
-                        return p
-            if s == 552:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 551
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 552, c)
                     if s < 0:
                         return p
             if s < 93 or s > 552:
@@ -13546,7 +10859,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Header)
+            if s == 94 or s == 554:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13559,7 +10872,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 553
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 553:  # ElementContent: EE
@@ -13571,22 +10884,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 553, c)
-                    if s < 0:
-                        return p
-            if s == 554:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 553
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 554, c)
                     if s < 0:
                         return p
             if s < 94 or s > 554:
@@ -13605,7 +10902,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(Header)
+            if s == 95 or s == 556:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13618,7 +10915,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 555
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: SE(ResponseCode)
@@ -13635,22 +10932,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 555, c)
-                    if s < 0:
-                        return p
-            if s == 556:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 555
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 556, c)
                     if s < 0:
                         return p
             if s == 557:  # ElementContent: EE
@@ -13677,7 +10958,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 96, 558-559."""
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 559:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13693,7 +10974,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 558
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 558:  # ElementContent: EE
@@ -13705,25 +10986,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 558, c)
-                    if s < 0:
-                        return p
-            if s == 559:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 21, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 558
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 559, c)
                     if s < 0:
                         return p
             if s < 96 or s > 559:
@@ -13739,7 +11001,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 97, 560-561."""
     try:
         while True:
-            if s == 97:  # FirstStartTag: CH
+            if s == 97 or s == 561:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13755,7 +11017,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 560
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: EE
@@ -13767,25 +11029,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 560, c)
-                    if s < 0:
-                        return p
-            if s == 561:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 560
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 561, c)
                     if s < 0:
                         return p
             if s < 97 or s > 561:
@@ -13801,7 +11044,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 98, 562-563."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 563:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13817,7 +11060,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 562
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 562:  # ElementContent: EE
@@ -13829,25 +11072,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 562, c)
-                    if s < 0:
-                        return p
-            if s == 563:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 23, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 562
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 563, c)
                     if s < 0:
                         return p
             if s < 98 or s > 563:

@@ -36,22 +36,13 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 1, 121."""
     try:
         while True:
-            if s == 1:  # FirstStartTag: EE
+            if s == 1 or s == 121:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 1, c)
-                    if s < 0:
-                        return p
-            if s == 121:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 1 or s > 121:
@@ -67,22 +58,13 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 2, 122."""
     try:
         while True:
-            if s == 2:  # FirstStartTag: EE
+            if s == 2 or s == 122:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 2, c)
-                    if s < 0:
-                        return p
-            if s == 122:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 2 or s > 122:
@@ -110,38 +92,21 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 3, c)
                     if s < 0:
                         return p
-            if s == 123:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 123 or s == 124:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 123, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 123, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 123, c)
-                    if s < 0:
-                        return p
-            if s == 124:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 124, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 124, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 125:  # ElementContent: SE(*), EE, CH[untyped]
@@ -177,7 +142,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 4 or s == 129:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -247,7 +212,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t60(v, n, p, nd, 60, x)
                     s = 128
                 else:
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(Q)
@@ -359,79 +324,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 128, c)
-                    if s < 0:
-                        return p
-            if s == 129:  # ElementContent: SE(P), SE(G), SE(Y)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('P')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'P') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'P', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'P', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'P', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 126
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('G')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'G') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'G', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'G', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'G', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 127
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Y')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Y') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Y', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'Y', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Y', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 128
-                else:
-                    p, s = x.escape(v, n, p, e, 129, c)
                     if s < 0:
                         return p
             if s == 130:  # ElementContent: SE(G), SE(Y)
@@ -579,38 +471,21 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 5, c)
                     if s < 0:
                         return p
-            if s == 134:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 134 or s == 135:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 134, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 134, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 134, c)
-                    if s < 0:
-                        return p
-            if s == 135:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 135, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 135, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 136:  # ElementContent: SE(*), EE, CH[untyped]
@@ -643,7 +518,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 6, 137-138."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 138:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -652,7 +527,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 137
                 else:
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 137:  # ElementContent: EE
@@ -662,18 +537,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 137, c)
-                    if s < 0:
-                        return p
-            if s == 138:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 137
-                else:
-                    p, s = x.escape(v, n, p, e, 138, c)
                     if s < 0:
                         return p
             if s < 6 or s > 138:
@@ -792,7 +655,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 7, c)
                             if s < 0:
                                 return p
-            if s == 139:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 139 or s == 140:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 4:
@@ -876,110 +739,15 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 p = t8(v, n, p, nd, 8, x)
                             s = 147
                         elif c == 7:
-                            p, s = x.wild(v, n, p, e, 139, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
-                            p, s = x.wild(v, n, p, e, 139, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
-                            p, s = x.escape(v, n, p, e, 139, c)
-                            if s < 0:
-                                return p
-            if s == 140:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('KeyName')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'KeyName') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'KeyName', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                else:
-                                    ch.append([U4, 'KeyName', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'KeyName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            s = 141
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t9(v, n, p, nd, 9, x)
-                            s = 142
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t15(v, n, p, nd, 15, x)
-                            s = 143
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
-                            s = 144
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t12(v, n, p, nd, 12, x)
-                            s = 145
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t16(v, n, p, nd, 16, x)
-                            s = 146
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    t, q = string(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('MgmtData')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MgmtData') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                else:
-                                    ch.append([U4, 'MgmtData', None, None, t, 0, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'MgmtData', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            s = 147
-                        elif c == 7:
-                            p, s = x.wild(v, n, p, e, 140, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            p, s = x.wild(v, n, p, e, 140, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            p, s = x.escape(v, n, p, e, 140, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 141:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -2540,7 +2308,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 8, 157-158."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: CH
+            if s == 8 or s == 158:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2549,7 +2317,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 157
                 else:
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 157:  # ElementContent: EE
@@ -2559,18 +2327,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 157, c)
-                    if s < 0:
-                        return p
-            if s == 158:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 157
-                else:
-                    p, s = x.escape(v, n, p, e, 158, c)
                     if s < 0:
                         return p
             if s < 8 or s > 158:
@@ -2589,7 +2345,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 9 or s == 159:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -2607,44 +2363,15 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 161
                 else:
                     if c == 2:
-                        p, s = x.wild(v, n, p, e, 9, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 9, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 9, c)
-                        if s < 0:
-                            return p
-            if s == 159:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t4(v, n, p, nd, 4, x)
-                        s = 160
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t13(v, n, p, nd, 13, x)
-                        s = 161
-                else:
-                    if c == 2:
-                        p, s = x.wild(v, n, p, e, 159, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 159, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 159, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 160 <= s <= 162:  # ElementContent: EE, CH[untyped]
@@ -2694,7 +2421,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 163:  # StartTag: SE(Reference)
+            if s == 163 or s == 165:  # StartTag, ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -2704,10 +2431,10 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t14(v, n, p, nd, 14, x)
                     s = 164
                 else:
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 164:  # ElementContent: SE(Reference), EE
+            if s == 164 or s == 166:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -2719,34 +2446,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 164, c)
-                    if s < 0:
-                        return p
-            if s == 165:  # ElementContent: SE(Reference)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    s = 164
-                else:
-                    p, s = x.escape(v, n, p, e, 165, c)
-                    if s < 0:
-                        return p
-            if s == 166:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 10 or s > 166:
@@ -2849,38 +2549,21 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 168, c)
                         if s < 0:
                             return p
-            if s == 169:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 169 or s == 170:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 169, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
-                    p, s = x.wild(v, n, p, e, 169, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 169, c)
-                    if s < 0:
-                        return p
-            if s == 170:  # ElementContent: SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 170, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    p, s = x.wild(v, n, p, e, 170, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 170, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(*), EE, CH[untyped]
@@ -2916,7 +2599,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 12 or s == 174:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -2964,7 +2647,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t78(v, n, p, nd, 78, x)
                     s = 173
                 else:
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 172:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -3015,57 +2698,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 173, c)
                     if s < 0:
                         return p
-            if s == 174:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        else:
-                            ch.append([U4, 'PGPKeyID', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                    s = 172
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('PGPKeyPacket')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'PGPKeyPacket') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        else:
-                            ch.append([U4, 'PGPKeyPacket', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                    s = 173
-                else:
-                    p, s = x.escape(v, n, p, e, 174, c)
-                    if s < 0:
-                        return p
             if s == 175:  # ElementContent: SE(*), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3108,7 +2740,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Modulus)
+            if s == 13 or s == 179:  # FirstStartTag, ElementContent: SE(Modulus)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3134,7 +2766,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t60(v, n, p, nd, 60, x)
                     s = 178
                 else:
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 178:  # ElementContent: SE(Exponent)
@@ -3164,35 +2796,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 180
                 else:
                     p, s = x.escape(v, n, p, e, 178, c)
-                    if s < 0:
-                        return p
-            if s == 179:  # ElementContent: SE(Modulus)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('Modulus')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'Modulus') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'Modulus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t60(v, n, p, nd, 60, x)
-                        else:
-                            ch.append([U4, 'Modulus', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'Modulus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t60(v, n, p, nd, 60, x)
-                    s = 178
-                else:
-                    p, s = x.escape(v, n, p, e, 179, c)
                     if s < 0:
                         return p
             if s == 180:  # ElementContent: EE
@@ -3311,7 +2914,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
-            if s == 183:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 183 or s == 186:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3327,7 +2930,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t5(v, n, p, nd, 5, x)
                     s = 185
                 else:
-                    p, s = x.escape(v, n, p, e, 183, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(DigestMethod)
@@ -3370,25 +2973,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 187
                 else:
                     p, s = x.escape(v, n, p, e, 185, c)
-                    if s < 0:
-                        return p
-            if s == 186:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 184
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t5(v, n, p, nd, 5, x)
-                    s = 185
-                else:
-                    p, s = x.escape(v, n, p, e, 186, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: EE
@@ -3463,7 +3047,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
-            if s == 189:  # StartTag: SE(Transforms), EE
+            if s == 189 or s == 191:  # StartTag, ElementContent: SE(Transforms), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3475,7 +3059,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 189, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: EE
@@ -3485,21 +3069,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(Transforms), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    s = 190
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s < 15 or s > 191:
@@ -3518,7 +3087,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(SPKISexp)
+            if s == 16 or s == 193:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3544,7 +3113,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t78(v, n, p, nd, 78, x)
                     s = 192
                 else:
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3582,36 +3151,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
-            if s == 193:  # ElementContent: SE(SPKISexp)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                    s = 192
-                else:
-                    p, s = x.escape(v, n, p, e, 193, c)
-                    if s < 0:
-                        return p
-            if s == 194:  # ElementContent: SE(SPKISexp), EE
+            if s == 194 or s == 196:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3639,7 +3179,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 194, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3676,37 +3216,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 195, c)
                     if s < 0:
                         return p
-            if s == 196:  # ElementContent: SE(SPKISexp), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SPKISexp')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SPKISexp') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        else:
-                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                    s = 195
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 196, c)
-                    if s < 0:
-                        return p
             if s < 16 or s > 196:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -3741,7 +3250,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 17, c)
                     if s < 0:
                         return p
-            if s == 197:  # StartTag: SE(SignedInfo)
+            if s == 197 or s == 199:  # StartTag, ElementContent: SE(SignedInfo)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -3751,7 +3260,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t22(v, n, p, nd, 22, x)
                     s = 198
                 else:
-                    p, s = x.escape(v, n, p, e, 197, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 198:  # ElementContent: SE(SignatureValue)
@@ -3765,19 +3274,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 200
                 else:
                     p, s = x.escape(v, n, p, e, 198, c)
-                    if s < 0:
-                        return p
-            if s == 199:  # ElementContent: SE(SignedInfo)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t22(v, n, p, nd, 22, x)
-                    s = 198
-                else:
-                    p, s = x.escape(v, n, p, e, 199, c)
                     if s < 0:
                         return p
             if s == 200:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -3801,7 +3297,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 200, c)
                     if s < 0:
                         return p
-            if s == 201:  # ElementContent: SE(Object), EE
+            if s == 201 or s == 202:  # ElementContent: SE(Object), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3813,21 +3309,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(Object), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t11(v, n, p, nd, 11, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 202, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 17 or s > 202:
@@ -3858,7 +3340,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 18, c)
                     if s < 0:
                         return p
-            if s == 203:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 203 or s == 204:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -3890,64 +3372,18 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t62(v, n, p, nd, 62, x)
                         s = 205
                     else:
-                        p, s = x.wild(v, n, p, e, 203, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 203, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 203, c)
-                        if s < 0:
-                            return p
-            if s == 204:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('HMACOutputLength')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'HMACOutputLength') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
-                                m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t62(v, n, p, nd, 62, x)
-                        s = 205
-                    else:
-                        p, s = x.wild(v, n, p, e, 204, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 204, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 204, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 205:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4018,7 +3454,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 19, c)
                     if s < 0:
                         return p
-            if s == 207:  # StartTag: SE(SignatureProperty)
+            if s == 207 or s == 209:  # StartTag, ElementContent: SE(SignatureProperty)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4028,10 +3464,10 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t20(v, n, p, nd, 20, x)
                     s = 208
                 else:
-                    p, s = x.escape(v, n, p, e, 207, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 208:  # ElementContent: SE(SignatureProperty), EE
+            if s == 208 or s == 210:  # ElementContent: SE(SignatureProperty), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4043,34 +3479,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 208, c)
-                    if s < 0:
-                        return p
-            if s == 209:  # ElementContent: SE(SignatureProperty)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    s = 208
-                else:
-                    p, s = x.escape(v, n, p, e, 209, c)
-                    if s < 0:
-                        return p
-            if s == 210:  # ElementContent: SE(SignatureProperty), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 210, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 19 or s > 210:
@@ -4115,34 +3524,19 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 211, c)
                     if s < 0:
                         return p
-            if s == 212:  # StartTag: SE(*), CH[untyped]
+            if s == 212 or s == 213:  # StartTag, ElementContent: SE(*), CH[untyped]
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
-                    p, s = x.wild(v, n, p, e, 212, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
-                    p, s = x.wild(v, n, p, e, 212, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
-                    p, s = x.escape(v, n, p, e, 212, c)
-                    if s < 0:
-                        return p
-            if s == 213:  # ElementContent: SE(*), CH[untyped]
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    p, s = x.wild(v, n, p, e, 213, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    p, s = x.wild(v, n, p, e, 213, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    p, s = x.escape(v, n, p, e, 213, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 214:  # ElementContent: SE(*), EE, CH[untyped]
@@ -4209,7 +3603,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 21, c)
                     if s < 0:
                         return p
-            if s == 216:  # StartTag: CH
+            if s == 216 or s == 218:  # StartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4218,7 +3612,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 217
                 else:
-                    p, s = x.escape(v, n, p, e, 216, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 217:  # ElementContent: EE
@@ -4228,18 +3622,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 217, c)
-                    if s < 0:
-                        return p
-            if s == 218:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 217
-                else:
-                    p, s = x.escape(v, n, p, e, 218, c)
                     if s < 0:
                         return p
             if s < 21 or s > 218:
@@ -4276,7 +3658,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 22, c)
                     if s < 0:
                         return p
-            if s == 219:  # StartTag: SE(CanonicalizationMethod)
+            if s == 219 or s == 221:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4286,7 +3668,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t3(v, n, p, nd, 3, x)
                     s = 220
                 else:
-                    p, s = x.escape(v, n, p, e, 219, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 220:  # ElementContent: SE(SignatureMethod)
@@ -4302,19 +3684,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 220, c)
                     if s < 0:
                         return p
-            if s == 221:  # ElementContent: SE(CanonicalizationMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    s = 220
-                else:
-                    p, s = x.escape(v, n, p, e, 221, c)
-                    if s < 0:
-                        return p
             if s == 222:  # ElementContent: SE(Reference)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4328,7 +3697,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
-            if s == 223:  # ElementContent: SE(Reference), EE
+            if s == 223 or s == 224:  # ElementContent: SE(Reference), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4340,21 +3709,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 223, c)
-                    if s < 0:
-                        return p
-            if s == 224:  # ElementContent: SE(Reference), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 224, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 22 or s > 224:
@@ -4385,7 +3740,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 23, c)
                     if s < 0:
                         return p
-            if s == 225:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 225 or s == 226:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -4412,59 +3767,18 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t8(v, n, p, nd, 8, x)
                         s = 228
                     else:
-                        p, s = x.wild(v, n, p, e, 225, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
                     if c == 2:
                         return p  # EE
                     elif c == 3:
-                        p, s = x.wild(v, n, p, e, 225, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 225, c)
-                        if s < 0:
-                            return p
-            if s == 226:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('XPath')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'XPath') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'XPath', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'XPath', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'XPath', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 228
-                    else:
-                        p, s = x.wild(v, n, p, e, 226, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        p, s = x.wild(v, n, p, e, 226, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 226, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 227:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -4564,7 +3878,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(Transform)
+            if s == 24 or s == 230:  # FirstStartTag, ElementContent: SE(Transform)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4574,10 +3888,10 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t23(v, n, p, nd, 23, x)
                     s = 229
                 else:
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 229:  # ElementContent: SE(Transform), EE
+            if s == 229 or s == 231:  # ElementContent: SE(Transform), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4589,34 +3903,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 229, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: SE(Transform)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    s = 229
-                else:
-                    p, s = x.escape(v, n, p, e, 230, c)
-                    if s < 0:
-                        return p
-            if s == 231:  # ElementContent: SE(Transform), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 231, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 24 or s > 231:
@@ -4635,7 +3922,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(Header)
+            if s == 25 or s == 233:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4645,7 +3932,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 232
                 else:
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 232:  # ElementContent: SE(EVProcessing)
@@ -4666,19 +3953,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 234
                 else:
                     p, s = x.escape(v, n, p, e, 232, c)
-                    if s < 0:
-                        return p
-            if s == 233:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 232
-                else:
-                    p, s = x.escape(v, n, p, e, 233, c)
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: SE(TargetCoilCurrent), SE(EVResultCode)
@@ -4785,7 +4059,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(Header)
+            if s == 26 or s == 254:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -4795,7 +4069,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 253
                 else:
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(ResponseCode)
@@ -4816,19 +4090,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 255
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
-            if s == 254:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 253
-                else:
-                    p, s = x.escape(v, n, p, e, 254, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVSEProcessing)
@@ -4995,7 +4256,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 276:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5005,7 +4266,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 275
                 else:
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -5030,19 +4291,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 275, c)
-                    if s < 0:
-                        return p
-            if s == 276:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 275
-                else:
-                    p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(MeterInfoRequested)
@@ -5251,7 +4499,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 301:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5261,7 +4509,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 300
                 else:
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 300:  # ElementContent: SE(ResponseCode)
@@ -5282,19 +4530,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 302
                 else:
                     p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 300
-                else:
-                    p, s = x.escape(v, n, p, e, 301, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVPCPowerRequest)
@@ -5596,7 +4831,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 330:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5606,7 +4841,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 329
                 else:
-                    p, s = x.escape(v, n, p, e, 29, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 329:  # ElementContent: SE(EVPCMaxReceivablePower)
@@ -5620,19 +4855,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 331
                 else:
                     p, s = x.escape(v, n, p, e, 329, c)
-                    if s < 0:
-                        return p
-            if s == 330:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 329
-                else:
-                    p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
             if s == 331:  # ElementContent: SE(SDMaxGroundClearence)
@@ -5792,7 +5014,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 353:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -5802,7 +5024,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 352
                 else:
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(ResponseCode)
@@ -5823,19 +5045,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 354
                 else:
                     p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
-            if s == 353:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 352
-                else:
-                    p, s = x.escape(v, n, p, e, 353, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(PDInputPowerClass)
@@ -6034,7 +5243,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 379:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6044,7 +5253,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 378
                 else:
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(EVProcessing)
@@ -6065,19 +5274,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 380
                 else:
                     p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
-            if s == 379:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 378
-                else:
-                    p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: SE(EVResultCode)
@@ -6764,7 +5960,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 400:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -6774,7 +5970,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 399
                 else:
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(ResponseCode)
@@ -6795,19 +5991,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 401
                 else:
                     p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
-            if s == 400:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 399
-                else:
-                    p, s = x.escape(v, n, p, e, 400, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(EVSEProcessing)
@@ -7494,7 +6677,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 421:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -7504,7 +6687,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 420
                 else:
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 420:  # ElementContent: SE(EVProcessing)
@@ -7525,19 +6708,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 422
                 else:
                     p, s = x.escape(v, n, p, e, 420, c)
-                    if s < 0:
-                        return p
-            if s == 421:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 420
-                else:
-                    p, s = x.escape(v, n, p, e, 421, c)
                     if s < 0:
                         return p
             if s == 422:  # ElementContent: SE(EVDeviceFinePositioningMethodList)
@@ -8277,7 +7447,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 445:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -8287,7 +7457,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 444
                 else:
-                    p, s = x.escape(v, n, p, e, 34, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(ResponseCode)
@@ -8308,19 +7478,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 446
                 else:
                     p, s = x.escape(v, n, p, e, 444, c)
-                    if s < 0:
-                        return p
-            if s == 445:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 444
-                else:
-                    p, s = x.escape(v, n, p, e, 445, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: SE(PrimaryDeviceFinePositioningMethodList)
@@ -9060,7 +8217,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 469:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9070,7 +8227,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 468
                 else:
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(EVProcessing)
@@ -9091,19 +8248,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 470
                 else:
                     p, s = x.escape(v, n, p, e, 468, c)
-                    if s < 0:
-                        return p
-            if s == 469:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 468
-                else:
-                    p, s = x.escape(v, n, p, e, 469, c)
                     if s < 0:
                         return p
             if s == 470:  # ElementContent: SE(ObservedIDCode), SE(EVResultCode)
@@ -9231,7 +8375,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 490:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -9241,7 +8385,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 489
                 else:
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 489:  # ElementContent: SE(ResponseCode)
@@ -9262,19 +8406,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 491
                 else:
                     p, s = x.escape(v, n, p, e, 489, c)
-                    if s < 0:
-                        return p
-            if s == 490:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 489
-                else:
-                    p, s = x.escape(v, n, p, e, 490, c)
                     if s < 0:
                         return p
             if s == 491:  # ElementContent: SE(EVSEProcessing)
@@ -9462,7 +8593,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 37 or s == 517:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -9562,14 +8693,14 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t78(v, n, p, nd, 78, x)
                         s = 515
                     elif c == 5:
-                        p, s = x.wild(v, n, p, e, 37, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
-                        p, s = x.escape(v, n, p, e, 37, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 511:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (511, 512, 513, 514, 515, 516, 518, 519, 520, 521, 522, 523):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -9671,1336 +8802,13 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 522
                     else:
                         if c == 5:
-                            p, s = x.wild(v, n, p, e, 511, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 511, c)
-                            if s < 0:
-                                return p
-            if s == 512:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 512, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 512, c)
-                            if s < 0:
-                                return p
-            if s == 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 513, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 513, c)
-                            if s < 0:
-                                return p
-            if s == 514:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 514, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 514, c)
-                            if s < 0:
-                                return p
-            if s == 515:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 515, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 515, c)
-                            if s < 0:
-                                return p
-            if s == 516:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 516, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 516, c)
-                            if s < 0:
-                                return p
-            if s == 517:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 511
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 512
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 513
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509Certificate')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509Certificate') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 514
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509CRL')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509CRL') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 515
-                    elif c == 5:
-                        p, s = x.wild(v, n, p, e, 517, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        p, s = x.escape(v, n, p, e, 517, c)
-                        if s < 0:
-                            return p
-            if s == 518:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 518, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 518, c)
-                            if s < 0:
-                                return p
-            if s == 519:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 519, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 519, c)
-                            if s < 0:
-                                return p
-            if s == 520:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 520, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 520, c)
-                            if s < 0:
-                                return p
-            if s == 521:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 521, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 521, c)
-                            if s < 0:
-                                return p
-            if s == 522:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 522, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 522, c)
-                            if s < 0:
-                                return p
-            if s == 523:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                b, q = binary(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SKI')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SKI') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SKI', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            else:
-                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SKI', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('X509SubjectName')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'X509SubjectName') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t8(v, n, p, nd, 8, x)
-                            else:
-                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509Certificate')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509Certificate') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            if not (v >> (n - p - 1)) & 1:
-                                try:
-                                    b, q = binary(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('X509CRL')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'X509CRL') from None
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                else:
-                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
-                                    p = q + 1
-                            else:
-                                nd = [U4, 'X509CRL', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t78(v, n, p, nd, 78, x)
-                            s = 522
-                    else:
-                        if c == 5:
-                            p, s = x.wild(v, n, p, e, 523, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 523, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 37 or s > 523:
@@ -11016,7 +8824,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 40, 524-525."""
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 525:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11028,7 +8836,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 524
                 else:
-                    p, s = x.escape(v, n, p, e, 40, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: EE
@@ -11038,21 +8846,6 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    s = 524
-                else:
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s < 40 or s > 525:
@@ -11071,7 +8864,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(Amount)
+            if s == 41 or s == 527:  # FirstStartTag, ElementContent: SE(Amount)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11081,7 +8874,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 526
                 else:
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(CostPerUnit)
@@ -11095,19 +8888,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 528
                 else:
                     p, s = x.escape(v, n, p, e, 526, c)
-                    if s < 0:
-                        return p
-            if s == 527:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 526
-                else:
-                    p, s = x.escape(v, n, p, e, 527, c)
                     if s < 0:
                         return p
             if s == 528:  # ElementContent: EE
@@ -11135,7 +8915,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
+            if s == 42 or s == 533:  # FirstStartTag, ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -11242,7 +9022,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 42, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 529:  # ElementContent: SE(BSSID), SE(IPAddress), SE(Port), EE
@@ -11436,116 +9216,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
-            if s == 533:  # ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('SSID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'SSID') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'SSID', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t88(v, n, p, nd, 88, x)
-                            else:
-                                if len(t) > 255:
-                                    x.facet(t, 24, p + 1, e, 'SSID')
-                                ch.append([U6, 'SSID', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'SSID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t88(v, n, p, nd, 88, x)
-                        s = 529
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('BSSID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'BSSID') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BSSID', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t46(v, n, p, nd, 46, x)
-                            else:
-                                if len(t) > 12:
-                                    x.facet(t, 4, p + 1, e, 'BSSID')
-                                ch.append([U6, 'BSSID', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'BSSID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t46(v, n, p, nd, 46, x)
-                        s = 530
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
-                        if not (v >> (n - p - 1)) & 1:
-                            try:
-                                t, q = string(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('IPAddress')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'IPAddress') from None
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'IPAddress', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t64(v, n, p, nd, 64, x)
-                            else:
-                                if len(t) > 39:
-                                    x.facet(t, 14, p + 1, e, 'IPAddress')
-                                ch.append([U6, 'IPAddress', None, None, t, 0, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'IPAddress', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t64(v, n, p, nd, 64, x)
-                        s = 531
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}Port): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('Port')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'Port') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'Port', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'Port')
-                                ch.append([U6, 'Port', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'Port', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                        s = 532
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 533, c)
-                        if s < 0:
-                            return p
             if s < 42 or s > 533:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -11562,7 +9232,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(AlternativeSECC)
+            if s == 43 or s == 535:  # FirstStartTag, ElementContent: SE(AlternativeSECC)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11572,7 +9242,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t42(v, n, p, nd, 42, x)
                     s = 534
                 else:
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 534:  # ElementContent: SE(AlternativeSECC), EE
@@ -11588,19 +9258,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 534, c)
-                    if s < 0:
-                        return p
-            if s == 535:  # ElementContent: SE(AlternativeSECC)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}AlternativeSECC)
-                    nd = [U6, 'AlternativeSECC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    s = 534
-                else:
-                    p, s = x.escape(v, n, p, e, 535, c)
                     if s < 0:
                         return p
             if 536 <= s <= 541:  # ElementContent: SE(AlternativeSECC), EE
@@ -11643,7 +9300,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(Exponent)
+            if s == 44 or s == 544:  # FirstStartTag, ElementContent: SE(Exponent)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11658,7 +9315,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t61(v, n, p, nd, 61, x)
                     s = 543
                 else:
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 543:  # ElementContent: SE(Value)
@@ -11697,24 +9354,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 543, c)
                     if s < 0:
                         return p
-            if s == 544:  # ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
-                        p += 10
-                    else:
-                        nd = [U5, 'Exponent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
-                    s = 543
-                else:
-                    p, s = x.escape(v, n, p, e, 544, c)
-                    if s < 0:
-                        return p
             if s == 545:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11737,7 +9376,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 45, 546-547."""
     try:
         while True:
-            if s == 45:  # FirstStartTag: CH
+            if s == 45 or s == 547:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11749,7 +9388,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 546
                 else:
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 546:  # ElementContent: EE
@@ -11759,21 +9398,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 546, c)
-                    if s < 0:
-                        return p
-            if s == 547:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    s = 546
-                else:
-                    p, s = x.escape(v, n, p, e, 547, c)
                     if s < 0:
                         return p
             if s < 45 or s > 547:
@@ -11789,7 +9413,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}bssidType: states 46, 548-549."""
     try:
         while True:
-            if s == 46:  # FirstStartTag: CH
+            if s == 46 or s == 549:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11801,7 +9425,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 548
                 else:
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 548:  # ElementContent: EE
@@ -11811,21 +9435,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 548, c)
-                    if s < 0:
-                        return p
-            if s == 549:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 12
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 12:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 0
-                    s = 548
-                else:
-                    p, s = x.escape(v, n, p, e, 549, c)
                     if s < 0:
                         return p
             if s < 46 or s > 549:
@@ -11841,7 +9450,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 47, 550-551."""
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 551:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11851,7 +9460,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 4
                     s = 550
                 else:
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 550:  # ElementContent: EE
@@ -11861,19 +9470,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 550, c)
-                    if s < 0:
-                        return p
-            if s == 551:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    s = 550
-                else:
-                    p, s = x.escape(v, n, p, e, 551, c)
                     if s < 0:
                         return p
             if s < 47 or s > 551:
@@ -11889,7 +9485,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 48, 552-553."""
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 553:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11901,7 +9497,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 552
                 else:
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 552:  # ElementContent: EE
@@ -11911,21 +9507,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 552, c)
-                    if s < 0:
-                        return p
-            if s == 553:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 2
-                    s = 552
-                else:
-                    p, s = x.escape(v, n, p, e, 553, c)
                     if s < 0:
                         return p
             if s < 48 or s > 553:
@@ -11941,7 +9522,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 49, 554-555."""
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 555:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -11953,7 +9534,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 554
                 else:
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 554:  # ElementContent: EE
@@ -11963,21 +9544,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 554, c)
-                    if s < 0:
-                        return p
-            if s == 555:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 1
-                    s = 554
-                else:
-                    p, s = x.escape(v, n, p, e, 555, c)
                     if s < 0:
                         return p
             if s < 49 or s > 555:
@@ -11996,7 +9562,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 566:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 c = (v >> (n - p - 4)) & 15
                 p += 4
                 if c < 5:
@@ -12169,7 +9735,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 10:
                             return p  # EE
                         else:
-                            p, s = x.escape(v, n, p, e, 50, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 556:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -12997,182 +10563,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 565, c)
                     if s < 0:
                         return p
-            if s == 566:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 16, p + 1, e, 'PresentSOC')
-                                ch.append([U5, 'PresentSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'PresentSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t71(v, n, p, nd, 71, x)
-                            s = 556
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 16, p + 1, e, 'MinimumSOC')
-                                ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t71(v, n, p, nd, 71, x)
-                            s = 557
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 16, p + 1, e, 'TargetSOC')
-                                ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t71(v, n, p, nd, 71, x)
-                            s = 558
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
-                                if y > 100:
-                                    x.facet(y, 16, p + 1, e, 'MaximumSOC')
-                                ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
-                                p += 9
-                            else:
-                                nd = [U5, 'MaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t71(v, n, p, nd, 71, x)
-                            s = 559
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMinimumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                    ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 560
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToTargetSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToTargetSOC')
-                                    ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 561
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
-                                    try:
-                                        m, q = uint(v, n, p + 1)
-                                    except Fail as f:
-                                        f.names.append('RemainingTimeToMaximumSOC')
-                                        raise
-                                    except ValueError:
-                                        raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                else:
-                                    if m > 4294967295:
-                                        x.facet(m, 7, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                    ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                    p = q + 1
-                            else:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            s = 562
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U5, 'ChargingComplete', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
-                            s = 563
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                            s = 564
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
-                                ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
-                                p += 3
-                            else:
-                                nd = [U5, 'InletHot', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
-                            s = 565
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            p, s = x.escape(v, n, p, e, 566, c)
-                            if s < 0:
-                                return p
             if s < 50 or s > 566:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -13189,7 +10579,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(WPT_AlignmentCheckMethod)
+            if s == 51 or s == 568:  # FirstStartTag, ElementContent: SE(WPT_AlignmentCheckMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13206,7 +10596,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t93(v, n, p, nd, 93, x)
                     s = 567
                 else:
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 567:  # ElementContent: SE(WPT_AlignmentCheckMethod), EE
@@ -13229,26 +10619,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 567, c)
-                    if s < 0:
-                        return p
-            if s == 568:  # ElementContent: SE(WPT_AlignmentCheckMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_AlignmentCheckMethod): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
-                        if y >= 3:
-                            x.enum(y, 3, p + 1, 'WPT_AlignmentCheckMethod')
-                        ch.append([U6, 'WPT_AlignmentCheckMethod', None, None, E26[y], 5, None])
-                        p += 4
-                    else:
-                        nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t93(v, n, p, nd, 93, x)
-                    s = 567
-                else:
-                    p, s = x.escape(v, n, p, e, 568, c)
                     if s < 0:
                         return p
             if 569 <= s <= 574:  # ElementContent: SE(WPT_AlignmentCheckMethod), EE
@@ -13298,7 +10668,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(WPT_FinePositioningMethod)
+            if s == 52 or s == 577:  # FirstStartTag, ElementContent: SE(WPT_FinePositioningMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13315,7 +10685,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t94(v, n, p, nd, 94, x)
                     s = 576
                 else:
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 576:  # ElementContent: SE(WPT_FinePositioningMethod), EE
@@ -13338,26 +10708,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 576, c)
-                    if s < 0:
-                        return p
-            if s == 577:  # ElementContent: SE(WPT_FinePositioningMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_FinePositioningMethod): enumeration of 5 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y >= 5:
-                            x.enum(y, 5, p + 1, 'WPT_FinePositioningMethod')
-                        ch.append([U6, 'WPT_FinePositioningMethod', None, None, E27[y], 5, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t94(v, n, p, nd, 94, x)
-                    s = 576
-                else:
-                    p, s = x.escape(v, n, p, e, 577, c)
                     if s < 0:
                         return p
             if 578 <= s <= 583:  # ElementContent: SE(WPT_FinePositioningMethod), EE
@@ -13407,7 +10757,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(WPT_PairingMethod)
+            if s == 53 or s == 586:  # FirstStartTag, ElementContent: SE(WPT_PairingMethod)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13424,7 +10774,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t99(v, n, p, nd, 99, x)
                     s = 585
                 else:
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 585:  # ElementContent: SE(WPT_PairingMethod), EE
@@ -13447,26 +10797,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 585, c)
-                    if s < 0:
-                        return p
-            if s == 586:  # ElementContent: SE(WPT_PairingMethod)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_PairingMethod): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
-                        if y >= 6:
-                            x.enum(y, 6, p + 1, 'WPT_PairingMethod')
-                        ch.append([U6, 'WPT_PairingMethod', None, None, E28[y], 5, None])
-                        p += 5
-                    else:
-                        nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t99(v, n, p, nd, 99, x)
-                    s = 585
-                else:
-                    p, s = x.escape(v, n, p, e, 586, c)
                     if s < 0:
                         return p
             if 587 <= s <= 592:  # ElementContent: SE(WPT_PairingMethod), EE
@@ -13513,7 +10843,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_EVPCChargeDiagnosticsType: states 54, 594-595."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 595:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13524,7 +10854,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 594
                 else:
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 594:  # ElementContent: EE
@@ -13534,20 +10864,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 594, c)
-                    if s < 0:
-                        return p
-            if s == 595:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E8[y]
-                    p += 2
-                    e[5] = 5
-                    s = 594
-                else:
-                    p, s = x.escape(v, n, p, e, 595, c)
                     if s < 0:
                         return p
             if s < 54 or s > 595:
@@ -13566,7 +10882,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(EVPCCoilCurrentRequest)
+            if s == 55 or s == 597:  # FirstStartTag, ElementContent: SE(EVPCCoilCurrentRequest)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13576,7 +10892,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 596
                 else:
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 596:  # ElementContent: SE(EVPCCoilCurrentInformation)
@@ -13590,19 +10906,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 598
                 else:
                     p, s = x.escape(v, n, p, e, 596, c)
-                    if s < 0:
-                        return p
-            if s == 597:  # ElementContent: SE(EVPCCoilCurrentRequest)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}EVPCCoilCurrentRequest)
-                    nd = [U6, 'EVPCCoilCurrentRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 596
-                else:
-                    p, s = x.escape(v, n, p, e, 597, c)
                     if s < 0:
                         return p
             if s == 598:  # ElementContent: SE(EVPCCurrentOutputInformation)
@@ -13653,7 +10956,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 56, 601-602."""
     try:
         while True:
-            if s == 56:  # FirstStartTag: CH
+            if s == 56 or s == 602:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13666,7 +10969,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 601
                 else:
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 601:  # ElementContent: EE
@@ -13676,22 +10979,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 601, c)
-                    if s < 0:
-                        return p
-            if s == 602:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E9[y]
-                    p += 2
-                    e[5] = 5
-                    s = 601
-                else:
-                    p, s = x.escape(v, n, p, e, 602, c)
                     if s < 0:
                         return p
             if s < 56 or s > 602:
@@ -13707,7 +10994,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_EVResultType: states 57, 603-604."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 604:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13720,7 +11007,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 603
                 else:
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 603:  # ElementContent: EE
@@ -13730,22 +11017,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 603, c)
-                    if s < 0:
-                        return p
-            if s == 604:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E10[y]
-                    p += 2
-                    e[5] = 5
-                    s = 603
-                else:
-                    p, s = x.escape(v, n, p, e, 604, c)
                     if s < 0:
                         return p
             if s < 57 or s > 604:
@@ -13761,7 +11032,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 58, 605-606."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 606:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13774,7 +11045,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 605
                 else:
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 605:  # ElementContent: EE
@@ -13784,22 +11055,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 605, c)
-                    if s < 0:
-                        return p
-            if s == 606:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E11[y]
-                    p += 3
-                    e[5] = 5
-                    s = 605
-                else:
-                    p, s = x.escape(v, n, p, e, 606, c)
                     if s < 0:
                         return p
             if s < 58 or s > 606:
@@ -13818,7 +11073,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 608:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13849,7 +11104,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t40(v, n, p, nd, 40, x)
                     s = 607
                 else:
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 607:  # ElementContent: SE(EVSENotification)
@@ -13870,40 +11125,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 609
                 else:
                     p, s = x.escape(v, n, p, e, 607, c)
-                    if s < 0:
-                        return p
-            if s == 608:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('NotificationMaxDelay')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t40(v, n, p, nd, 40, x)
-                    s = 607
-                else:
-                    p, s = x.escape(v, n, p, e, 608, c)
                     if s < 0:
                         return p
             if s == 609:  # ElementContent: EE
@@ -13928,7 +11149,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 60, 610-611."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 611:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13937,7 +11158,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 610
                 else:
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 610:  # ElementContent: EE
@@ -13947,18 +11168,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 610, c)
-                    if s < 0:
-                        return p
-            if s == 611:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 610
-                else:
-                    p, s = x.escape(v, n, p, e, 611, c)
                     if s < 0:
                         return p
             if s < 60 or s > 611:
@@ -13974,7 +11183,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 61, 612-613."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 613:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -13984,7 +11193,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 612
                 else:
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 612:  # ElementContent: EE
@@ -13994,19 +11203,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 612, c)
-                    if s < 0:
-                        return p
-            if s == 613:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    s = 612
-                else:
-                    p, s = x.escape(v, n, p, e, 613, c)
                     if s < 0:
                         return p
             if s < 61 or s > 613:
@@ -14022,7 +11218,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 62, 614-615."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 615:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14031,7 +11227,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 614
                 else:
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 614:  # ElementContent: EE
@@ -14041,18 +11237,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 614, c)
-                    if s < 0:
-                        return p
-            if s == 615:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 614
-                else:
-                    p, s = x.escape(v, n, p, e, 615, c)
                     if s < 0:
                         return p
             if s < 62 or s > 615:
@@ -14071,7 +11255,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 617:  # FirstStartTag, ElementContent: SE(SessionID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14099,7 +11283,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t89(v, n, p, nd, 89, x)
                     s = 616
                 else:
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 616:  # ElementContent: SE(TimeStamp)
@@ -14134,37 +11318,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 618
                 else:
                     p, s = x.escape(v, n, p, e, 616, c)
-                    if s < 0:
-                        return p
-            if s == 617:  # ElementContent: SE(SessionID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            b, q = binary(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('SessionID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'SessionID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SessionID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
-                        else:
-                            if len(b) != 8:
-                                x.facet(b, 25, p + 1, e, 'SessionID')
-                            ch.append([U5, 'SessionID', None, None, b, 6, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'SessionID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t89(v, n, p, nd, 89, x)
-                    s = 616
-                else:
-                    p, s = x.escape(v, n, p, e, 617, c)
                     if s < 0:
                         return p
             if s == 618:  # ElementContent: SE(Signature), EE
@@ -14204,7 +11357,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}ipaddressType: states 64, 620-621."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 621:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14216,7 +11369,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 620
                 else:
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 620:  # ElementContent: EE
@@ -14226,21 +11379,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 620, c)
-                    if s < 0:
-                        return p
-            if s == 621:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 39
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 39:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 0
-                    s = 620
-                else:
-                    p, s = x.escape(v, n, p, e, 621, c)
                     if s < 0:
                         return p
             if s < 64 or s > 621:
@@ -14259,7 +11397,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(NumberOfReceivers)
+            if s == 65 or s == 623:  # FirstStartTag, ElementContent: SE(NumberOfReceivers)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14274,7 +11412,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t75(v, n, p, nd, 75, x)
                     s = 622
                 else:
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 622:  # ElementContent: SE(RxSpecData)
@@ -14288,24 +11426,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 624
                 else:
                     p, s = x.escape(v, n, p, e, 622, c)
-                    if s < 0:
-                        return p
-            if s == 623:  # ElementContent: SE(NumberOfReceivers)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumberOfReceivers): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'NumberOfReceivers', None, None, y, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'NumberOfReceivers', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 622
-                else:
-                    p, s = x.escape(v, n, p, e, 623, c)
                     if s < 0:
                         return p
             if s == 624:  # ElementContent: SE(RxSpecData)
@@ -14361,7 +11481,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(WPT_LF_RxDataList)
+            if s == 66 or s == 880:  # FirstStartTag, ElementContent: SE(WPT_LF_RxDataList)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14371,7 +11491,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t97(v, n, p, nd, 97, x)
                     s = 879
                 else:
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 879:  # ElementContent: EE
@@ -14381,19 +11501,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 879, c)
-                    if s < 0:
-                        return p
-            if s == 880:  # ElementContent: SE(WPT_LF_RxDataList)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_LF_RxDataList)
-                    nd = [U6, 'WPT_LF_RxDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
-                    s = 879
-                else:
-                    p, s = x.escape(v, n, p, e, 880, c)
                     if s < 0:
                         return p
             if s < 66 or s > 880:
@@ -14412,7 +11519,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
+            if s == 67 or s == 883:  # FirstStartTag, ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -14428,7 +11535,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t65(v, n, p, nd, 65, x)
                     s = 882
                 else:
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if 881 <= s <= 882:  # ElementContent: EE
@@ -14438,25 +11545,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
-            if s == 883:  # ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}LF_TransmitterSetupData)
-                    nd = [U6, 'LF_TransmitterSetupData', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t68(v, n, p, nd, 68, x)
-                    s = 881
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}LF_ReceiverSetupData)
-                    nd = [U6, 'LF_ReceiverSetupData', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    s = 882
-                else:
-                    p, s = x.escape(v, n, p, e, 883, c)
                     if s < 0:
                         return p
             if s < 67 or s > 883:
@@ -14475,7 +11563,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 68:  # FirstStartTag: SE(NumberOfTransmitters)
+            if s == 68 or s == 885:  # FirstStartTag, ElementContent: SE(NumberOfTransmitters)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -14490,7 +11578,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t75(v, n, p, nd, 75, x)
                     s = 884
                 else:
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 884:  # ElementContent: SE(SignalFrequency)
@@ -14504,24 +11592,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 886
                 else:
                     p, s = x.escape(v, n, p, e, 884, c)
-                    if s < 0:
-                        return p
-            if s == 885:  # ElementContent: SE(NumberOfTransmitters)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumberOfTransmitters): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'NumberOfTransmitters', None, None, y, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'NumberOfTransmitters', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 884
-                else:
-                    p, s = x.escape(v, n, p, e, 885, c)
                     if s < 0:
                         return p
             if 886 <= s <= 887:  # ElementContent: SE(TxSpecData)
@@ -19890,7 +16960,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(WPT_LF_TxDataList)
+            if s == 69 or s == 1144:  # FirstStartTag, ElementContent: SE(WPT_LF_TxDataList)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19900,7 +16970,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t98(v, n, p, nd, 98, x)
                     s = 1143
                 else:
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1143:  # ElementContent: EE
@@ -19910,19 +16980,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1143, c)
-                    if s < 0:
-                        return p
-            if s == 1144:  # ElementContent: SE(WPT_LF_TxDataList)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_LF_TxDataList)
-                    nd = [U6, 'WPT_LF_TxDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t98(v, n, p, nd, 98, x)
-                    s = 1143
-                else:
-                    p, s = x.escape(v, n, p, e, 1144, c)
                     if s < 0:
                         return p
             if s < 69 or s > 1144:
@@ -19938,7 +16995,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_DataContainerType: states 70, 1145-1146."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 1146:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -19950,7 +17007,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 1145
                 else:
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1145:  # ElementContent: EE
@@ -19960,21 +17017,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1145, c)
-                    if s < 0:
-                        return p
-            if s == 1146:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 256
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 256:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 7
-                    s = 1145
-                else:
-                    p, s = x.escape(v, n, p, e, 1146, c)
                     if s < 0:
                         return p
             if s < 70 or s > 1146:
@@ -19990,7 +17032,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 71, 1147-1148."""
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 1148:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20002,7 +17044,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 1147
                 else:
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1147:  # ElementContent: EE
@@ -20012,21 +17054,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1147, c)
-                    if s < 0:
-                        return p
-            if s == 1148:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 16, p, e)
-                    p += 7
-                    e[5] = 3
-                    s = 1147
-                else:
-                    p, s = x.escape(v, n, p, e, 1148, c)
                     if s < 0:
                         return p
             if s < 71 or s > 1148:
@@ -20042,7 +17069,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 72, 1149-1150."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 1150:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20054,7 +17081,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1149
                 else:
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1149:  # ElementContent: EE
@@ -20064,21 +17091,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1149, c)
-                    if s < 0:
-                        return p
-            if s == 1150:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 17, q0, e)
-                    e[5] = 0
-                    s = 1149
-                else:
-                    p, s = x.escape(v, n, p, e, 1150, c)
                     if s < 0:
                         return p
             if s < 72 or s > 1150:
@@ -20097,7 +17109,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 73:  # FirstStartTag: SE(MeterID)
+            if s == 73 or s == 1152:  # FirstStartTag, ElementContent: SE(MeterID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20125,7 +17137,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t72(v, n, p, nd, 72, x)
                     s = 1151
                 else:
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1151:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -20160,37 +17172,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1153
                 else:
                     p, s = x.escape(v, n, p, e, 1151, c)
-                    if s < 0:
-                        return p
-            if s == 1152:  # ElementContent: SE(MeterID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('MeterID')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'MeterID') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t72(v, n, p, nd, 72, x)
-                        else:
-                            if len(t) > 32:
-                                x.facet(t, 17, p + 1, e, 'MeterID')
-                            ch.append([U5, 'MeterID', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'MeterID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t72(v, n, p, nd, 72, x)
-                    s = 1151
-                else:
-                    p, s = x.escape(v, n, p, e, 1152, c)
                     if s < 0:
                         return p
             if s == 1153:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -20844,7 +17825,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 74, 1160-1161."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 1161:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20856,7 +17837,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 1160
                 else:
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1160:  # ElementContent: EE
@@ -20866,21 +17847,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1160, c)
-                    if s < 0:
-                        return p
-            if s == 1161:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 7
-                    s = 1160
-                else:
-                    p, s = x.escape(v, n, p, e, 1161, c)
                     if s < 0:
                         return p
             if s < 74 or s > 1161:
@@ -20896,7 +17862,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 75, 1162-1163."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 1163:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20906,7 +17872,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 3
                     s = 1162
                 else:
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1162:  # ElementContent: EE
@@ -20916,19 +17882,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1162, c)
-                    if s < 0:
-                        return p
-            if s == 1163:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    s = 1162
-                else:
-                    p, s = x.escape(v, n, p, e, 1163, c)
                     if s < 0:
                         return p
             if s < 75 or s > 1163:
@@ -20944,7 +17897,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 76, 1164-1165."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 1165:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -20956,7 +17909,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 1
                     s = 1164
                 else:
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1164:  # ElementContent: EE
@@ -20966,21 +17919,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1164, c)
-                    if s < 0:
-                        return p
-            if s == 1165:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 20, q0, e)
-                    e[5] = 1
-                    s = 1164
-                else:
-                    p, s = x.escape(v, n, p, e, 1165, c)
                     if s < 0:
                         return p
             if s < 76 or s > 1165:
@@ -20996,7 +17934,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_PowerClassType: states 77, 1166-1167."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 1167:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21007,7 +17945,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1166
                 else:
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1166:  # ElementContent: EE
@@ -21017,20 +17955,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1166, c)
-                    if s < 0:
-                        return p
-            if s == 1167:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    s = 1166
-                else:
-                    p, s = x.escape(v, n, p, e, 1167, c)
                     if s < 0:
                         return p
             if s < 77 or s > 1167:
@@ -21046,7 +17970,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 78, 1168-1169."""
     try:
         while True:
-            if s == 78:  # FirstStartTag: CH
+            if s == 78 or s == 1169:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21055,7 +17979,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 7
                     s = 1168
                 else:
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1168:  # ElementContent: EE
@@ -21065,18 +17989,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1168, c)
-                    if s < 0:
-                        return p
-            if s == 1169:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    s = 1168
-                else:
-                    p, s = x.escape(v, n, p, e, 1169, c)
                     if s < 0:
                         return p
             if s < 78 or s > 1169:
@@ -21095,7 +18007,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(IndexNumber)
+            if s == 79 or s == 1171:  # FirstStartTag, ElementContent: SE(IndexNumber)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21126,7 +18038,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t40(v, n, p, nd, 40, x)
                     s = 1170
                 else:
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1170:  # ElementContent: SE(TxRxIdentifier)
@@ -21163,40 +18075,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1170, c)
                     if s < 0:
                         return p
-            if s == 1171:  # ElementContent: SE(IndexNumber)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}IndexNumber): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('IndexNumber')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'IndexNumber') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'IndexNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'IndexNumber')
-                            ch.append([U6, 'IndexNumber', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'IndexNumber', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t40(v, n, p, nd, 40, x)
-                    s = 1170
-                else:
-                    p, s = x.escape(v, n, p, e, 1171, c)
-                    if s < 0:
-                        return p
             if s == 1172:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -21222,7 +18100,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(RSSIDataList)
+            if s == 80 or s == 1174:  # FirstStartTag, ElementContent: SE(RSSIDataList)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21232,7 +18110,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t81(v, n, p, nd, 81, x)
                     s = 1173
                 else:
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1173:  # ElementContent: EE
@@ -21242,19 +18120,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1173, c)
-                    if s < 0:
-                        return p
-            if s == 1174:  # ElementContent: SE(RSSIDataList)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}RSSIDataList)
-                    nd = [U6, 'RSSIDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t81(v, n, p, nd, 81, x)
-                    s = 1173
-                else:
-                    p, s = x.escape(v, n, p, e, 1174, c)
                     if s < 0:
                         return p
             if s < 80 or s > 1174:
@@ -21273,7 +18138,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(TxIdentifier)
+            if s == 81 or s == 1176:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21304,7 +18169,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t76(v, n, p, nd, 76, x)
                     s = 1175
                 else:
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1175:  # ElementContent: SE(RSSI)
@@ -21318,40 +18183,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1177
                 else:
                     p, s = x.escape(v, n, p, e, 1175, c)
-                    if s < 0:
-                        return p
-            if s == 1176:  # ElementContent: SE(TxIdentifier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxIdentifier): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TxIdentifier')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TxIdentifier') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
-                            ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t76(v, n, p, nd, 76, x)
-                    s = 1175
-                else:
-                    p, s = x.escape(v, n, p, e, 1176, c)
                     if s < 0:
                         return p
             if s == 1177:  # ElementContent: EE
@@ -21379,7 +18210,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(TimeAnchor)
+            if s == 82 or s == 1179:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21410,7 +18241,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t45(v, n, p, nd, 45, x)
                     s = 1178
                 else:
-                    p, s = x.escape(v, n, p, e, 82, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1178:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -21454,40 +18285,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 1178, c)
                         if s < 0:
                             return p
-            if s == 1179:  # ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TimeAnchor')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TimeAnchor') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t45(v, n, p, nd, 45, x)
-                        else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t45(v, n, p, nd, 45, x)
-                    s = 1178
-                else:
-                    p, s = x.escape(v, n, p, e, 1179, c)
-                    if s < 0:
-                        return p
             if s == 1180:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -21610,7 +18407,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 83, 1194-1195."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 1195:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21623,7 +18420,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1194
                 else:
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1194:  # ElementContent: EE
@@ -21633,22 +18430,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1194, c)
-                    if s < 0:
-                        return p
-            if s == 1195:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E22[y]
-                    p += 6
-                    e[5] = 5
-                    s = 1194
-                else:
-                    p, s = x.escape(v, n, p, e, 1195, c)
                     if s < 0:
                         return p
             if s < 83 or s > 1195:
@@ -21667,7 +18448,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(X509IssuerName)
+            if s == 84 or s == 1197:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21693,7 +18474,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t8(v, n, p, nd, 8, x)
                     s = 1196
                 else:
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1196:  # ElementContent: SE(X509SerialNumber)
@@ -21730,35 +18511,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1196, c)
                     if s < 0:
                         return p
-            if s == 1197:  # ElementContent: SE(X509IssuerName)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    if not (v >> (n - p - 1)) & 1:
-                        try:
-                            t, q = string(v, n, p + 1)
-                        except Fail as f:
-                            f.names.append('X509IssuerName')
-                            raise
-                        except ValueError:
-                            raise early(p + 1, 'X509IssuerName') from None
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                        else:
-                            ch.append([U4, 'X509IssuerName', None, None, t, 0, None])
-                            p = q + 1
-                    else:
-                        nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                    s = 1196
-                else:
-                    p, s = x.escape(v, n, p, e, 1197, c)
-                    if s < 0:
-                        return p
             if s == 1198:  # ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -21784,7 +18536,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TxRxIdentifier)
+            if s == 85 or s == 1200:  # FirstStartTag, ElementContent: SE(TxRxIdentifier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21815,7 +18567,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t76(v, n, p, nd, 76, x)
                     s = 1199
                 else:
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1199:  # ElementContent: SE(TxRxPosition)
@@ -21829,40 +18581,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1201
                 else:
                     p, s = x.escape(v, n, p, e, 1199, c)
-                    if s < 0:
-                        return p
-            if s == 1200:  # ElementContent: SE(TxRxIdentifier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxRxIdentifier): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TxRxIdentifier')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TxRxIdentifier') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TxRxIdentifier', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 20, p + 1, e, 'TxRxIdentifier')
-                            ch.append([U6, 'TxRxIdentifier', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TxRxIdentifier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t76(v, n, p, nd, 76, x)
-                    s = 1199
-                else:
-                    p, s = x.escape(v, n, p, e, 1200, c)
                     if s < 0:
                         return p
             if s == 1201:  # ElementContent: SE(TxRxOrientation)
@@ -21900,7 +18618,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_SPCChargeDiagnosticsType: states 86, 1203-1204."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 1204:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21913,7 +18631,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1203
                 else:
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1203:  # ElementContent: EE
@@ -21923,22 +18641,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1203, c)
-                    if s < 0:
-                        return p
-            if s == 1204:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E23[y]
-                    p += 3
-                    e[5] = 5
-                    s = 1203
-                else:
-                    p, s = x.escape(v, n, p, e, 1204, c)
                     if s < 0:
                         return p
             if s < 86 or s > 1204:
@@ -21957,7 +18659,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SPCPrimaryDeviceCoilCurrentInformation)
+            if s == 87 or s == 1206:  # FirstStartTag, ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -21967,7 +18669,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 1205
                 else:
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1205:  # ElementContent: EE
@@ -21977,19 +18679,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1205, c)
-                    if s < 0:
-                        return p
-            if s == 1206:  # ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}SPCPrimaryDeviceCoilCurrentInformation)
-                    nd = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 1205
-                else:
-                    p, s = x.escape(v, n, p, e, 1206, c)
                     if s < 0:
                         return p
             if s < 87 or s > 1206:
@@ -22005,7 +18694,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 88, 1207-1208."""
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 1208:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22017,7 +18706,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1207
                 else:
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1207:  # ElementContent: EE
@@ -22027,21 +18716,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1207, c)
-                    if s < 0:
-                        return p
-            if s == 1208:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    s = 1207
-                else:
-                    p, s = x.escape(v, n, p, e, 1208, c)
                     if s < 0:
                         return p
             if s < 88 or s > 1208:
@@ -22057,7 +18731,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 89, 1209-1210."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 1210:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22069,7 +18743,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 1209
                 else:
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1209:  # ElementContent: EE
@@ -22079,21 +18753,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1209, c)
-                    if s < 0:
-                        return p
-            if s == 1210:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 6
-                    s = 1209
-                else:
-                    p, s = x.escape(v, n, p, e, 1210, c)
                     if s < 0:
                         return p
             if s < 89 or s > 1210:
@@ -22112,7 +18771,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(TaxRuleID)
+            if s == 90 or s == 1212:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22143,7 +18802,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t76(v, n, p, nd, 76, x)
                     s = 1211
                 else:
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1211:  # ElementContent: SE(Amount)
@@ -22157,40 +18816,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1213
                 else:
                     p, s = x.escape(v, n, p, e, 1211, c)
-                    if s < 0:
-                        return p
-            if s == 1212:  # ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TaxRuleID')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TaxRuleID') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 20, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t76(v, n, p, nd, 76, x)
-                    s = 1211
-                else:
-                    p, s = x.escape(v, n, p, e, 1212, c)
                     if s < 0:
                         return p
             if s == 1213:  # ElementContent: EE
@@ -22218,7 +18843,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(PulseSequenceOrder)
+            if s == 91 or s == 1215:  # FirstStartTag, ElementContent: SE(PulseSequenceOrder)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -22228,7 +18853,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t79(v, n, p, nd, 79, x)
                     s = 1214
                 else:
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1214:  # ElementContent: SE(PulseSequenceOrder)
@@ -22242,19 +18867,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1216
                 else:
                     p, s = x.escape(v, n, p, e, 1214, c)
-                    if s < 0:
-                        return p
-            if s == 1215:  # ElementContent: SE(PulseSequenceOrder)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}PulseSequenceOrder)
-                    nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t79(v, n, p, nd, 79, x)
-                    s = 1214
-                else:
-                    p, s = x.escape(v, n, p, e, 1215, c)
                     if s < 0:
                         return p
             if s == 1216:  # ElementContent: SE(PulseSequenceOrder), SE(PulseSeparationTime)
@@ -32504,7 +29116,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Coord_X)
+            if s == 92 or s == 1474:  # FirstStartTag, ElementContent: SE(Coord_X)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32537,7 +29149,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t48(v, n, p, nd, 48, x)
                     s = 1473
                 else:
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1473:  # ElementContent: SE(Coord_Y)
@@ -32574,42 +29186,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1475
                 else:
                     p, s = x.escape(v, n, p, e, 1473, c)
-                    if s < 0:
-                        return p
-            if s == 1474:  # ElementContent: SE(Coord_X)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}Coord_X): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('Coord_X')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'Coord_X') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Coord_X', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t48(v, n, p, nd, 48, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 6, p + 1, e, 'Coord_X')
-                            ch.append([U6, 'Coord_X', None, None, m, 2, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'Coord_X', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t48(v, n, p, nd, 48, x)
-                    s = 1473
-                else:
-                    p, s = x.escape(v, n, p, e, 1474, c)
                     if s < 0:
                         return p
             if s == 1475:  # ElementContent: SE(Coord_Z)
@@ -32670,7 +29246,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_AlignmentCheckMethodType: states 93, 1477-1478."""
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 1478:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32683,7 +29259,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1477
                 else:
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1477:  # ElementContent: EE
@@ -32693,22 +29269,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1477, c)
-                    if s < 0:
-                        return p
-            if s == 1478:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E26[y]
-                    p += 2
-                    e[5] = 5
-                    s = 1477
-                else:
-                    p, s = x.escape(v, n, p, e, 1478, c)
                     if s < 0:
                         return p
             if s < 93 or s > 1478:
@@ -32724,7 +29284,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_FinePositioningMethodType: states 94, 1479-1480."""
     try:
         while True:
-            if s == 94:  # FirstStartTag: CH
+            if s == 94 or s == 1480:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32737,7 +29297,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1479
                 else:
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1479:  # ElementContent: EE
@@ -32747,22 +29307,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1479, c)
-                    if s < 0:
-                        return p
-            if s == 1480:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 5 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 5:
-                        x.enum(y, 5, p)
-                    e[4] = E27[y]
-                    p += 3
-                    e[5] = 5
-                    s = 1479
-                else:
-                    p, s = x.escape(v, n, p, e, 1480, c)
                     if s < 0:
                         return p
             if s < 94 or s > 1480:
@@ -32781,7 +29325,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(PackageIndex)
+            if s == 95 or s == 1482:  # FirstStartTag, ElementContent: SE(PackageIndex)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32796,7 +29340,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t75(v, n, p, nd, 75, x)
                     s = 1481
                 else:
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1481:  # ElementContent: SE(LF_TxData), SE(LF_RxData)
@@ -32816,24 +29360,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1484
                 else:
                     p, s = x.escape(v, n, p, e, 1481, c)
-                    if s < 0:
-                        return p
-            if s == 1482:  # ElementContent: SE(PackageIndex)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}PackageIndex): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'PackageIndex', None, None, y, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'PackageIndex', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 1481
-                else:
-                    p, s = x.escape(v, n, p, e, 1482, c)
                     if s < 0:
                         return p
             if 1483 <= s <= 1484:  # ElementContent: EE
@@ -32861,7 +29387,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(NumPackages)
+            if s == 96 or s == 1486:  # FirstStartTag, ElementContent: SE(NumPackages)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32876,7 +29402,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t75(v, n, p, nd, 75, x)
                     s = 1485
                 else:
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1485:  # ElementContent: SE(WPT_LF_DataPackage)
@@ -32890,24 +29416,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1487
                 else:
                     p, s = x.escape(v, n, p, e, 1485, c)
-                    if s < 0:
-                        return p
-            if s == 1486:  # ElementContent: SE(NumPackages)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumPackages): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
-                        ch.append([U6, 'NumPackages', None, None, y, 3, None])
-                        p += 10
-                    else:
-                        nd = [U6, 'NumPackages', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 1485
-                else:
-                    p, s = x.escape(v, n, p, e, 1486, c)
                     if s < 0:
                         return p
             if s == 1487:  # ElementContent: EE
@@ -32935,7 +29443,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(RxIdentifier)
+            if s == 97 or s == 1489:  # FirstStartTag, ElementContent: SE(RxIdentifier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -32966,7 +29474,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t76(v, n, p, nd, 76, x)
                     s = 1488
                 else:
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1488:  # ElementContent: SE(RSSIData)
@@ -32980,40 +29488,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1490
                 else:
                     p, s = x.escape(v, n, p, e, 1488, c)
-                    if s < 0:
-                        return p
-            if s == 1489:  # ElementContent: SE(RxIdentifier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}RxIdentifier): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('RxIdentifier')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'RxIdentifier') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'RxIdentifier', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 20, p + 1, e, 'RxIdentifier')
-                            ch.append([U6, 'RxIdentifier', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'RxIdentifier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t76(v, n, p, nd, 76, x)
-                    s = 1488
-                else:
-                    p, s = x.escape(v, n, p, e, 1489, c)
                     if s < 0:
                         return p
             if s == 1490:  # ElementContent: EE
@@ -33041,7 +29515,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 98:  # FirstStartTag: SE(TxIdentifier)
+            if s == 98 or s == 1492:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33072,7 +29546,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p = t76(v, n, p, nd, 76, x)
                     s = 1491
                 else:
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1491:  # ElementContent: SE(EIRP)
@@ -33086,40 +29560,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1493
                 else:
                     p, s = x.escape(v, n, p, e, 1491, c)
-                    if s < 0:
-                        return p
-            if s == 1492:  # ElementContent: SE(TxIdentifier)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxIdentifier): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('TxIdentifier')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TxIdentifier') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 20, p + 1, e, 'TxIdentifier')
-                            ch.append([U6, 'TxIdentifier', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t76(v, n, p, nd, 76, x)
-                    s = 1491
-                else:
-                    p, s = x.escape(v, n, p, e, 1492, c)
                     if s < 0:
                         return p
             if s == 1493:  # ElementContent: EE
@@ -33144,7 +29584,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_PairingMethodType: states 99, 1494-1495."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 1495:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33157,7 +29597,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 5
                     s = 1494
                 else:
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1494:  # ElementContent: EE
@@ -33167,22 +29607,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1494, c)
-                    if s < 0:
-                        return p
-            if s == 1495:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E28[y]
-                    p += 3
-                    e[5] = 5
-                    s = 1494
-                else:
-                    p, s = x.escape(v, n, p, e, 1495, c)
                     if s < 0:
                         return p
             if s < 99 or s > 1495:
@@ -33198,7 +29622,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 100, 1496-1497."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 1497:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33207,7 +29631,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 1496
                 else:
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1496:  # ElementContent: EE
@@ -33217,18 +29641,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1496, c)
-                    if s < 0:
-                        return p
-            if s == 1497:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    s = 1496
-                else:
-                    p, s = x.escape(v, n, p, e, 1497, c)
                     if s < 0:
                         return p
             if s < 100 or s > 1497:
@@ -33244,7 +29656,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 101, 1498-1499."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 1499:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33253,7 +29665,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1498
                 else:
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1498:  # ElementContent: EE
@@ -33263,18 +29675,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1498, c)
-                    if s < 0:
-                        return p
-            if s == 1499:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 1498
-                else:
-                    p, s = x.escape(v, n, p, e, 1499, c)
                     if s < 0:
                         return p
             if s < 101 or s > 1499:
@@ -33343,7 +29743,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 103, 1501-1502."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 1502:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33352,7 +29752,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1501
                 else:
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1501:  # ElementContent: EE
@@ -33362,18 +29762,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1501, c)
-                    if s < 0:
-                        return p
-            if s == 1502:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    s = 1501
-                else:
-                    p, s = x.escape(v, n, p, e, 1502, c)
                     if s < 0:
                         return p
             if s < 103 or s > 1502:
@@ -33389,7 +29777,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 104, 1503-1504."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 1504:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33398,7 +29786,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 6
                     s = 1503
                 else:
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1503:  # ElementContent: EE
@@ -33408,18 +29796,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1503, c)
-                    if s < 0:
-                        return p
-            if s == 1504:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    s = 1503
-                else:
-                    p, s = x.escape(v, n, p, e, 1504, c)
                     if s < 0:
                         return p
             if s < 104 or s > 1504:
@@ -33435,7 +29811,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 105, 1505-1506."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 1506:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33447,7 +29823,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 1505
                 else:
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1505:  # ElementContent: EE
@@ -33457,21 +29833,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1505, c)
-                    if s < 0:
-                        return p
-            if s == 1506:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 30, q0, e)
-                    e[5] = 2
-                    s = 1505
-                else:
-                    p, s = x.escape(v, n, p, e, 1506, c)
                     if s < 0:
                         return p
             if s < 105 or s > 1506:
@@ -33487,7 +29848,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 106, 1507-1508."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 1508:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33499,7 +29860,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 2
                     s = 1507
                 else:
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1507:  # ElementContent: EE
@@ -33509,21 +29870,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1507, c)
-                    if s < 0:
-                        return p
-            if s == 1508:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 2
-                    s = 1507
-                else:
-                    p, s = x.escape(v, n, p, e, 1508, c)
                     if s < 0:
                         return p
             if s < 106 or s > 1508:
@@ -33542,7 +29888,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 107:  # FirstStartTag: SE(Header)
+            if s == 107 or s == 1510:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33552,7 +29898,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1509
                 else:
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1509:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -33577,19 +29923,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1512
                 else:
                     p, s = x.escape(v, n, p, e, 1509, c)
-                    if s < 0:
-                        return p
-            if s == 1510:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1509
-                else:
-                    p, s = x.escape(v, n, p, e, 1510, c)
                     if s < 0:
                         return p
             if s == 1511:  # ElementContent: SE(MeterInfoRequested)
@@ -33635,7 +29968,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 108:  # FirstStartTag: SE(Header)
+            if s == 108 or s == 1514:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33645,7 +29978,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1513
                 else:
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1513:  # ElementContent: SE(ResponseCode)
@@ -33666,19 +29999,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1515
                 else:
                     p, s = x.escape(v, n, p, e, 1513, c)
-                    if s < 0:
-                        return p
-            if s == 1514:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1513
-                else:
-                    p, s = x.escape(v, n, p, e, 1514, c)
                     if s < 0:
                         return p
             if s == 1515:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -33771,7 +30091,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(Header)
+            if s == 109 or s == 1520:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33781,7 +30101,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1519
                 else:
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1519:  # ElementContent: EE
@@ -33791,19 +30111,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1519, c)
-                    if s < 0:
-                        return p
-            if s == 1520:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1519
-                else:
-                    p, s = x.escape(v, n, p, e, 1520, c)
                     if s < 0:
                         return p
             if s < 109 or s > 1520:
@@ -33822,7 +30129,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 110:  # FirstStartTag: SE(Header)
+            if s == 110 or s == 1522:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -33832,7 +30139,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1521
                 else:
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1521:  # ElementContent: SE(ResponseCode)
@@ -33853,19 +30160,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1523
                 else:
                     p, s = x.escape(v, n, p, e, 1521, c)
-                    if s < 0:
-                        return p
-            if s == 1522:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1521
-                else:
-                    p, s = x.escape(v, n, p, e, 1522, c)
                     if s < 0:
                         return p
             if s == 1523:  # ElementContent: EE
@@ -33893,7 +30187,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 111 or s == 1526:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -33930,7 +30224,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t44(v, n, p, nd, 44, x)
                     s = 1525
                 else:
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1524:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -33957,46 +30251,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1527
                 else:
                     p, s = x.escape(v, n, p, e, 1525, c)
-                    if s < 0:
-                        return p
-            if s == 1526:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 1)
-                            except Fail as f:
-                                f.names.append('DepartureTime')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DepartureTime') from None
-                        else:
-                            m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
-                    else:
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                    s = 1524
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    s = 1525
-                else:
-                    p, s = x.escape(v, n, p, e, 1526, c)
                     if s < 0:
                         return p
             if s == 1527:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -34037,7 +30291,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 112:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 112 or s == 1533:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -34125,7 +30379,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 4:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 112, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 1529:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -34286,97 +30540,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1532, c)
                     if s < 0:
                         return p
-            if s == 1533:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('DepartureTime')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'DepartureTime') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
-                            else:
-                                if m > 4294967295:
-                                    x.facet(m, 7, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                        s = 1529
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 16, p + 1, e, 'MinimumSOC')
-                            ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                        s = 1530
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
-                            if y > 100:
-                                x.facet(y, 16, p + 1, e, 'TargetSOC')
-                            ch.append([U5, 'TargetSOC', None, None, y, 3, None])
-                            p += 9
-                        else:
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                        s = 1531
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('AckMaxDelay')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
-                            else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
-                        s = 1532
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 1533, c)
-                        if s < 0:
-                            return p
             if s < 112 or s > 1533:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -34393,7 +30556,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(RootCertificateID)
+            if s == 113 or s == 1535:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34403,7 +30566,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t84(v, n, p, nd, 84, x)
                     s = 1534
                 else:
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1534:  # ElementContent: SE(RootCertificateID), EE
@@ -34419,19 +30582,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1534, c)
-                    if s < 0:
-                        return p
-            if s == 1535:  # ElementContent: SE(RootCertificateID)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U5, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    s = 1534
-                else:
-                    p, s = x.escape(v, n, p, e, 1535, c)
                     if s < 0:
                         return p
             if 1536 <= s <= 1553:  # ElementContent: SE(RootCertificateID), EE
@@ -34474,7 +30624,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 114 or s == 1558:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 2:
@@ -34500,7 +30650,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         return p  # EE
                     else:
-                        p, s = x.escape(v, n, p, e, 114, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 1555:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -34548,35 +30698,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1557, c)
                     if s < 0:
                         return p
-            if s == 1558:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        s = 1555
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        s = 1556
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        s = 1557
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 1558, c)
-                        if s < 0:
-                            return p
             if s < 114 or s > 1558:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -34590,22 +30711,13 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 115, 1559."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: EE
+            if s == 115 or s == 1559:  # FirstStartTag, ElementContent: EE
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, 115, c)
-                    if s < 0:
-                        return p
-            if s == 1559:  # ElementContent: EE
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    p, s = x.escape(v, n, p, e, 1559, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 115 or s > 1559:
@@ -34624,7 +30736,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(Header)
+            if s == 116 or s == 1561:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34634,7 +30746,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1560
                 else:
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1560:  # ElementContent: EE
@@ -34644,19 +30756,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1560, c)
-                    if s < 0:
-                        return p
-            if s == 1561:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1560
-                else:
-                    p, s = x.escape(v, n, p, e, 1561, c)
                     if s < 0:
                         return p
             if s < 116 or s > 1561:
@@ -34675,7 +30774,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(Header)
+            if s == 117 or s == 1563:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34685,7 +30784,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1562
                 else:
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1562:  # ElementContent: EE
@@ -34695,19 +30794,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1562, c)
-                    if s < 0:
-                        return p
-            if s == 1563:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1562
-                else:
-                    p, s = x.escape(v, n, p, e, 1563, c)
                     if s < 0:
                         return p
             if s < 117 or s > 1563:
@@ -34726,7 +30812,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 118:  # FirstStartTag: SE(Header)
+            if s == 118 or s == 1565:  # FirstStartTag, ElementContent: SE(Header)
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34736,7 +30822,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p = t63(v, n, p, nd, 63, x)
                     s = 1564
                 else:
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1564:  # ElementContent: SE(ResponseCode)
@@ -34757,19 +30843,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1566
                 else:
                     p, s = x.escape(v, n, p, e, 1564, c)
-                    if s < 0:
-                        return p
-            if s == 1565:  # ElementContent: SE(Header)
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    s = 1564
-                else:
-                    p, s = x.escape(v, n, p, e, 1565, c)
                     if s < 0:
                         return p
             if s == 1566:  # ElementContent: EE
@@ -34794,7 +30867,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 119, 1567-1568."""
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 1568:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34806,7 +30879,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1567
                 else:
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1567:  # ElementContent: EE
@@ -34816,21 +30889,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1567, c)
-                    if s < 0:
-                        return p
-            if s == 1568:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 32, q0, e)
-                    e[5] = 0
-                    s = 1567
-                else:
-                    p, s = x.escape(v, n, p, e, 1568, c)
                     if s < 0:
                         return p
             if s < 119 or s > 1568:
@@ -34846,7 +30904,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 120, 1569-1570."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 1570:  # FirstStartTag, ElementContent: CH
                 c = (v >> (n - p - 1)) & 1
                 p += 1
                 if c == 0:
@@ -34858,7 +30916,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     e[5] = 0
                     s = 1569
                 else:
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1569:  # ElementContent: EE
@@ -34868,21 +30926,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 1569, c)
-                    if s < 0:
-                        return p
-            if s == 1570:  # ElementContent: CH
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 33, q0, e)
-                    e[5] = 0
-                    s = 1569
-                else:
-                    p, s = x.escape(v, n, p, e, 1570, c)
                     if s < 0:
                         return p
             if s < 120 or s > 1570:

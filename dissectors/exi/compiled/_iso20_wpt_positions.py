@@ -38,7 +38,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLReqControlModeType: states 1, 121."""
     try:
         while True:
-            if s == 1:  # FirstStartTag: EE
+            if s == 1 or s == 121:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -46,18 +46,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
-                    if s < 0:
-                        return p
-            if s == 121:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 1 or s > 121:
@@ -73,7 +62,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}CLResControlModeType: states 2, 122."""
     try:
         while True:
-            if s == 2:  # FirstStartTag: EE
+            if s == 2 or s == 122:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -81,18 +70,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
-                    if s < 0:
-                        return p
-            if s == 122:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 2 or s > 122:
@@ -122,46 +100,25 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 3, c)
                     if s < 0:
                         return p
-            if s == 123:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 123 or s == 124:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 123, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 123, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 123, c)
-                    if s < 0:
-                        return p
-            if s == 124:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 124, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 124, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 124, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 125:  # ElementContent: SE(*), EE, CH[untyped]
@@ -201,7 +158,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 4 or s == 129:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -228,7 +185,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 128
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 4, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(Q)
@@ -286,36 +243,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 128, c)
-                    if s < 0:
-                        return p
-            if s == 129:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 126
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 127
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 128
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 129, c)
                     if s < 0:
                         return p
             if s == 130:  # ElementContent: SE(G), SE(Y)
@@ -413,46 +340,25 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 5, c)
                     if s < 0:
                         return p
-            if s == 134:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 134 or s == 135:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 134, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 134, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 134, c)
-                    if s < 0:
-                        return p
-            if s == 135:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 135, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 135, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 136:  # ElementContent: SE(*), EE, CH[untyped]
@@ -489,7 +395,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 6, 137-138."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 138:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -502,7 +408,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 137
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 137:  # ElementContent: EE
@@ -514,22 +420,6 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 137, c)
-                    if s < 0:
-                        return p
-            if s == 138:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 137
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 138, c)
                     if s < 0:
                         return p
             if s < 6 or s > 138:
@@ -627,7 +517,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 7, c)
                             if s < 0:
                                 return p
-            if s == 139:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 139 or s == 140:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -688,91 +578,17 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 147
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 139, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 139, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 139, c)
-                            if s < 0:
-                                return p
-            if s == 140:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                            x.span(nd, b0, p)
-                            s = 141
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t9(v, n, p, nd, 9, x)
-                            x.span(nd, b0, p)
-                            s = 142
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t15(v, n, p, nd, 15, x)
-                            x.span(nd, b0, p)
-                            s = 143
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
-                            x.span(nd, b0, p)
-                            s = 144
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t12(v, n, p, nd, 12, x)
-                            x.span(nd, b0, p)
-                            s = 145
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t16(v, n, p, nd, 16, x)
-                            x.span(nd, b0, p)
-                            s = 146
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t8(v, n, p, nd, 8, x)
-                            x.span(nd, b0, p)
-                            s = 147
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 140, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 140, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 140, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 141:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -1997,7 +1813,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 8, 157-158."""
     try:
         while True:
-            if s == 8:  # FirstStartTag: CH
+            if s == 8 or s == 158:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2010,7 +1826,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 157
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 157:  # ElementContent: EE
@@ -2022,22 +1838,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 157, c)
-                    if s < 0:
-                        return p
-            if s == 158:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 157
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 158, c)
                     if s < 0:
                         return p
             if s < 8 or s > 158:
@@ -2056,7 +1856,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 9 or s == 159:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -2078,52 +1878,17 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 9, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 9, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 9, c)
-                        if s < 0:
-                            return p
-            if s == 159:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t4(v, n, p, nd, 4, x)
-                        x.span(nd, b0, p)
-                        s = 160
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t13(v, n, p, nd, 13, x)
-                        x.span(nd, b0, p)
-                        s = 161
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 159, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 159, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 159, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 160 <= s <= 162:  # ElementContent: EE, CH[untyped]
@@ -2179,7 +1944,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 163:  # StartTag: SE(Reference)
+            if s == 163 or s == 165:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2192,10 +1957,10 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 164
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 164:  # ElementContent: SE(Reference), EE
+            if s == 164 or s == 166:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2210,40 +1975,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 164, c)
-                    if s < 0:
-                        return p
-            if s == 165:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    x.span(nd, b0, p)
-                    s = 164
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 165, c)
-                    if s < 0:
-                        return p
-            if s == 166:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 10 or s > 166:
@@ -2358,46 +2090,25 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 168, c)
                         if s < 0:
                             return p
-            if s == 169:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 169 or s == 170:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 169, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 169, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 169, c)
-                    if s < 0:
-                        return p
-            if s == 170:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 170, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 170, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 170, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(*), EE, CH[untyped]
@@ -2437,7 +2148,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 12 or s == 174:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2457,7 +2168,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 173
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 12, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 172:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -2497,29 +2208,6 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 173, c)
-                    if s < 0:
-                        return p
-            if s == 174:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t78(v, n, p, nd, 78, x)
-                    x.span(nd, b0, p)
-                    s = 172
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t78(v, n, p, nd, 78, x)
-                    x.span(nd, b0, p)
-                    s = 173
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 174, c)
                     if s < 0:
                         return p
             if s == 175:  # ElementContent: SE(*), EE
@@ -2570,7 +2258,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Modulus)
+            if s == 13 or s == 179:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2583,7 +2271,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 178
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 178:  # ElementContent: SE(Exponent)
@@ -2600,22 +2288,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 178, c)
-                    if s < 0:
-                        return p
-            if s == 179:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t60(v, n, p, nd, 60, x)
-                    x.span(nd, b0, p)
-                    s = 178
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 179, c)
                     if s < 0:
                         return p
             if s == 180:  # ElementContent: EE
@@ -2748,7 +2420,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
-            if s == 183:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 183 or s == 186:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2768,7 +2440,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 185
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 183, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(DigestMethod)
@@ -2801,29 +2473,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 185, c)
-                    if s < 0:
-                        return p
-            if s == 186:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 184
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t5(v, n, p, nd, 5, x)
-                    x.span(nd, b0, p)
-                    s = 185
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 186, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: EE
@@ -2906,7 +2555,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 188, c)
                     if s < 0:
                         return p
-            if s == 189:  # StartTag: SE(Transforms), EE
+            if s == 189 or s == 191:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2921,7 +2570,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 189, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: EE
@@ -2933,24 +2582,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 190
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s < 15 or s > 191:
@@ -2969,7 +2600,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(SPKISexp)
+            if s == 16 or s == 193:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2982,7 +2613,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 192
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 16, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3008,23 +2639,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
-            if s == 193:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t78(v, n, p, nd, 78, x)
-                    x.span(nd, b0, p)
-                    s = 192
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 193, c)
-                    if s < 0:
-                        return p
-            if s == 194:  # ElementContent: SE(SPKISexp), EE
+            if s == 194 or s == 196:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3039,7 +2654,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 194, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3062,24 +2677,6 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 195, c)
-                    if s < 0:
-                        return p
-            if s == 196:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t78(v, n, p, nd, 78, x)
-                    x.span(nd, b0, p)
-                    s = 195
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 196, c)
                     if s < 0:
                         return p
             if s < 16 or s > 196:
@@ -3119,7 +2716,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 17, c)
                     if s < 0:
                         return p
-            if s == 197:  # StartTag: SE(SignedInfo)
+            if s == 197 or s == 199:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3132,7 +2729,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 198
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 197, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 198:  # ElementContent: SE(SignatureValue)
@@ -3149,22 +2746,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 198, c)
-                    if s < 0:
-                        return p
-            if s == 199:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t22(v, n, p, nd, 22, x)
-                    x.span(nd, b0, p)
-                    s = 198
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 199, c)
                     if s < 0:
                         return p
             if s == 200:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -3192,7 +2773,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 200, c)
                     if s < 0:
                         return p
-            if s == 201:  # ElementContent: SE(Object), EE
+            if s == 201 or s == 202:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3207,24 +2788,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t11(v, n, p, nd, 11, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 202, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 17 or s > 202:
@@ -3257,7 +2821,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 18, c)
                     if s < 0:
                         return p
-            if s == 203:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 203 or s == 204:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -3271,7 +2835,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 205
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 203, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -3279,42 +2843,12 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 203, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 203, c)
-                        if s < 0:
-                            return p
-            if s == 204:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t62(v, n, p, nd, 62, x)
-                        x.span(nd, b0, p)
-                        s = 205
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 204, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 204, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 204, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 205:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3396,7 +2930,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 19, c)
                     if s < 0:
                         return p
-            if s == 207:  # StartTag: SE(SignatureProperty)
+            if s == 207 or s == 209:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3409,10 +2943,10 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 208
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 207, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 208:  # ElementContent: SE(SignatureProperty), EE
+            if s == 208 or s == 210:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3427,40 +2961,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 208, c)
-                    if s < 0:
-                        return p
-            if s == 209:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    x.span(nd, b0, p)
-                    s = 208
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 209, c)
-                    if s < 0:
-                        return p
-            if s == 210:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t20(v, n, p, nd, 20, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 210, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 19 or s > 210:
@@ -3509,42 +3010,23 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 211, c)
                     if s < 0:
                         return p
-            if s == 212:  # StartTag: SE(*), CH[untyped]
+            if s == 212 or s == 213:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 212, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 212, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 212, c)
-                    if s < 0:
-                        return p
-            if s == 213:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 213, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 213, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 213, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 214:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3623,7 +3105,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 21, c)
                     if s < 0:
                         return p
-            if s == 216:  # StartTag: CH
+            if s == 216 or s == 218:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3636,7 +3118,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 217
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 216, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 217:  # ElementContent: EE
@@ -3648,22 +3130,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 217, c)
-                    if s < 0:
-                        return p
-            if s == 218:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 217
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 218, c)
                     if s < 0:
                         return p
             if s < 21 or s > 218:
@@ -3703,7 +3169,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 22, c)
                     if s < 0:
                         return p
-            if s == 219:  # StartTag: SE(CanonicalizationMethod)
+            if s == 219 or s == 221:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3716,7 +3182,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 220
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 219, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 220:  # ElementContent: SE(SignatureMethod)
@@ -3735,22 +3201,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 220, c)
                     if s < 0:
                         return p
-            if s == 221:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    x.span(nd, b0, p)
-                    s = 220
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 221, c)
-                    if s < 0:
-                        return p
             if s == 222:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -3767,7 +3217,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
-            if s == 223:  # ElementContent: SE(Reference), EE
+            if s == 223 or s == 224:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3782,24 +3232,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 223, c)
-                    if s < 0:
-                        return p
-            if s == 224:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t14(v, n, p, nd, 14, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 224, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 22 or s > 224:
@@ -3832,7 +3265,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 23, c)
                     if s < 0:
                         return p
-            if s == 225:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 225 or s == 226:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -3846,7 +3279,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 228
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 225, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -3854,42 +3287,12 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 225, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 225, c)
-                        if s < 0:
-                            return p
-            if s == 226:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 228
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 226, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 226, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 226, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 227:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -3967,7 +3370,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(Transform)
+            if s == 24 or s == 230:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3980,10 +3383,10 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 229
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 229:  # ElementContent: SE(Transform), EE
+            if s == 229 or s == 231:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3998,40 +3401,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 229, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    x.span(nd, b0, p)
-                    s = 229
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 230, c)
-                    if s < 0:
-                        return p
-            if s == 231:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 231, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 24 or s > 231:
@@ -4050,7 +3420,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(Header)
+            if s == 25 or s == 233:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4063,7 +3433,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 232
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 232:  # ElementContent: SE(EVProcessing)
@@ -4080,22 +3450,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 232, c)
-                    if s < 0:
-                        return p
-            if s == 233:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 232
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 233, c)
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: SE(TargetCoilCurrent), SE(EVResultCode)
@@ -4182,7 +3536,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(Header)
+            if s == 26 or s == 254:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4195,7 +3549,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 253
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 26, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(ResponseCode)
@@ -4212,22 +3566,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 253, c)
-                    if s < 0:
-                        return p
-            if s == 254:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 253
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 254, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVSEProcessing)
@@ -4350,7 +3688,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 276:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4363,7 +3701,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 275
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -4387,22 +3725,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 275, c)
-                    if s < 0:
-                        return p
-            if s == 276:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 275
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(MeterInfoRequested)
@@ -4573,7 +3895,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 301:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4586,7 +3908,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 300
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 300:  # ElementContent: SE(ResponseCode)
@@ -4603,22 +3925,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 300
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 301, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVPCPowerRequest)
@@ -4904,7 +4210,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 330:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -4917,7 +4223,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 329
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 29, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 329:  # ElementContent: SE(EVPCMaxReceivablePower)
@@ -4934,22 +4240,6 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 329, c)
-                    if s < 0:
-                        return p
-            if s == 330:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 329
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 330, c)
                     if s < 0:
                         return p
             if s == 331:  # ElementContent: SE(SDMaxGroundClearence)
@@ -5061,7 +4351,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 353:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5074,7 +4364,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 352
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(ResponseCode)
@@ -5091,22 +4381,6 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 352, c)
-                    if s < 0:
-                        return p
-            if s == 353:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 352
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 353, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(PDInputPowerClass)
@@ -5266,7 +4540,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 379:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5279,7 +4553,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 378
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(EVProcessing)
@@ -5296,22 +4570,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
-            if s == 379:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 378
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: SE(EVResultCode)
@@ -5775,7 +5033,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 400:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5788,7 +5046,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 399
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 32, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(ResponseCode)
@@ -5805,22 +5063,6 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
-            if s == 400:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 399
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 400, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(EVSEProcessing)
@@ -6284,7 +5526,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 421:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6297,7 +5539,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 420
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 420:  # ElementContent: SE(EVProcessing)
@@ -6314,22 +5556,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 420, c)
-                    if s < 0:
-                        return p
-            if s == 421:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 420
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 421, c)
                     if s < 0:
                         return p
             if s == 422:  # ElementContent: SE(EVDeviceFinePositioningMethodList)
@@ -6841,7 +6067,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 445:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6854,7 +6080,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 444
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 34, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(ResponseCode)
@@ -6871,22 +6097,6 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 444, c)
-                    if s < 0:
-                        return p
-            if s == 445:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 444
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 445, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: SE(PrimaryDeviceFinePositioningMethodList)
@@ -7398,7 +6608,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 469:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7411,7 +6621,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 468
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(EVProcessing)
@@ -7428,22 +6638,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 468, c)
-                    if s < 0:
-                        return p
-            if s == 469:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 468
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 469, c)
                     if s < 0:
                         return p
             if s == 470:  # ElementContent: SE(ObservedIDCode), SE(EVResultCode)
@@ -7530,7 +6724,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 490:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7543,7 +6737,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 489
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 36, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 489:  # ElementContent: SE(ResponseCode)
@@ -7560,22 +6754,6 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 489, c)
-                    if s < 0:
-                        return p
-            if s == 490:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 489
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 490, c)
                     if s < 0:
                         return p
             if s == 491:  # ElementContent: SE(EVSEProcessing)
@@ -7698,7 +6876,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 37 or s == 517:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7741,15 +6919,15 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 515
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 37, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 37, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 511:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (511, 512, 513, 514, 515, 516, 518, 519, 520, 521, 522, 523):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -7794,665 +6972,14 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 511, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 511, c)
-                            if s < 0:
-                                return p
-            if s == 512:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 512, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 512, c)
-                            if s < 0:
-                                return p
-            if s == 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 513, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 513, c)
-                            if s < 0:
-                                return p
-            if s == 514:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 514, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 514, c)
-                            if s < 0:
-                                return p
-            if s == 515:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 515, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 515, c)
-                            if s < 0:
-                                return p
-            if s == 516:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 516, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 516, c)
-                            if s < 0:
-                                return p
-            if s == 517:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 511
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 512
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 513
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 514
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 515
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 517, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 517, c)
-                        if s < 0:
-                            return p
-            if s == 518:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 518, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 518, c)
-                            if s < 0:
-                                return p
-            if s == 519:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 519, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 519, c)
-                            if s < 0:
-                                return p
-            if s == 520:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 520, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 520, c)
-                            if s < 0:
-                                return p
-            if s == 521:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 521, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 521, c)
-                            if s < 0:
-                                return p
-            if s == 522:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 522, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 522, c)
-                            if s < 0:
-                                return p
-            if s == 523:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t84(v, n, p, nd, 84, x)
-                        x.span(nd, b0, p)
-                        s = 518
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t78(v, n, p, nd, 78, x)
-                        x.span(nd, b0, p)
-                        s = 519
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t8(v, n, p, nd, 8, x)
-                        x.span(nd, b0, p)
-                        s = 520
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 521
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t78(v, n, p, nd, 78, x)
-                            x.span(nd, b0, p)
-                            s = 522
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 523, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 523, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 37 or s > 523:
@@ -8468,7 +6995,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 40, 524-525."""
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 525:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8484,7 +7011,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 524
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 40, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: EE
@@ -8496,25 +7023,6 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 2, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 524
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s < 40 or s > 525:
@@ -8533,7 +7041,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(Amount)
+            if s == 41 or s == 527:  # FirstStartTag, ElementContent: SE(Amount)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8546,7 +7054,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 526
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(CostPerUnit)
@@ -8563,22 +7071,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 526, c)
-                    if s < 0:
-                        return p
-            if s == 527:  # ElementContent: SE(Amount)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 526
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 527, c)
                     if s < 0:
                         return p
             if s == 528:  # ElementContent: EE
@@ -8608,7 +7100,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
+            if s == 42 or s == 533:  # FirstStartTag, ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8646,7 +7138,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 42, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 529:  # ElementContent: SE(BSSID), SE(IPAddress), SE(Port), EE
@@ -8737,47 +7229,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
-            if s == 533:  # ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}SSID): string maxLength 255
-                        nd = [U6, 'SSID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t88(v, n, p, nd, 88, x)
-                        x.span(nd, b0, p)
-                        s = 529
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}BSSID): string maxLength 12
-                        nd = [U6, 'BSSID', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t46(v, n, p, nd, 46, x)
-                        x.span(nd, b0, p)
-                        s = 530
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}IPAddress): string maxLength 39
-                        nd = [U6, 'IPAddress', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t64(v, n, p, nd, 64, x)
-                        x.span(nd, b0, p)
-                        s = 531
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:WPT}Port): unsigned 0..65535
-                        nd = [U6, 'Port', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t40(v, n, p, nd, 40, x)
-                        x.span(nd, b0, p)
-                        s = 532
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 533, c)
-                        if s < 0:
-                            return p
             if s < 42 or s > 533:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -8794,7 +7245,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(AlternativeSECC)
+            if s == 43 or s == 535:  # FirstStartTag, ElementContent: SE(AlternativeSECC)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8807,7 +7258,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 534
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 534:  # ElementContent: SE(AlternativeSECC), EE
@@ -8826,22 +7277,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 534, c)
-                    if s < 0:
-                        return p
-            if s == 535:  # ElementContent: SE(AlternativeSECC)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}AlternativeSECC)
-                    nd = [U6, 'AlternativeSECC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                    s = 534
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 535, c)
                     if s < 0:
                         return p
             if 536 <= s <= 541:  # ElementContent: SE(AlternativeSECC), EE
@@ -8889,7 +7324,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(Exponent)
+            if s == 44 or s == 544:  # FirstStartTag, ElementContent: SE(Exponent)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8902,7 +7337,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 543
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 543:  # ElementContent: SE(Value)
@@ -8919,22 +7354,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 543, c)
-                    if s < 0:
-                        return p
-            if s == 544:  # ElementContent: SE(Exponent)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    nd = [U5, 'Exponent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
-                    x.span(nd, b0, p)
-                    s = 543
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 544, c)
                     if s < 0:
                         return p
             if s == 545:  # ElementContent: EE
@@ -8961,7 +7380,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 45, 546-547."""
     try:
         while True:
-            if s == 45:  # FirstStartTag: CH
+            if s == 45 or s == 547:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8977,7 +7396,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 546
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 546:  # ElementContent: EE
@@ -8989,25 +7408,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 546, c)
-                    if s < 0:
-                        return p
-            if s == 547:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 3, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 546
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 547, c)
                     if s < 0:
                         return p
             if s < 45 or s > 547:
@@ -9023,7 +7423,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}bssidType: states 46, 548-549."""
     try:
         while True:
-            if s == 46:  # FirstStartTag: CH
+            if s == 46 or s == 549:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9039,7 +7439,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 548
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 548:  # ElementContent: EE
@@ -9051,25 +7451,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 548, c)
-                    if s < 0:
-                        return p
-            if s == 549:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 12
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 12:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 548
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 549, c)
                     if s < 0:
                         return p
             if s < 46 or s > 549:
@@ -9085,7 +7466,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 47, 550-551."""
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 551:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9099,7 +7480,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 550
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 550:  # ElementContent: EE
@@ -9111,23 +7492,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 550, c)
-                    if s < 0:
-                        return p
-            if s == 551:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 550
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 551, c)
                     if s < 0:
                         return p
             if s < 47 or s > 551:
@@ -9143,7 +7507,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 48, 552-553."""
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 553:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9159,7 +7523,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 552
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 552:  # ElementContent: EE
@@ -9171,25 +7535,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 552, c)
-                    if s < 0:
-                        return p
-            if s == 553:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 6, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 552
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 553, c)
                     if s < 0:
                         return p
             if s < 48 or s > 553:
@@ -9205,7 +7550,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 49, 554-555."""
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 555:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9221,7 +7566,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 554
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 554:  # ElementContent: EE
@@ -9233,25 +7578,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 554, c)
-                    if s < 0:
-                        return p
-            if s == 555:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 554
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 555, c)
                     if s < 0:
                         return p
             if s < 49 or s > 555:
@@ -9270,7 +7596,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 566:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -9354,7 +7680,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 50, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 556:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
@@ -9810,93 +8136,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 565, c)
                     if s < 0:
                         return p
-            if s == 566:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 5:
-                    if c < 2:
-                        if c == 0:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'PresentSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                            x.span(nd, b0, p)
-                            s = 556
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                            x.span(nd, b0, p)
-                            s = 557
-                    else:
-                        if c == 2:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                            x.span(nd, b0, p)
-                            s = 558
-                        elif c == 3:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            nd = [U5, 'MaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t71(v, n, p, nd, 71, x)
-                            x.span(nd, b0, p)
-                            s = 559
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 560
-                else:
-                    if c < 8:
-                        if c == 5:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 561
-                        elif c == 6:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                            nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
-                            x.span(nd, b0, p)
-                            s = 562
-                        else:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                            nd = [U5, 'ChargingComplete', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
-                            x.span(nd, b0, p)
-                            s = 563
-                    else:
-                        if c == 8:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
-                            x.span(nd, b0, p)
-                            s = 564
-                        elif c == 9:
-                            # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                            nd = [U5, 'InletHot', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
-                            x.span(nd, b0, p)
-                            s = 565
-                        elif c == 10:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 566, c)
-                            if s < 0:
-                                return p
             if s < 50 or s > 566:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -9913,7 +8152,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(WPT_AlignmentCheckMethod)
+            if s == 51 or s == 568:  # FirstStartTag, ElementContent: SE(WPT_AlignmentCheckMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9926,7 +8165,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 567
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 567:  # ElementContent: SE(WPT_AlignmentCheckMethod), EE
@@ -9945,22 +8184,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 567, c)
-                    if s < 0:
-                        return p
-            if s == 568:  # ElementContent: SE(WPT_AlignmentCheckMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_AlignmentCheckMethod): enumeration of 3 (2 bits)
-                    nd = [U6, 'WPT_AlignmentCheckMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t93(v, n, p, nd, 93, x)
-                    x.span(nd, b0, p)
-                    s = 567
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 568, c)
                     if s < 0:
                         return p
             if 569 <= s <= 574:  # ElementContent: SE(WPT_AlignmentCheckMethod), EE
@@ -10008,7 +8231,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(WPT_FinePositioningMethod)
+            if s == 52 or s == 577:  # FirstStartTag, ElementContent: SE(WPT_FinePositioningMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10021,7 +8244,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 576
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 52, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 576:  # ElementContent: SE(WPT_FinePositioningMethod), EE
@@ -10040,22 +8263,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 576, c)
-                    if s < 0:
-                        return p
-            if s == 577:  # ElementContent: SE(WPT_FinePositioningMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_FinePositioningMethod): enumeration of 5 (3 bits)
-                    nd = [U6, 'WPT_FinePositioningMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    x.span(nd, b0, p)
-                    s = 576
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 577, c)
                     if s < 0:
                         return p
             if 578 <= s <= 583:  # ElementContent: SE(WPT_FinePositioningMethod), EE
@@ -10103,7 +8310,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(WPT_PairingMethod)
+            if s == 53 or s == 586:  # FirstStartTag, ElementContent: SE(WPT_PairingMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10116,7 +8323,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 585
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 585:  # ElementContent: SE(WPT_PairingMethod), EE
@@ -10135,22 +8342,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 585, c)
-                    if s < 0:
-                        return p
-            if s == 586:  # ElementContent: SE(WPT_PairingMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_PairingMethod): enumeration of 6 (3 bits)
-                    nd = [U6, 'WPT_PairingMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t99(v, n, p, nd, 99, x)
-                    x.span(nd, b0, p)
-                    s = 585
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 586, c)
                     if s < 0:
                         return p
             if 587 <= s <= 592:  # ElementContent: SE(WPT_PairingMethod), EE
@@ -10195,7 +8386,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_EVPCChargeDiagnosticsType: states 54, 594-595."""
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 595:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10210,7 +8401,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 594
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 54, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 594:  # ElementContent: EE
@@ -10222,24 +8413,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 594, c)
-                    if s < 0:
-                        return p
-            if s == 595:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E8[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 594
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 595, c)
                     if s < 0:
                         return p
             if s < 54 or s > 595:
@@ -10258,7 +8431,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(EVPCCoilCurrentRequest)
+            if s == 55 or s == 597:  # FirstStartTag, ElementContent: SE(EVPCCoilCurrentRequest)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10271,7 +8444,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 596
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 596:  # ElementContent: SE(EVPCCoilCurrentInformation)
@@ -10288,22 +8461,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 596, c)
-                    if s < 0:
-                        return p
-            if s == 597:  # ElementContent: SE(EVPCCoilCurrentRequest)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}EVPCCoilCurrentRequest)
-                    nd = [U6, 'EVPCCoilCurrentRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 596
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 597, c)
                     if s < 0:
                         return p
             if s == 598:  # ElementContent: SE(EVPCCurrentOutputInformation)
@@ -10362,7 +8519,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}processingType: states 56, 601-602."""
     try:
         while True:
-            if s == 56:  # FirstStartTag: CH
+            if s == 56 or s == 602:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10379,7 +8536,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 601
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 56, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 601:  # ElementContent: EE
@@ -10391,26 +8548,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 601, c)
-                    if s < 0:
-                        return p
-            if s == 602:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E9[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 601
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 602, c)
                     if s < 0:
                         return p
             if s < 56 or s > 602:
@@ -10426,7 +8563,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_EVResultType: states 57, 603-604."""
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 604:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10443,7 +8580,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 603
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 603:  # ElementContent: EE
@@ -10455,26 +8592,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 603, c)
-                    if s < 0:
-                        return p
-            if s == 604:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E10[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 603
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 604, c)
                     if s < 0:
                         return p
             if s < 57 or s > 604:
@@ -10490,7 +8607,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}evseNotificationType: states 58, 605-606."""
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 606:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10507,7 +8624,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 605
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 605:  # ElementContent: EE
@@ -10519,26 +8636,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 605, c)
-                    if s < 0:
-                        return p
-            if s == 606:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E11[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 605
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 606, c)
                     if s < 0:
                         return p
             if s < 58 or s > 606:
@@ -10557,7 +8654,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 608:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10570,7 +8667,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 607
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 607:  # ElementContent: SE(EVSENotification)
@@ -10587,22 +8684,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 607, c)
-                    if s < 0:
-                        return p
-            if s == 608:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                    s = 607
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 608, c)
                     if s < 0:
                         return p
             if s == 609:  # ElementContent: EE
@@ -10629,7 +8710,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 60, 610-611."""
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 611:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10642,7 +8723,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 610
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 610:  # ElementContent: EE
@@ -10654,22 +8735,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 610, c)
-                    if s < 0:
-                        return p
-            if s == 611:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 610
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 611, c)
                     if s < 0:
                         return p
             if s < 60 or s > 611:
@@ -10685,7 +8750,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 61, 612-613."""
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 613:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10699,7 +8764,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 612
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 612:  # ElementContent: EE
@@ -10711,23 +8776,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 612, c)
-                    if s < 0:
-                        return p
-            if s == 613:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 612
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 613, c)
                     if s < 0:
                         return p
             if s < 61 or s > 613:
@@ -10743,7 +8791,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 62, 614-615."""
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 615:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10756,7 +8804,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 614
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 614:  # ElementContent: EE
@@ -10768,22 +8816,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 614, c)
-                    if s < 0:
-                        return p
-            if s == 615:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 614
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 615, c)
                     if s < 0:
                         return p
             if s < 62 or s > 615:
@@ -10802,7 +8834,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 617:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10815,7 +8847,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 616
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 616:  # ElementContent: SE(TimeStamp)
@@ -10832,22 +8864,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 616, c)
-                    if s < 0:
-                        return p
-            if s == 617:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}SessionID): hexBinary length 8
-                    nd = [U5, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t89(v, n, p, nd, 89, x)
-                    x.span(nd, b0, p)
-                    s = 616
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 617, c)
                     if s < 0:
                         return p
             if s == 618:  # ElementContent: SE(Signature), EE
@@ -10892,7 +8908,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}ipaddressType: states 64, 620-621."""
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 621:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10908,7 +8924,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 620
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 620:  # ElementContent: EE
@@ -10920,25 +8936,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 620, c)
-                    if s < 0:
-                        return p
-            if s == 621:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 39
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 39:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 620
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 621, c)
                     if s < 0:
                         return p
             if s < 64 or s > 621:
@@ -10957,7 +8954,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(NumberOfReceivers)
+            if s == 65 or s == 623:  # FirstStartTag, ElementContent: SE(NumberOfReceivers)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10970,7 +8967,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 622
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 622:  # ElementContent: SE(RxSpecData)
@@ -10987,22 +8984,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 622, c)
-                    if s < 0:
-                        return p
-            if s == 623:  # ElementContent: SE(NumberOfReceivers)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumberOfReceivers): n-bit 0..255 (8 bits)
-                    nd = [U6, 'NumberOfReceivers', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 622
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 623, c)
                     if s < 0:
                         return p
             if s == 624:  # ElementContent: SE(RxSpecData)
@@ -11066,7 +9047,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(WPT_LF_RxDataList)
+            if s == 66 or s == 880:  # FirstStartTag, ElementContent: SE(WPT_LF_RxDataList)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11079,7 +9060,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 879
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 879:  # ElementContent: EE
@@ -11091,22 +9072,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 879, c)
-                    if s < 0:
-                        return p
-            if s == 880:  # ElementContent: SE(WPT_LF_RxDataList)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_LF_RxDataList)
-                    nd = [U6, 'WPT_LF_RxDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
-                    x.span(nd, b0, p)
-                    s = 879
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 880, c)
                     if s < 0:
                         return p
             if s < 66 or s > 880:
@@ -11125,7 +9090,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
+            if s == 67 or s == 883:  # FirstStartTag, ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -11145,7 +9110,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 882
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 67, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if 881 <= s <= 882:  # ElementContent: EE
@@ -11157,29 +9122,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, s, c)
-                    if s < 0:
-                        return p
-            if s == 883:  # ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}LF_TransmitterSetupData)
-                    nd = [U6, 'LF_TransmitterSetupData', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t68(v, n, p, nd, 68, x)
-                    x.span(nd, b0, p)
-                    s = 881
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}LF_ReceiverSetupData)
-                    nd = [U6, 'LF_ReceiverSetupData', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t65(v, n, p, nd, 65, x)
-                    x.span(nd, b0, p)
-                    s = 882
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 883, c)
                     if s < 0:
                         return p
             if s < 67 or s > 883:
@@ -11198,7 +9140,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 68:  # FirstStartTag: SE(NumberOfTransmitters)
+            if s == 68 or s == 885:  # FirstStartTag, ElementContent: SE(NumberOfTransmitters)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11211,7 +9153,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 884
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 68, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 884:  # ElementContent: SE(SignalFrequency)
@@ -11228,22 +9170,6 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 884, c)
-                    if s < 0:
-                        return p
-            if s == 885:  # ElementContent: SE(NumberOfTransmitters)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumberOfTransmitters): n-bit 0..255 (8 bits)
-                    nd = [U6, 'NumberOfTransmitters', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 884
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 885, c)
                     if s < 0:
                         return p
             if 886 <= s <= 887:  # ElementContent: SE(TxSpecData)
@@ -17632,7 +15558,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(WPT_LF_TxDataList)
+            if s == 69 or s == 1144:  # FirstStartTag, ElementContent: SE(WPT_LF_TxDataList)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17645,7 +15571,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1143
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 69, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1143:  # ElementContent: EE
@@ -17657,22 +15583,6 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1143, c)
-                    if s < 0:
-                        return p
-            if s == 1144:  # ElementContent: SE(WPT_LF_TxDataList)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}WPT_LF_TxDataList)
-                    nd = [U6, 'WPT_LF_TxDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t98(v, n, p, nd, 98, x)
-                    x.span(nd, b0, p)
-                    s = 1143
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1144, c)
                     if s < 0:
                         return p
             if s < 69 or s > 1144:
@@ -17688,7 +15598,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_DataContainerType: states 70, 1145-1146."""
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 1146:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17704,7 +15614,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1145
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 70, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1145:  # ElementContent: EE
@@ -17716,25 +15626,6 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1145, c)
-                    if s < 0:
-                        return p
-            if s == 1146:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 256
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 256:
-                        x.facet(e[4], 15, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 1145
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1146, c)
                     if s < 0:
                         return p
             if s < 70 or s > 1146:
@@ -17750,7 +15641,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}percentValueType: states 71, 1147-1148."""
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 1148:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17766,7 +15657,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1147
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 71, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1147:  # ElementContent: EE
@@ -17778,25 +15669,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1147, c)
-                    if s < 0:
-                        return p
-            if s == 1148:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 16, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 1147
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1148, c)
                     if s < 0:
                         return p
             if s < 71 or s > 1148:
@@ -17812,7 +15684,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterIDType: states 72, 1149-1150."""
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 1150:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17828,7 +15700,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1149
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 72, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1149:  # ElementContent: EE
@@ -17840,25 +15712,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1149, c)
-                    if s < 0:
-                        return p
-            if s == 1150:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 17, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1149
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1150, c)
                     if s < 0:
                         return p
             if s < 72 or s > 1150:
@@ -17877,7 +15730,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 73:  # FirstStartTag: SE(MeterID)
+            if s == 73 or s == 1152:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -17890,7 +15743,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1151
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1151:  # ElementContent: SE(ChargedEnergyReadingWh)
@@ -17907,22 +15760,6 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1151, c)
-                    if s < 0:
-                        return p
-            if s == 1152:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterID): string maxLength 32
-                    nd = [U5, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t72(v, n, p, nd, 72, x)
-                    x.span(nd, b0, p)
-                    s = 1151
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1152, c)
                     if s < 0:
                         return p
             if s == 1153:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -18172,7 +16009,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}meterSignatureType: states 74, 1160-1161."""
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 1161:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18188,7 +16025,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1160
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 74, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1160:  # ElementContent: EE
@@ -18200,25 +16037,6 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1160, c)
-                    if s < 0:
-                        return p
-            if s == 1161:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 18, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 1160
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1161, c)
                     if s < 0:
                         return p
             if s < 74 or s > 1161:
@@ -18234,7 +16052,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 75, 1162-1163."""
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 1163:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18248,7 +16066,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1162
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1162:  # ElementContent: EE
@@ -18260,23 +16078,6 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1162, c)
-                    if s < 0:
-                        return p
-            if s == 1163:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 1162
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1163, c)
                     if s < 0:
                         return p
             if s < 75 or s > 1163:
@@ -18292,7 +16093,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}numericIDType: states 76, 1164-1165."""
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 1165:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18308,7 +16109,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1164
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1164:  # ElementContent: EE
@@ -18320,25 +16121,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1164, c)
-                    if s < 0:
-                        return p
-            if s == 1165:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 1..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] < 1 or e[4] > 4294967295:
-                        x.facet(e[4], 20, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 1164
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1165, c)
                     if s < 0:
                         return p
             if s < 76 or s > 1165:
@@ -18354,7 +16136,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_PowerClassType: states 77, 1166-1167."""
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 1167:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18369,7 +16151,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1166
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1166:  # ElementContent: EE
@@ -18381,24 +16163,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1166, c)
-                    if s < 0:
-                        return p
-            if s == 1167:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1166
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1167, c)
                     if s < 0:
                         return p
             if s < 77 or s > 1167:
@@ -18414,7 +16178,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 78, 1168-1169."""
     try:
         while True:
-            if s == 78:  # FirstStartTag: CH
+            if s == 78 or s == 1169:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18427,7 +16191,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1168
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1168:  # ElementContent: EE
@@ -18439,22 +16203,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1168, c)
-                    if s < 0:
-                        return p
-            if s == 1169:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 1168
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1169, c)
                     if s < 0:
                         return p
             if s < 78 or s > 1169:
@@ -18473,7 +16221,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(IndexNumber)
+            if s == 79 or s == 1171:  # FirstStartTag, ElementContent: SE(IndexNumber)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18486,7 +16234,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1170
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 79, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1170:  # ElementContent: SE(TxRxIdentifier)
@@ -18503,22 +16251,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1170, c)
-                    if s < 0:
-                        return p
-            if s == 1171:  # ElementContent: SE(IndexNumber)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}IndexNumber): unsigned 0..65535
-                    nd = [U6, 'IndexNumber', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                    s = 1170
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1171, c)
                     if s < 0:
                         return p
             if s == 1172:  # ElementContent: EE
@@ -18548,7 +16280,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(RSSIDataList)
+            if s == 80 or s == 1174:  # FirstStartTag, ElementContent: SE(RSSIDataList)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18561,7 +16293,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1173
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 80, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1173:  # ElementContent: EE
@@ -18573,22 +16305,6 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1173, c)
-                    if s < 0:
-                        return p
-            if s == 1174:  # ElementContent: SE(RSSIDataList)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}RSSIDataList)
-                    nd = [U6, 'RSSIDataList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t81(v, n, p, nd, 81, x)
-                    x.span(nd, b0, p)
-                    s = 1173
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1174, c)
                     if s < 0:
                         return p
             if s < 80 or s > 1174:
@@ -18607,7 +16323,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(TxIdentifier)
+            if s == 81 or s == 1176:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18620,7 +16336,7 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1175
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 81, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1175:  # ElementContent: SE(RSSI)
@@ -18637,22 +16353,6 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1175, c)
-                    if s < 0:
-                        return p
-            if s == 1176:  # ElementContent: SE(TxIdentifier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxIdentifier): unsigned 1..4294967295
-                    nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 1175
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1176, c)
                     if s < 0:
                         return p
             if s == 1177:  # ElementContent: EE
@@ -18682,7 +16382,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(TimeAnchor)
+            if s == 82 or s == 1179:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18695,7 +16395,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1178
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 82, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1178:  # ElementContent: SE(EnergyCosts), SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
@@ -18746,22 +16446,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 1178, c)
                         if s < 0:
                             return p
-            if s == 1179:  # ElementContent: SE(TimeAnchor)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t45(v, n, p, nd, 45, x)
-                    x.span(nd, b0, p)
-                    s = 1178
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1179, c)
-                    if s < 0:
-                        return p
             if s == 1180:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -18904,7 +16588,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}responseCodeType: states 83, 1194-1195."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 1195:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18921,7 +16605,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1194
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1194:  # ElementContent: EE
@@ -18933,26 +16617,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1194, c)
-                    if s < 0:
-                        return p
-            if s == 1195:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 40 (6 bits)
-                    v0 = p
-                    y = (v >> (n - p - 6)) & 63
-                    if y >= 40:
-                        x.enum(y, 40, p)
-                    e[4] = E22[y]
-                    p += 6
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1194
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1195, c)
                     if s < 0:
                         return p
             if s < 83 or s > 1195:
@@ -18971,7 +16635,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(X509IssuerName)
+            if s == 84 or s == 1197:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -18984,7 +16648,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1196
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1196:  # ElementContent: SE(X509SerialNumber)
@@ -19001,22 +16665,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1196, c)
-                    if s < 0:
-                        return p
-            if s == 1197:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t8(v, n, p, nd, 8, x)
-                    x.span(nd, b0, p)
-                    s = 1196
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1197, c)
                     if s < 0:
                         return p
             if s == 1198:  # ElementContent: EE
@@ -19046,7 +16694,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TxRxIdentifier)
+            if s == 85 or s == 1200:  # FirstStartTag, ElementContent: SE(TxRxIdentifier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19059,7 +16707,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1199
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1199:  # ElementContent: SE(TxRxPosition)
@@ -19076,22 +16724,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1199, c)
-                    if s < 0:
-                        return p
-            if s == 1200:  # ElementContent: SE(TxRxIdentifier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxRxIdentifier): unsigned 1..4294967295
-                    nd = [U6, 'TxRxIdentifier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 1199
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1200, c)
                     if s < 0:
                         return p
             if s == 1201:  # ElementContent: SE(TxRxOrientation)
@@ -19134,7 +16766,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_SPCChargeDiagnosticsType: states 86, 1203-1204."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 1204:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19151,7 +16783,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1203
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1203:  # ElementContent: EE
@@ -19163,26 +16795,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1203, c)
-                    if s < 0:
-                        return p
-            if s == 1204:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E23[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1203
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1204, c)
                     if s < 0:
                         return p
             if s < 86 or s > 1204:
@@ -19201,7 +16813,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SPCPrimaryDeviceCoilCurrentInformation)
+            if s == 87 or s == 1206:  # FirstStartTag, ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19214,7 +16826,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1205
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1205:  # ElementContent: EE
@@ -19226,22 +16838,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1205, c)
-                    if s < 0:
-                        return p
-            if s == 1206:  # ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}SPCPrimaryDeviceCoilCurrentInformation)
-                    nd = [U6, 'SPCPrimaryDeviceCoilCurrentInformation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 1205
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1206, c)
                     if s < 0:
                         return p
             if s < 87 or s > 1206:
@@ -19257,7 +16853,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}identifierType: states 88, 1207-1208."""
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 1208:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19273,7 +16869,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1207
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1207:  # ElementContent: EE
@@ -19285,25 +16881,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1207, c)
-                    if s < 0:
-                        return p
-            if s == 1208:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 255
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 255:
-                        x.facet(e[4], 24, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1207
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1208, c)
                     if s < 0:
                         return p
             if s < 88 or s > 1208:
@@ -19319,7 +16896,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}sessionIDType: states 89, 1209-1210."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 1210:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19335,7 +16912,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1209
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1209:  # ElementContent: EE
@@ -19347,25 +16924,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1209, c)
-                    if s < 0:
-                        return p
-            if s == 1210:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary length 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 8:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 1209
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1210, c)
                     if s < 0:
                         return p
             if s < 89 or s > 1210:
@@ -19384,7 +16942,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(TaxRuleID)
+            if s == 90 or s == 1212:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19397,7 +16955,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1211
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1211:  # ElementContent: SE(Amount)
@@ -19414,22 +16972,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1211, c)
-                    if s < 0:
-                        return p
-            if s == 1212:  # ElementContent: SE(TaxRuleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 1211
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1212, c)
                     if s < 0:
                         return p
             if s == 1213:  # ElementContent: EE
@@ -19459,7 +17001,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(PulseSequenceOrder)
+            if s == 91 or s == 1215:  # FirstStartTag, ElementContent: SE(PulseSequenceOrder)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -19472,7 +17014,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1214
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1214:  # ElementContent: SE(PulseSequenceOrder)
@@ -19489,22 +17031,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1214, c)
-                    if s < 0:
-                        return p
-            if s == 1215:  # ElementContent: SE(PulseSequenceOrder)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}PulseSequenceOrder)
-                    nd = [U6, 'PulseSequenceOrder', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t79(v, n, p, nd, 79, x)
-                    x.span(nd, b0, p)
-                    s = 1214
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1215, c)
                     if s < 0:
                         return p
             if s == 1216:  # ElementContent: SE(PulseSequenceOrder), SE(PulseSeparationTime)
@@ -25401,7 +22927,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Coord_X)
+            if s == 92 or s == 1474:  # FirstStartTag, ElementContent: SE(Coord_X)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25414,7 +22940,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1473
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1473:  # ElementContent: SE(Coord_Y)
@@ -25431,22 +22957,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1473, c)
-                    if s < 0:
-                        return p
-            if s == 1474:  # ElementContent: SE(Coord_X)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}Coord_X): integer -32768..32767
-                    nd = [U6, 'Coord_X', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t48(v, n, p, nd, 48, x)
-                    x.span(nd, b0, p)
-                    s = 1473
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1474, c)
                     if s < 0:
                         return p
             if s == 1475:  # ElementContent: SE(Coord_Z)
@@ -25489,7 +22999,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_AlignmentCheckMethodType: states 93, 1477-1478."""
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 1478:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25506,7 +23016,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1477
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1477:  # ElementContent: EE
@@ -25518,26 +23028,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1477, c)
-                    if s < 0:
-                        return p
-            if s == 1478:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E26[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1477
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1478, c)
                     if s < 0:
                         return p
             if s < 93 or s > 1478:
@@ -25553,7 +23043,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_FinePositioningMethodType: states 94, 1479-1480."""
     try:
         while True:
-            if s == 94:  # FirstStartTag: CH
+            if s == 94 or s == 1480:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25570,7 +23060,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1479
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 94, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1479:  # ElementContent: EE
@@ -25582,26 +23072,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1479, c)
-                    if s < 0:
-                        return p
-            if s == 1480:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 5 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 5:
-                        x.enum(y, 5, p)
-                    e[4] = E27[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1479
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1480, c)
                     if s < 0:
                         return p
             if s < 94 or s > 1480:
@@ -25620,7 +23090,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(PackageIndex)
+            if s == 95 or s == 1482:  # FirstStartTag, ElementContent: SE(PackageIndex)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25633,7 +23103,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1481
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 95, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1481:  # ElementContent: SE(LF_TxData), SE(LF_RxData)
@@ -25657,22 +23127,6 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1481, c)
-                    if s < 0:
-                        return p
-            if s == 1482:  # ElementContent: SE(PackageIndex)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}PackageIndex): n-bit 0..255 (8 bits)
-                    nd = [U6, 'PackageIndex', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 1481
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1482, c)
                     if s < 0:
                         return p
             if 1483 <= s <= 1484:  # ElementContent: EE
@@ -25702,7 +23156,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(NumPackages)
+            if s == 96 or s == 1486:  # FirstStartTag, ElementContent: SE(NumPackages)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25715,7 +23169,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1485
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1485:  # ElementContent: SE(WPT_LF_DataPackage)
@@ -25732,22 +23186,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1485, c)
-                    if s < 0:
-                        return p
-            if s == 1486:  # ElementContent: SE(NumPackages)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}NumPackages): n-bit 0..255 (8 bits)
-                    nd = [U6, 'NumPackages', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 1485
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1486, c)
                     if s < 0:
                         return p
             if s == 1487:  # ElementContent: EE
@@ -25777,7 +23215,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(RxIdentifier)
+            if s == 97 or s == 1489:  # FirstStartTag, ElementContent: SE(RxIdentifier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25790,7 +23228,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1488
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 97, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1488:  # ElementContent: SE(RSSIData)
@@ -25807,22 +23245,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1488, c)
-                    if s < 0:
-                        return p
-            if s == 1489:  # ElementContent: SE(RxIdentifier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}RxIdentifier): unsigned 1..4294967295
-                    nd = [U6, 'RxIdentifier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 1488
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1489, c)
                     if s < 0:
                         return p
             if s == 1490:  # ElementContent: EE
@@ -25852,7 +23274,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 98:  # FirstStartTag: SE(TxIdentifier)
+            if s == 98 or s == 1492:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25865,7 +23287,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1491
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1491:  # ElementContent: SE(EIRP)
@@ -25882,22 +23304,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1491, c)
-                    if s < 0:
-                        return p
-            if s == 1492:  # ElementContent: SE(TxIdentifier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:WPT}TxIdentifier): unsigned 1..4294967295
-                    nd = [U6, 'TxIdentifier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t76(v, n, p, nd, 76, x)
-                    x.span(nd, b0, p)
-                    s = 1491
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1492, c)
                     if s < 0:
                         return p
             if s == 1493:  # ElementContent: EE
@@ -25924,7 +23330,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:WPT}WPT_PairingMethodType: states 99, 1494-1495."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 1495:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -25941,7 +23347,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1494
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1494:  # ElementContent: EE
@@ -25953,26 +23359,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1494, c)
-                    if s < 0:
-                        return p
-            if s == 1495:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E28[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1494
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1495, c)
                     if s < 0:
                         return p
             if s < 99 or s > 1495:
@@ -25988,7 +23374,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 100, 1496-1497."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 1497:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26001,7 +23387,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1496
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1496:  # ElementContent: EE
@@ -26013,22 +23399,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1496, c)
-                    if s < 0:
-                        return p
-            if s == 1497:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 1496
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1497, c)
                     if s < 0:
                         return p
             if s < 100 or s > 1497:
@@ -26044,7 +23414,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 101, 1498-1499."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 1499:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26057,7 +23427,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1498
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1498:  # ElementContent: EE
@@ -26069,22 +23439,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1498, c)
-                    if s < 0:
-                        return p
-            if s == 1499:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1498
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1499, c)
                     if s < 0:
                         return p
             if s < 101 or s > 1499:
@@ -26162,7 +23516,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 103, 1501-1502."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 1502:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26175,7 +23529,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1501
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1501:  # ElementContent: EE
@@ -26187,22 +23541,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1501, c)
-                    if s < 0:
-                        return p
-            if s == 1502:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1501
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1502, c)
                     if s < 0:
                         return p
             if s < 103 or s > 1502:
@@ -26218,7 +23556,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 104, 1503-1504."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 1504:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26231,7 +23569,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1503
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1503:  # ElementContent: EE
@@ -26243,22 +23581,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1503, c)
-                    if s < 0:
-                        return p
-            if s == 1504:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 1503
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1504, c)
                     if s < 0:
                         return p
             if s < 104 or s > 1504:
@@ -26274,7 +23596,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 105, 1505-1506."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 1506:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26290,7 +23612,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1505
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1505:  # ElementContent: EE
@@ -26302,25 +23624,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1505, c)
-                    if s < 0:
-                        return p
-            if s == 1506:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 30, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 1505
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1506, c)
                     if s < 0:
                         return p
             if s < 105 or s > 1506:
@@ -26336,7 +23639,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 106, 1507-1508."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 1508:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26352,7 +23655,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1507
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1507:  # ElementContent: EE
@@ -26364,25 +23667,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1507, c)
-                    if s < 0:
-                        return p
-            if s == 1508:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 31, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 1507
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1508, c)
                     if s < 0:
                         return p
             if s < 106 or s > 1508:
@@ -26401,7 +23685,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 107:  # FirstStartTag: SE(Header)
+            if s == 107 or s == 1510:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26414,7 +23698,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1509
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1509:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
@@ -26438,22 +23722,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1509, c)
-                    if s < 0:
-                        return p
-            if s == 1510:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1509
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1510, c)
                     if s < 0:
                         return p
             if s == 1511:  # ElementContent: SE(MeterInfoRequested)
@@ -26499,7 +23767,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 108:  # FirstStartTag: SE(Header)
+            if s == 108 or s == 1514:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26512,7 +23780,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1513
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1513:  # ElementContent: SE(ResponseCode)
@@ -26529,22 +23797,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1513, c)
-                    if s < 0:
-                        return p
-            if s == 1514:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1513
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1514, c)
                     if s < 0:
                         return p
             if s == 1515:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -26651,7 +23903,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(Header)
+            if s == 109 or s == 1520:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26664,7 +23916,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1519
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1519:  # ElementContent: EE
@@ -26676,22 +23928,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1519, c)
-                    if s < 0:
-                        return p
-            if s == 1520:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1519
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1520, c)
                     if s < 0:
                         return p
             if s < 109 or s > 1520:
@@ -26710,7 +23946,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 110:  # FirstStartTag: SE(Header)
+            if s == 110 or s == 1522:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -26723,7 +23959,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1521
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1521:  # ElementContent: SE(ResponseCode)
@@ -26740,22 +23976,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1521, c)
-                    if s < 0:
-                        return p
-            if s == 1522:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1521
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1522, c)
                     if s < 0:
                         return p
             if s == 1523:  # ElementContent: EE
@@ -26785,7 +24005,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 111 or s == 1526:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -26805,7 +24025,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1525
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1524:  # ElementContent: SE(EVTargetEnergyRequest)
@@ -26838,29 +24058,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1525, c)
-                    if s < 0:
-                        return p
-            if s == 1526:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t49(v, n, p, nd, 49, x)
-                    x.span(nd, b0, p)
-                    s = 1524
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t44(v, n, p, nd, 44, x)
-                    x.span(nd, b0, p)
-                    s = 1525
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1526, c)
                     if s < 0:
                         return p
             if s == 1527:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -26906,7 +24103,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 112:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 112 or s == 1533:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -26944,7 +24141,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 112, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 1529:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
@@ -27035,47 +24232,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1532, c)
                     if s < 0:
                         return p
-            if s == 1533:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
-                        x.span(nd, b0, p)
-                        s = 1529
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'MinimumSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t71(v, n, p, nd, 71, x)
-                        x.span(nd, b0, p)
-                        s = 1530
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        nd = [U5, 'TargetSOC', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t71(v, n, p, nd, 71, x)
-                        x.span(nd, b0, p)
-                        s = 1531
-                    elif c == 3:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t40(v, n, p, nd, 40, x)
-                        x.span(nd, b0, p)
-                        s = 1532
-                    elif c == 4:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 1533, c)
-                        if s < 0:
-                            return p
             if s < 112 or s > 1533:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -27092,7 +24248,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(RootCertificateID)
+            if s == 113 or s == 1535:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27105,7 +24261,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1534
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1534:  # ElementContent: SE(RootCertificateID), EE
@@ -27124,22 +24280,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1534, c)
-                    if s < 0:
-                        return p
-            if s == 1535:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}RootCertificateID)
-                    nd = [U5, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t84(v, n, p, nd, 84, x)
-                    x.span(nd, b0, p)
-                    s = 1534
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1535, c)
                     if s < 0:
                         return p
             if 1536 <= s <= 1553:  # ElementContent: SE(RootCertificateID), EE
@@ -27187,7 +24327,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 114 or s == 1558:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -27218,7 +24358,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 114, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 1555:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
@@ -27275,40 +24415,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 1557, c)
                     if s < 0:
                         return p
-            if s == 1558:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 1555
-                    else:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 1556
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t44(v, n, p, nd, 44, x)
-                        x.span(nd, b0, p)
-                        s = 1557
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 1558, c)
-                        if s < 0:
-                            return p
             if s < 114 or s > 1558:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -27322,7 +24428,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}Scheduled_CLResControlModeType: states 115, 1559."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: EE
+            if s == 115 or s == 1559:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27330,18 +24436,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 115, c)
-                    if s < 0:
-                        return p
-            if s == 1559:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1559, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 115 or s > 1559:
@@ -27360,7 +24455,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(Header)
+            if s == 116 or s == 1561:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27373,7 +24468,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1560
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1560:  # ElementContent: EE
@@ -27385,22 +24480,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1560, c)
-                    if s < 0:
-                        return p
-            if s == 1561:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1560
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1561, c)
                     if s < 0:
                         return p
             if s < 116 or s > 1561:
@@ -27419,7 +24498,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(Header)
+            if s == 117 or s == 1563:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27432,7 +24511,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1562
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1562:  # ElementContent: EE
@@ -27444,22 +24523,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1562, c)
-                    if s < 0:
-                        return p
-            if s == 1563:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1562
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1563, c)
                     if s < 0:
                         return p
             if s < 117 or s > 1563:
@@ -27478,7 +24541,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 118:  # FirstStartTag: SE(Header)
+            if s == 118 or s == 1565:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27491,7 +24554,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1564
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1564:  # ElementContent: SE(ResponseCode)
@@ -27508,22 +24571,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1564, c)
-                    if s < 0:
-                        return p
-            if s == 1565:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonTypes}Header)
-                    nd = [U5, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t63(v, n, p, nd, 63, x)
-                    x.span(nd, b0, p)
-                    s = 1564
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1565, c)
                     if s < 0:
                         return p
             if s == 1566:  # ElementContent: EE
@@ -27550,7 +24597,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}descriptionType: states 119, 1567-1568."""
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 1568:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27566,7 +24613,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1567
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1567:  # ElementContent: EE
@@ -27578,25 +24625,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1567, c)
-                    if s < 0:
-                        return p
-            if s == 1568:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 160
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 160:
-                        x.facet(e[4], 32, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1567
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1568, c)
                     if s < 0:
                         return p
             if s < 119 or s > 1568:
@@ -27612,7 +24640,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:std:iso:15118:-20:CommonTypes}nameType: states 120, 1569-1570."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 1570:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -27628,7 +24656,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1569
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1569:  # ElementContent: EE
@@ -27640,25 +24668,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1569, c)
-                    if s < 0:
-                        return p
-            if s == 1570:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 80
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 80:
-                        x.facet(e[4], 33, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 1569
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1570, c)
                     if s < 0:
                         return p
             if s < 120 or s > 1570:

@@ -51,7 +51,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime), SE(EAmount)
+            if s == 1 or s == 169:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EAmount)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -71,7 +71,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 168
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 167:  # ElementContent: SE(EAmount)
@@ -104,29 +104,6 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 168, c)
-                    if s < 0:
-                        return p
-            if s == 169:  # ElementContent: SE(DepartureTime), SE(EAmount)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 167
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    x.span(nd, b0, p)
-                    s = 168
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 169, c)
                     if s < 0:
                         return p
             if s == 170:  # ElementContent: SE(EVMaxCurrent)
@@ -188,7 +165,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 174:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -201,7 +178,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 173
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(EVSENominalVoltage)
@@ -218,22 +195,6 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 173, c)
-                    if s < 0:
-                        return p
-            if s == 174:  # ElementContent: SE(AC_EVSEStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
-                    x.span(nd, b0, p)
-                    s = 173
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 174, c)
                     if s < 0:
                         return p
             if s == 175:  # ElementContent: SE(EVSEMaxCurrent)
@@ -279,7 +240,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 3 or s == 178:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -292,7 +253,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 177
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(EVSENotification)
@@ -309,22 +270,6 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 177, c)
-                    if s < 0:
-                        return p
-            if s == 178:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 177
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 178, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(RCD)
@@ -393,7 +338,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 4, c)
                     if s < 0:
                         return p
-            if s == 181:  # StartTag: SE(GenChallenge), EE
+            if s == 181 or s == 183:  # StartTag, ElementContent: SE(GenChallenge), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -408,7 +353,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 181, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 182:  # ElementContent: EE
@@ -420,24 +365,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 182, c)
-                    if s < 0:
-                        return p
-            if s == 183:  # ElementContent: SE(GenChallenge), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}GenChallenge): base64Binary length 16
-                    nd = [U5, 'GenChallenge', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t111(v, n, p, nd, 111, x)
-                    x.span(nd, b0, p)
-                    s = 182
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 183, c)
                     if s < 0:
                         return p
             if s < 4 or s > 183:
@@ -456,7 +383,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(ResponseCode)
+            if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -469,7 +396,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 184
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 5, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(EVSEProcessing)
@@ -486,22 +413,6 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 184, c)
-                    if s < 0:
-                        return p
-            if s == 185:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 184
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 185, c)
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: EE
@@ -528,7 +439,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgBody}BodyBaseType: states 6, 187."""
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
+            if s == 6 or s == 187:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -536,18 +447,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 6, c)
-                    if s < 0:
-                        return p
-            if s == 187:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 187, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 6 or s > 187:
@@ -566,7 +466,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 7 or s == 189:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -579,7 +479,7 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 188
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 7, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 188:  # ElementContent: EE
@@ -591,22 +491,6 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 188, c)
-                    if s < 0:
-                        return p
-            if s == 189:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 188
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 189, c)
                     if s < 0:
                         return p
             if s < 7 or s > 189:
@@ -625,7 +509,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(ResponseCode)
+            if s == 8 or s == 191:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -638,7 +522,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 190
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 8, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(DC_EVSEStatus)
@@ -655,22 +539,6 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 190, c)
-                    if s < 0:
-                        return p
-            if s == 191:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 190
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEProcessing)
@@ -727,46 +595,25 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 9, c)
                     if s < 0:
                         return p
-            if s == 194:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 194 or s == 195:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 194, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 194, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 194, c)
-                    if s < 0:
-                        return p
-            if s == 195:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 195, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 195, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 195, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 196:  # ElementContent: SE(*), EE, CH[untyped]
@@ -820,7 +667,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 10, c)
                     if s < 0:
                         return p
-            if s == 197:  # StartTag: SE(OEMProvisioningCert)
+            if s == 197 or s == 198:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -833,23 +680,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 199
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 197, c)
-                    if s < 0:
-                        return p
-            if s == 198:  # ElementContent: SE(OEMProvisioningCert)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}OEMProvisioningCert): base64Binary maxLength 800
-                    nd = [U5, 'OEMProvisioningCert', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t85(v, n, p, nd, 85, x)
-                    x.span(nd, b0, p)
-                    s = 199
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 198, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -895,7 +726,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(ResponseCode)
+            if s == 11 or s == 202:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -908,7 +739,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 201
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 11, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(SAProvisioningCertificateChain)
@@ -925,22 +756,6 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 201, c)
-                    if s < 0:
-                        return p
-            if s == 202:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 201
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1048,7 +863,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 12, c)
                     if s < 0:
                         return p
-            if s == 208:  # StartTag: SE(ContractSignatureCertChain)
+            if s == 208 or s == 209:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1061,23 +876,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 210
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 208, c)
-                    if s < 0:
-                        return p
-            if s == 209:  # ElementContent: SE(ContractSignatureCertChain)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ContractSignatureCertChain)
-                    nd = [U5, 'ContractSignatureCertChain', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
-                    x.span(nd, b0, p)
-                    s = 210
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 209, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 210:  # ElementContent: SE(eMAID)
@@ -1139,7 +938,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 214:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1152,7 +951,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 213
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 13, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(SAProvisioningCertificateChain)
@@ -1169,22 +968,6 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 213, c)
-                    if s < 0:
-                        return p
-            if s == 214:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 213
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 214, c)
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(ContractSignatureCertChain)
@@ -1296,7 +1079,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
+            if s == 14 or s == 223:  # FirstStartTag, ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -1316,7 +1099,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 222
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 14, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(RequestedEnergyTransferMode)
@@ -1365,29 +1148,6 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 222, c)
                     if s < 0:
                         return p
-            if s == 223:  # ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
-                    nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 221
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
-                    nd = [U5, 'RequestedEnergyTransferMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t107(v, n, p, nd, 107, x)
-                    x.span(nd, b0, p)
-                    s = 222
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 223, c)
-                    if s < 0:
-                        return p
             if s == 224:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -1415,7 +1175,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1428,7 +1188,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 225
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 15, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 225:  # ElementContent: SE(EVSEProcessing)
@@ -1445,22 +1205,6 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 225, c)
-                    if s < 0:
-                        return p
-            if s == 226:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 225
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 226, c)
                     if s < 0:
                         return p
             if s == 227:  # ElementContent: SE(SAScheduleList), SE(SASchedules), SE(AC_EVSEChargeParameter), SE(DC_EVSEChargeParameter), SE(EVSEChargeParameter)
@@ -1563,7 +1307,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgBody}ChargingStatusReqType: states 16, 230."""
     try:
         while True:
-            if s == 16:  # FirstStartTag: EE
+            if s == 16 or s == 230:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1571,18 +1315,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 16, c)
-                    if s < 0:
-                        return p
-            if s == 230:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 230, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 16 or s > 230:
@@ -1601,7 +1334,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 232:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1614,7 +1347,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 231
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 17, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(EVSEID)
@@ -1631,22 +1364,6 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 231, c)
-                    if s < 0:
-                        return p
-            if s == 232:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 231
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 232, c)
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(SAScheduleTupleID)
@@ -1800,7 +1517,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 240:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -1813,7 +1530,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 239
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 18, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 239:  # ElementContent: SE(EVTargetCurrent)
@@ -1830,22 +1547,6 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 239, c)
-                    if s < 0:
-                        return p
-            if s == 240:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 239
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 240, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2098,7 +1799,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 251:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2111,7 +1812,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 250
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 19, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(DC_EVSEStatus)
@@ -2128,22 +1829,6 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 250, c)
-                    if s < 0:
-                        return p
-            if s == 251:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 250
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 251, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2420,7 +2105,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(DC_EVStatus)
+            if s == 20 or s == 267:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2440,7 +2125,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 266
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 20, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 265:  # ElementContent: SE(DC_EVStatus)
@@ -2473,29 +2158,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 266, c)
-                    if s < 0:
-                        return p
-            if s == 267:  # ElementContent: SE(DepartureTime), SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 265
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 266
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -2682,7 +2344,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 276:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2695,7 +2357,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 275
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 21, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
@@ -2719,22 +2381,6 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 275, c)
-                    if s < 0:
-                        return p
-            if s == 276:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 275
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(ChargingComplete)
@@ -2780,7 +2426,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 280:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2793,7 +2439,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 279
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 22, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVSEMaximumCurrentLimit)
@@ -2810,22 +2456,6 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 279, c)
-                    if s < 0:
-                        return p
-            if s == 280:  # ElementContent: SE(DC_EVSEStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
-                    x.span(nd, b0, p)
-                    s = 279
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 280, c)
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(EVSEMaximumPowerLimit)
@@ -2976,7 +2606,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 23 or s == 290:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -2989,7 +2619,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 289
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 23, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 289:  # ElementContent: SE(EVSENotification)
@@ -3006,22 +2636,6 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 289, c)
-                    if s < 0:
-                        return p
-            if s == 290:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 289
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 290, c)
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
@@ -3090,7 +2704,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3103,7 +2717,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 294
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 24, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 294:  # ElementContent: SE(EVErrorCode)
@@ -3120,22 +2734,6 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 294, c)
-                    if s < 0:
-                        return p
-            if s == 295:  # ElementContent: SE(EVReady)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                    nd = [U6, 'EVReady', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t83(v, n, p, nd, 83, x)
-                    x.span(nd, b0, p)
-                    s = 294
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 295, c)
                     if s < 0:
                         return p
             if s == 296:  # ElementContent: SE(EVRESSSOC)
@@ -3181,7 +2779,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 301:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3208,7 +2806,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 300
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 25, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 298:  # ElementContent: SE(Q)
@@ -3266,36 +2864,6 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 300, c)
-                    if s < 0:
-                        return p
-            if s == 301:  # ElementContent: SE(P), SE(G), SE(Y)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}P): base64Binary
-                    nd = [U4, 'P', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 298
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}G): base64Binary
-                    nd = [U4, 'G', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 299
-                elif c == 2:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Y): base64Binary
-                    nd = [U4, 'Y', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 300
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 301, c)
                     if s < 0:
                         return p
             if s == 302:  # ElementContent: SE(G), SE(Y)
@@ -3393,46 +2961,25 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 26, c)
                     if s < 0:
                         return p
-            if s == 306:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 306 or s == 307:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 306, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 306, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 306, c)
-                    if s < 0:
-                        return p
-            if s == 307:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 307, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 307, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 307, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 308:  # ElementContent: SE(*), EE, CH[untyped]
@@ -3469,7 +3016,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}DigestValueType: states 27, 309-310."""
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 310:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3482,7 +3029,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 309
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 27, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 309:  # ElementContent: EE
@@ -3494,22 +3041,6 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 309, c)
-                    if s < 0:
-                        return p
-            if s == 310:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 309
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 310, c)
                     if s < 0:
                         return p
             if s < 27 or s > 310:
@@ -3528,7 +3059,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(DepartureTime), EE
+            if s == 28 or s == 312:  # FirstStartTag, ElementContent: SE(DepartureTime), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3543,7 +3074,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 28, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 311:  # ElementContent: EE
@@ -3555,24 +3086,6 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 311, c)
-                    if s < 0:
-                        return p
-            if s == 312:  # ElementContent: SE(DepartureTime), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 311
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 312, c)
                     if s < 0:
                         return p
             if s < 28 or s > 312:
@@ -3588,7 +3101,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameterType: states 29, 313."""
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
+            if s == 29 or s == 313:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3596,18 +3109,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 29, c)
-                    if s < 0:
-                        return p
-            if s == 313:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 313, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 29 or s > 313:
@@ -3623,7 +3125,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSEChargeParameterType: states 30, 314."""
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
+            if s == 30 or s == 314:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3631,18 +3133,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 30, c)
-                    if s < 0:
-                        return p
-            if s == 314:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 314, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 30 or s > 314:
@@ -3661,7 +3152,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 31 or s == 316:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3674,7 +3165,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 315
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 31, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: SE(EVSENotification)
@@ -3691,22 +3182,6 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 315, c)
-                    if s < 0:
-                        return p
-            if s == 316:  # ElementContent: SE(NotificationMaxDelay)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t115(v, n, p, nd, 115, x)
-                    x.span(nd, b0, p)
-                    s = 315
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 316, c)
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: EE
@@ -3733,7 +3208,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVStatusType: states 32, 318."""
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
+            if s == 32 or s == 318:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -3741,18 +3216,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 32, c)
-                    if s < 0:
-                        return p
-            if s == 318:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 318, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 32 or s > 318:
@@ -3771,7 +3235,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 320:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3791,7 +3255,7 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 319
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 33, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 319:  # ElementContent: EE
@@ -3803,29 +3267,6 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 319, c)
-                    if s < 0:
-                        return p
-            if s == 320:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 319
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    x.span(nd, b0, p)
-                    s = 319
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 320, c)
                     if s < 0:
                         return p
             if s < 33 or s > 320:
@@ -3923,7 +3364,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p, s = x.escape(v, n, p, e, 34, c)
                             if s < 0:
                                 return p
-            if s == 321:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 321 or s == 322:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 4)) & 15
                 p += 4
@@ -3984,91 +3425,17 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 329
                         elif c == 7:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 321, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 8:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 321, c)  # CH[untyped]
+                            p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                             if s < 0:
                                 return p
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 321, c)
-                            if s < 0:
-                                return p
-            if s == 322:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 4)) & 15
-                p += 4
-                if c < 4:
-                    if c < 2:
-                        if c == 0:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyName): string
-                            nd = [U4, 'KeyName', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            x.span(nd, b0, p)
-                            s = 323
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}KeyValue)
-                            nd = [U4, 'KeyValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
-                            x.span(nd, b0, p)
-                            s = 324
-                    else:
-                        if c == 2:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}RetrievalMethod)
-                            nd = [U4, 'RetrievalMethod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t54(v, n, p, nd, 54, x)
-                            x.span(nd, b0, p)
-                            s = 325
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Data)
-                            nd = [U4, 'X509Data', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t79(v, n, p, nd, 79, x)
-                            x.span(nd, b0, p)
-                            s = 326
-                else:
-                    if c < 6:
-                        if c == 4:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}PGPData)
-                            nd = [U4, 'PGPData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t41(v, n, p, nd, 41, x)
-                            x.span(nd, b0, p)
-                            s = 327
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}SPKIData)
-                            nd = [U4, 'SPKIData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
-                            x.span(nd, b0, p)
-                            s = 328
-                    else:
-                        if c == 6:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}MgmtData): string
-                            nd = [U4, 'MgmtData', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t35(v, n, p, nd, 35, x)
-                            x.span(nd, b0, p)
-                            s = 329
-                        elif c == 7:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 322, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 8:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 322, c)  # CH[untyped]
-                            if s < 0:
-                                return p
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 322, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s == 323:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), EE, CH[untyped]
@@ -5293,7 +4660,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}string: states 35, 339-340."""
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 340:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5306,7 +4673,7 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 339
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 35, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 339:  # ElementContent: EE
@@ -5318,22 +4685,6 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 339, c)
-                    if s < 0:
-                        return p
-            if s == 340:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 339
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 340, c)
                     if s < 0:
                         return p
             if s < 35 or s > 340:
@@ -5352,7 +4703,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 341:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -5374,52 +4725,17 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 36, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 36, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 36, c)
-                        if s < 0:
-                            return p
-            if s == 341:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}DSAKeyValue)
-                        nd = [U4, 'DSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t25(v, n, p, nd, 25, x)
-                        x.span(nd, b0, p)
-                        s = 342
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}RSAKeyValue)
-                        nd = [U4, 'RSAKeyValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t51(v, n, p, nd, 51, x)
-                        x.span(nd, b0, p)
-                        s = 343
-                else:
-                    if c == 2:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 341, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 341, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 341, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 342 <= s <= 344:  # ElementContent: EE, CH[untyped]
@@ -5475,7 +4791,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 37, c)
                     if s < 0:
                         return p
-            if s == 345:  # StartTag: SE(Reference)
+            if s == 345 or s == 347:  # StartTag, ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5488,10 +4804,10 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 346
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 345, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 346:  # ElementContent: SE(Reference), EE
+            if s == 346 or s == 348:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5506,40 +4822,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 346, c)
-                    if s < 0:
-                        return p
-            if s == 347:  # ElementContent: SE(Reference)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                    s = 346
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 347, c)
-                    if s < 0:
-                        return p
-            if s == 348:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 348, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 37 or s > 348:
@@ -5579,7 +4862,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 38, c)
                     if s < 0:
                         return p
-            if s == 349:  # StartTag: SE(SessionID)
+            if s == 349 or s == 351:  # StartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5592,7 +4875,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 350
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 349, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
@@ -5616,22 +4899,6 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 350, c)
-                    if s < 0:
-                        return p
-            if s == 351:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SessionID): hexBinary maxLength 8
-                    nd = [U5, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t145(v, n, p, nd, 145, x)
-                    x.span(nd, b0, p)
-                    s = 350
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 351, c)
                     if s < 0:
                         return p
             if s == 352:  # ElementContent: SE(MeterInfo)
@@ -5677,7 +4944,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 355:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -5690,7 +4957,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 354
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 39, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -5721,22 +4988,6 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 354, c)
-                    if s < 0:
-                        return p
-            if s == 355:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 354
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 355, c)
                     if s < 0:
                         return p
             if s == 356:  # ElementContent: EE
@@ -5862,46 +5113,25 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 358, c)
                         if s < 0:
                             return p
-            if s == 359:  # StartTag: SE(*), EE, CH[untyped]
+            if s == 359 or s == 360:  # StartTag, ElementContent: SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 359, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     return p  # EE
                 elif c == 2:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 359, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 359, c)
-                    if s < 0:
-                        return p
-            if s == 360:  # ElementContent: SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 360, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    return p  # EE
-                elif c == 2:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 360, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 360, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 361:  # ElementContent: SE(*), EE, CH[untyped]
@@ -5941,7 +5171,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 364:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -5961,7 +5191,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 363
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 41, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 362:  # ElementContent: SE(PGPKeyPacket), SE(*), EE
@@ -6001,29 +5231,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 363, c)
-                    if s < 0:
-                        return p
-            if s == 364:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyID): base64Binary
-                    nd = [U4, 'PGPKeyID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 362
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}PGPKeyPacket): base64Binary
-                    nd = [U4, 'PGPKeyPacket', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 363
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 364, c)
                     if s < 0:
                         return p
             if s == 365:  # ElementContent: SE(*), EE
@@ -6074,7 +5281,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 369:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6094,7 +5301,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 368
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 42, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(PMax)
@@ -6111,29 +5318,6 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 368, c)
-                    if s < 0:
-                        return p
-            if s == 369:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 368
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    x.span(nd, b0, p)
-                    s = 368
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 369, c)
                     if s < 0:
                         return p
             if s == 370:  # ElementContent: EE
@@ -6163,7 +5347,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(eMAID)
+            if s == 43 or s == 372:  # FirstStartTag, ElementContent: SE(eMAID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6176,7 +5360,7 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 371
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 43, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 371:  # ElementContent: SE(ContractSignatureCertChain)
@@ -6193,22 +5377,6 @@ def t43(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 371, c)
-                    if s < 0:
-                        return p
-            if s == 372:  # ElementContent: SE(eMAID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}eMAID): string maxLength 15 minLength 14
-                    nd = [U5, 'eMAID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t164(v, n, p, nd, 164, x)
-                    x.span(nd, b0, p)
-                    s = 371
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 372, c)
                     if s < 0:
                         return p
             if s == 373:  # ElementContent: EE
@@ -6238,7 +5406,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 375:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6251,7 +5419,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 374
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 44, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 374:  # ElementContent: SE(GenChallenge)
@@ -6268,22 +5436,6 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 374, c)
-                    if s < 0:
-                        return p
-            if s == 375:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 374
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 375, c)
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(EVSETimeStamp)
@@ -6329,7 +5481,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 45 or s == 379:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6342,7 +5494,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 378
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 45, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(SelectedServiceList)
@@ -6359,22 +5511,6 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 378, c)
-                    if s < 0:
-                        return p
-            if s == 379:  # ElementContent: SE(SelectedPaymentOption)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    nd = [U5, 'SelectedPaymentOption', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t127(v, n, p, nd, 127, x)
-                    x.span(nd, b0, p)
-                    s = 378
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: EE
@@ -6404,7 +5540,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 382:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6417,7 +5553,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 381
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 46, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: EE
@@ -6429,22 +5565,6 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 381, c)
-                    if s < 0:
-                        return p
-            if s == 382:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 381
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 382, c)
                     if s < 0:
                         return p
             if s < 46 or s > 382:
@@ -6463,7 +5583,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(ChargeProgress)
+            if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6476,7 +5596,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 383
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 47, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 383:  # ElementContent: SE(SAScheduleTupleID)
@@ -6493,22 +5613,6 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 383, c)
-                    if s < 0:
-                        return p
-            if s == 384:  # ElementContent: SE(ChargeProgress)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
-                    nd = [U5, 'ChargeProgress', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t86(v, n, p, nd, 86, x)
-                    x.span(nd, b0, p)
-                    s = 383
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 384, c)
                     if s < 0:
                         return p
             if s == 385:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -6597,7 +5701,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 389:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6610,7 +5714,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 388
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 48, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 388:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
@@ -6643,22 +5747,6 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 388, c)
                     if s < 0:
                         return p
-            if s == 389:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 388
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 389, c)
-                    if s < 0:
-                        return p
             if s == 390:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -6686,7 +5774,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 49 or s == 392:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6699,7 +5787,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 391
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 49, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 391:  # ElementContent: SE(EVTargetVoltage)
@@ -6716,22 +5804,6 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 391, c)
-                    if s < 0:
-                        return p
-            if s == 392:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 391
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 392, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(EVTargetCurrent)
@@ -6777,7 +5849,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(ResponseCode)
+            if s == 50 or s == 396:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6790,7 +5862,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 395
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 50, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(DC_EVSEStatus)
@@ -6807,22 +5879,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 395, c)
-                    if s < 0:
-                        return p
-            if s == 396:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 395
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 396, c)
                     if s < 0:
                         return p
             if s == 397:  # ElementContent: SE(EVSEPresentVoltage)
@@ -6868,7 +5924,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Modulus)
+            if s == 51 or s == 400:  # FirstStartTag, ElementContent: SE(Modulus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -6881,7 +5937,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 399
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 51, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 399:  # ElementContent: SE(Exponent)
@@ -6898,22 +5954,6 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 399, c)
-                    if s < 0:
-                        return p
-            if s == 400:  # ElementContent: SE(Modulus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Modulus): base64Binary
-                    nd = [U4, 'Modulus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t108(v, n, p, nd, 108, x)
-                    x.span(nd, b0, p)
-                    s = 399
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 400, c)
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: EE
@@ -7046,7 +6086,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 403, c)
                     if s < 0:
                         return p
-            if s == 404:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 404 or s == 407:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7066,7 +6106,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 406
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 404, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 405:  # ElementContent: SE(DigestMethod)
@@ -7101,29 +6141,6 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 406, c)
                     if s < 0:
                         return p
-            if s == 407:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 405
-                elif c == 1:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}DigestMethod)
-                    nd = [U4, 'DigestMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t26(v, n, p, nd, 26, x)
-                    x.span(nd, b0, p)
-                    s = 406
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 407, c)
-                    if s < 0:
-                        return p
             if s == 408:  # ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -7151,7 +6168,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(start)
+            if s == 53 or s == 410:  # FirstStartTag, ElementContent: SE(start)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7164,7 +6181,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 409
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 53, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(duration), EE
@@ -7183,22 +6200,6 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 409, c)
-                    if s < 0:
-                        return p
-            if s == 410:  # ElementContent: SE(start)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
-                    nd = [U6, 'start', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t156(v, n, p, nd, 156, x)
-                    x.span(nd, b0, p)
-                    s = 409
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 410, c)
                     if s < 0:
                         return p
             if s == 411:  # ElementContent: EE
@@ -7281,7 +6282,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 412, c)
                     if s < 0:
                         return p
-            if s == 413:  # StartTag: SE(Transforms), EE
+            if s == 413 or s == 415:  # StartTag, ElementContent: SE(Transforms), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7296,7 +6297,7 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 413, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 414:  # ElementContent: EE
@@ -7308,24 +6309,6 @@ def t54(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 414, c)
-                    if s < 0:
-                        return p
-            if s == 415:  # ElementContent: SE(Transforms), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transforms)
-                    nd = [U4, 'Transforms', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t75(v, n, p, nd, 75, x)
-                    x.span(nd, b0, p)
-                    s = 414
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 415, c)
                     if s < 0:
                         return p
             if s < 54 or s > 415:
@@ -7344,7 +6327,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 55 or s == 417:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7357,7 +6340,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 416
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 55, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 416:  # ElementContent: SE(SAScheduleTuple), EE
@@ -7376,22 +6359,6 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 416, c)
-                    if s < 0:
-                        return p
-            if s == 417:  # ElementContent: SE(SAScheduleTuple)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTuple)
-                    nd = [U6, 'SAScheduleTuple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t132(v, n, p, nd, 132, x)
-                    x.span(nd, b0, p)
-                    s = 416
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 417, c)
                     if s < 0:
                         return p
             if s == 418:  # ElementContent: SE(SAScheduleTuple), EE
@@ -7436,7 +6403,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}SASchedulesType: states 56, 420."""
     try:
         while True:
-            if s == 56:  # FirstStartTag: EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7444,18 +6411,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 56, c)
-                    if s < 0:
-                        return p
-            if s == 420:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 420, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 56 or s > 420:
@@ -7474,7 +6430,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(SPKISexp)
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7487,7 +6443,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 421
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 57, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7513,23 +6469,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 421, c)
                     if s < 0:
                         return p
-            if s == 422:  # ElementContent: SE(SPKISexp)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 421
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 422, c)
-                    if s < 0:
-                        return p
-            if s == 423:  # ElementContent: SE(SPKISexp), EE
+            if s == 423 or s == 425:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7544,7 +6484,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 423, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 424:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7569,24 +6509,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 424, c)
                     if s < 0:
                         return p
-            if s == 425:  # ElementContent: SE(SPKISexp), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
-                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t122(v, n, p, nd, 122, x)
-                    x.span(nd, b0, p)
-                    s = 424
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 425, c)
-                    if s < 0:
-                        return p
             if s < 57 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7603,7 +6525,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 58 or s == 427:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7623,7 +6545,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 426
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 58, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(EPriceLevel), SE(ConsumptionCost), EE
@@ -7649,29 +6571,6 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 426, c)
-                    if s < 0:
-                        return p
-            if s == 427:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
-                    x.span(nd, b0, p)
-                    s = 426
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
-                    nd = [U6, 'TimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t73(v, n, p, nd, 73, x)
-                    x.span(nd, b0, p)
-                    s = 426
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 427, c)
                     if s < 0:
                         return p
             if 428 <= s <= 430:  # ElementContent: SE(ConsumptionCost), EE
@@ -7719,7 +6618,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceID)
+            if s == 59 or s == 433:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7732,7 +6631,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 432
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 59, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 432:  # ElementContent: EE
@@ -7744,22 +6643,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 432, c)
-                    if s < 0:
-                        return p
-            if s == 433:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    nd = [U5, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t140(v, n, p, nd, 140, x)
-                    x.span(nd, b0, p)
-                    s = 432
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 433, c)
                     if s < 0:
                         return p
             if s < 59 or s > 433:
@@ -7778,7 +6661,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ResponseCode)
+            if s == 60 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7791,7 +6674,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 434
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 60, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(ServiceID)
@@ -7808,22 +6691,6 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 434, c)
-                    if s < 0:
-                        return p
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 434
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 435, c)
                     if s < 0:
                         return p
             if s == 436:  # ElementContent: SE(ServiceParameterList), EE
@@ -7871,7 +6738,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 61 or s == 440:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -7893,7 +6760,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 61, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(ServiceCategory), EE
@@ -7925,31 +6792,6 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 439, c)
                     if s < 0:
                         return p
-            if s == 440:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
-                    nd = [U5, 'ServiceScope', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t144(v, n, p, nd, 144, x)
-                    x.span(nd, b0, p)
-                    s = 438
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    nd = [U5, 'ServiceCategory', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t139(v, n, p, nd, 139, x)
-                    x.span(nd, b0, p)
-                    s = 439
-                elif c == 2:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 440, c)
-                    if s < 0:
-                        return p
             if s < 61 or s > 440:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -7966,7 +6808,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(ResponseCode)
+            if s == 62 or s == 442:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -7979,7 +6821,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 441
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 62, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PaymentOptionList)
@@ -7996,22 +6838,6 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 441, c)
-                    if s < 0:
-                        return p
-            if s == 442:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 441
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 443:  # ElementContent: SE(ChargeService)
@@ -8075,7 +6901,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(EVCCID)
+            if s == 63 or s == 447:  # FirstStartTag, ElementContent: SE(EVCCID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8088,7 +6914,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 446
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 63, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 446:  # ElementContent: EE
@@ -8100,22 +6926,6 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 446, c)
-                    if s < 0:
-                        return p
-            if s == 447:  # ElementContent: SE(EVCCID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}EVCCID): hexBinary maxLength 6
-                    nd = [U5, 'EVCCID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t99(v, n, p, nd, 99, x)
-                    x.span(nd, b0, p)
-                    s = 446
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 447, c)
                     if s < 0:
                         return p
             if s < 63 or s > 447:
@@ -8134,7 +6944,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(ResponseCode)
+            if s == 64 or s == 449:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8147,7 +6957,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 448
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 64, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 448:  # ElementContent: SE(EVSEID)
@@ -8164,22 +6974,6 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 448, c)
-                    if s < 0:
-                        return p
-            if s == 449:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 448
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 449, c)
                     if s < 0:
                         return p
             if s == 450:  # ElementContent: SE(EVSETimeStamp), EE
@@ -8227,7 +7021,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ChargingSession)
+            if s == 65 or s == 453:  # FirstStartTag, ElementContent: SE(ChargingSession)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8240,7 +7034,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 452
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 65, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 452:  # ElementContent: EE
@@ -8252,22 +7046,6 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 452, c)
-                    if s < 0:
-                        return p
-            if s == 453:  # ElementContent: SE(ChargingSession)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                    nd = [U5, 'ChargingSession', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t92(v, n, p, nd, 92, x)
-                    x.span(nd, b0, p)
-                    s = 452
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 453, c)
                     if s < 0:
                         return p
             if s < 65 or s > 453:
@@ -8286,7 +7064,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(ResponseCode)
+            if s == 66 or s == 455:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8299,7 +7077,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 454
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 66, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 454:  # ElementContent: EE
@@ -8311,22 +7089,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 454, c)
-                    if s < 0:
-                        return p
-            if s == 455:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 454
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 455, c)
                     if s < 0:
                         return p
             if s < 66 or s > 455:
@@ -8366,7 +7128,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 67, c)
                     if s < 0:
                         return p
-            if s == 456:  # StartTag: SE(SignedInfo)
+            if s == 456 or s == 458:  # StartTag, ElementContent: SE(SignedInfo)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8379,7 +7141,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 457
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 456, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 457:  # ElementContent: SE(SignatureValue)
@@ -8396,22 +7158,6 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 457, c)
-                    if s < 0:
-                        return p
-            if s == 458:  # ElementContent: SE(SignedInfo)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignedInfo)
-                    nd = [U4, 'SignedInfo', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t72(v, n, p, nd, 72, x)
-                    x.span(nd, b0, p)
-                    s = 457
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 458, c)
                     if s < 0:
                         return p
             if s == 459:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -8439,7 +7185,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 459, c)
                     if s < 0:
                         return p
-            if s == 460:  # ElementContent: SE(Object), EE
+            if s == 460 or s == 461:  # ElementContent: SE(Object), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8454,24 +7200,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 460, c)
-                    if s < 0:
-                        return p
-            if s == 461:  # ElementContent: SE(Object), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Object)
-                    nd = [U4, 'Object', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t40(v, n, p, nd, 40, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 461, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 67 or s > 461:
@@ -8504,7 +7233,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 68, c)
                     if s < 0:
                         return p
-            if s == 462:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 462 or s == 463:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8518,7 +7247,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 464
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 462, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -8526,42 +7255,12 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 462, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 462, c)
-                        if s < 0:
-                            return p
-            if s == 463:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t112(v, n, p, nd, 112, x)
-                        x.span(nd, b0, p)
-                        s = 464
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 463, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 463, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 463, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 464:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8643,7 +7342,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 69, c)
                     if s < 0:
                         return p
-            if s == 466:  # StartTag: SE(SignatureProperty)
+            if s == 466 or s == 468:  # StartTag, ElementContent: SE(SignatureProperty)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8656,10 +7355,10 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 467
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 466, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 467:  # ElementContent: SE(SignatureProperty), EE
+            if s == 467 or s == 469:  # ElementContent: SE(SignatureProperty), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -8674,40 +7373,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 467, c)
-                    if s < 0:
-                        return p
-            if s == 468:  # ElementContent: SE(SignatureProperty)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t70(v, n, p, nd, 70, x)
-                    x.span(nd, b0, p)
-                    s = 467
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 468, c)
-                    if s < 0:
-                        return p
-            if s == 469:  # ElementContent: SE(SignatureProperty), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}SignatureProperty)
-                    nd = [U4, 'SignatureProperty', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t70(v, n, p, nd, 70, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 469, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 69 or s > 469:
@@ -8756,42 +7422,23 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 470, c)
                     if s < 0:
                         return p
-            if s == 471:  # StartTag: SE(*), CH[untyped]
+            if s == 471 or s == 472:  # StartTag, ElementContent: SE(*), CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 471, c)  # SE(*)
+                    p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                     if s < 0:
                         return p
                 elif c == 1:
                     x.mark = b0
-                    p, s = x.wild(v, n, p, e, 471, c)  # CH[untyped]
+                    p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                     if s < 0:
                         return p
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 471, c)
-                    if s < 0:
-                        return p
-            if s == 472:  # ElementContent: SE(*), CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 472, c)  # SE(*)
-                    if s < 0:
-                        return p
-                elif c == 1:
-                    x.mark = b0
-                    p, s = x.wild(v, n, p, e, 472, c)  # CH[untyped]
-                    if s < 0:
-                        return p
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 472, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 473:  # ElementContent: SE(*), EE, CH[untyped]
@@ -8870,7 +7517,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 71, c)
                     if s < 0:
                         return p
-            if s == 475:  # StartTag: CH
+            if s == 475 or s == 477:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8883,7 +7530,7 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 476
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 475, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 476:  # ElementContent: EE
@@ -8895,22 +7542,6 @@ def t71(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 476, c)
-                    if s < 0:
-                        return p
-            if s == 477:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 476
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 477, c)
                     if s < 0:
                         return p
             if s < 71 or s > 477:
@@ -8950,7 +7581,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 72, c)
                     if s < 0:
                         return p
-            if s == 478:  # StartTag: SE(CanonicalizationMethod)
+            if s == 478 or s == 480:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -8963,7 +7594,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 479
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 478, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 479:  # ElementContent: SE(SignatureMethod)
@@ -8982,22 +7613,6 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 479, c)
                     if s < 0:
                         return p
-            if s == 480:  # ElementContent: SE(CanonicalizationMethod)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}CanonicalizationMethod)
-                    nd = [U4, 'CanonicalizationMethod', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t9(v, n, p, nd, 9, x)
-                    x.span(nd, b0, p)
-                    s = 479
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 480, c)
-                    if s < 0:
-                        return p
             if s == 481:  # ElementContent: SE(Reference)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
@@ -9014,7 +7629,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 481, c)
                     if s < 0:
                         return p
-            if s == 482:  # ElementContent: SE(Reference), EE
+            if s == 482 or s == 483:  # ElementContent: SE(Reference), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -9029,24 +7644,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 482, c)
-                    if s < 0:
-                        return p
-            if s == 483:  # ElementContent: SE(Reference), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Reference)
-                    nd = [U4, 'Reference', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 483, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 72 or s > 483:
@@ -9062,7 +7660,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}IntervalType: states 73, 484."""
     try:
         while True:
-            if s == 73:  # FirstStartTag: EE
+            if s == 73 or s == 484:  # FirstStartTag, ElementContent: EE
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9070,18 +7668,7 @@ def t73(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 73, c)
-                    if s < 0:
-                        return p
-            if s == 484:  # ElementContent: EE
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 484, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 73 or s > 484:
@@ -9114,7 +7701,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 74, c)
                     if s < 0:
                         return p
-            if s == 485:  # StartTag: SE(XPath), SE(*), EE, CH[untyped]
+            if s == 485 or s == 486:  # StartTag, ElementContent: SE(XPath), SE(*), EE, CH[untyped]
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9128,7 +7715,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 488
                     else:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 485, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                 else:
@@ -9136,42 +7723,12 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         return p  # EE
                     elif c == 3:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 485, c)  # CH[untyped]
+                        p, s = x.wild(v, n, p, e, s, c)  # CH[untyped]
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 485, c)
-                        if s < 0:
-                            return p
-            if s == 486:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 2:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}XPath): string
-                        nd = [U4, 'XPath', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 488
-                    else:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 486, c)  # SE(*)
-                        if s < 0:
-                            return p
-                else:
-                    if c == 2:
-                        return p  # EE
-                    elif c == 3:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 486, c)  # CH[untyped]
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 486, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 487:  # ElementContent: SE(XPath), SE(*), EE, CH[untyped]
@@ -9249,7 +7806,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 75:  # FirstStartTag: SE(Transform)
+            if s == 75 or s == 490:  # FirstStartTag, ElementContent: SE(Transform)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9262,10 +7819,10 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 489
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 75, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
-            if s == 489:  # ElementContent: SE(Transform), EE
+            if s == 489 or s == 491:  # ElementContent: SE(Transform), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -9280,40 +7837,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 489, c)
-                    if s < 0:
-                        return p
-            if s == 490:  # ElementContent: SE(Transform)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                    s = 489
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 490, c)
-                    if s < 0:
-                        return p
-            if s == 491:  # ElementContent: SE(Transform), EE
-                b0 = p
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}Transform)
-                    nd = [U4, 'Transform', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t74(v, n, p, nd, 74, x)
-                    x.span(nd, b0, p)
-                elif c == 1:
-                    return p  # EE
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 491, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s < 75 or s > 491:
@@ -9332,7 +7856,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Header)
+            if s == 76 or s == 493:  # FirstStartTag, ElementContent: SE(Header)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9345,7 +7869,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 492
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 76, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 492:  # ElementContent: SE(Body)
@@ -9362,22 +7886,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 492, c)
-                    if s < 0:
-                        return p
-            if s == 493:  # ElementContent: SE(Header)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDef}Header)
-                    nd = [U7, 'Header', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t113(v, n, p, nd, 113, x)
-                    x.span(nd, b0, p)
-                    s = 492
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 493, c)
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: EE
@@ -9407,7 +7915,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 77 or s == 496:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9420,7 +7928,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 495
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 77, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 495:  # ElementContent: EE
@@ -9432,22 +7940,6 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 495, c)
-                    if s < 0:
-                        return p
-            if s == 496:  # ElementContent: SE(DC_EVStatus)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
-                    x.span(nd, b0, p)
-                    s = 495
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 496, c)
                     if s < 0:
                         return p
             if s < 77 or s > 496:
@@ -9466,7 +7958,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(ResponseCode)
+            if s == 78 or s == 498:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -9479,7 +7971,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 497
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 78, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: SE(DC_EVSEStatus)
@@ -9496,22 +7988,6 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 497, c)
-                    if s < 0:
-                        return p
-            if s == 498:  # ElementContent: SE(ResponseCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    nd = [U5, 'ResponseCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t130(v, n, p, nd, 130, x)
-                    x.span(nd, b0, p)
-                    s = 497
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 498, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(EVSEPresentVoltage)
@@ -9557,7 +8033,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 79 or s == 507:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9600,15 +8076,15 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 505
                     elif c == 5:
                         x.mark = b0
-                        p, s = x.wild(v, n, p, e, 79, c)  # SE(*)
+                        p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                         if s < 0:
                             return p
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 79, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s == 501:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (501, 502, 503, 504, 505, 506, 508, 509, 510, 511, 512, 513):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -9653,665 +8129,14 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             x.mark = b0
-                            p, s = x.wild(v, n, p, e, 501, c)  # SE(*)
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
                             if s < 0:
                                 return p
                         elif c == 6:
                             return p  # EE
                         else:
                             x.mark = b0
-                            p, s = x.escape(v, n, p, e, 501, c)
-                            if s < 0:
-                                return p
-            if s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 502, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 502, c)
-                            if s < 0:
-                                return p
-            if s == 503:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 503, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 503, c)
-                            if s < 0:
-                                return p
-            if s == 504:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 504, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 504, c)
-                            if s < 0:
-                                return p
-            if s == 505:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 505, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 505, c)
-                            if s < 0:
-                                return p
-            if s == 506:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 506, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 506, c)
-                            if s < 0:
-                                return p
-            if s == 507:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 501
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 502
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 503
-                else:
-                    if c == 3:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                        nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 504
-                    elif c == 4:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                        nd = [U4, 'X509CRL', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 505
-                    elif c == 5:
-                        x.mark = b0
-                        p, s = x.wild(v, n, p, e, 507, c)  # SE(*)
-                        if s < 0:
-                            return p
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 507, c)
-                        if s < 0:
-                            return p
-            if s == 508:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 508, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 508, c)
-                            if s < 0:
-                                return p
-            if s == 509:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 509, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 509, c)
-                            if s < 0:
-                                return p
-            if s == 510:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 510, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 510, c)
-                            if s < 0:
-                                return p
-            if s == 511:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 511, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 511, c)
-                            if s < 0:
-                                return p
-            if s == 512:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 512, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 512, c)
-                            if s < 0:
-                                return p
-            if s == 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
-                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t131(v, n, p, nd, 131, x)
-                        x.span(nd, b0, p)
-                        s = 508
-                    elif c == 1:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
-                        nd = [U4, 'X509SKI', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t122(v, n, p, nd, 122, x)
-                        x.span(nd, b0, p)
-                        s = 509
-                    else:
-                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
-                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 510
-                else:
-                    if c < 5:
-                        if c == 3:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
-                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 511
-                        else:
-                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
-                            nd = [U4, 'X509CRL', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                            x.span(nd, b0, p)
-                            s = 512
-                    else:
-                        if c == 5:
-                            x.mark = b0
-                            p, s = x.wild(v, n, p, e, 513, c)  # SE(*)
-                            if s < 0:
-                                return p
-                        elif c == 6:
-                            return p  # EE
-                        else:
-                            x.mark = b0
-                            p, s = x.escape(v, n, p, e, 513, c)
+                            p, s = x.escape(v, n, p, e, s, c)
                             if s < 0:
                                 return p
             if s < 79 or s > 513:
@@ -10330,7 +8155,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 82 or s == 515:  # FirstStartTag, ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 b0 = p
                 c = (v >> (n - p - 6)) & 63
                 p += 6
@@ -10613,7 +8438,7 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     return p  # EE
                                 else:
                                     x.mark = b0
-                                    p, s = x.escape(v, n, p, e, 82, c)
+                                    p, s = x.escape(v, n, p, e, s, c)
                                     if s < 0:
                                         return p
             if s == 514:  # ElementContent: EE
@@ -10627,292 +8452,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 514, c)
                     if s < 0:
                         return p
-            if s == 515:  # ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                b0 = p
-                c = (v >> (n - p - 6)) & 63
-                p += 6
-                if c < 18:
-                    if c < 9:
-                        if c < 4:
-                            if c < 2:
-                                if c == 0:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
-                                    nd = [U5, 'AuthorizationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t4(v, n, p, nd, 4, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 2:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}BodyElement)
-                                    nd = [U5, 'BodyElement', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t6(v, n, p, nd, 6, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CableCheckReq)
-                                    nd = [U5, 'CableCheckReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t7(v, n, p, nd, 7, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                        else:
-                            if c < 6:
-                                if c == 4:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CableCheckRes)
-                                    nd = [U5, 'CableCheckRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t8(v, n, p, nd, 8, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateInstallationReq)
-                                    nd = [U5, 'CertificateInstallationReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t10(v, n, p, nd, 10, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 6:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateInstallationRes)
-                                    nd = [U5, 'CertificateInstallationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t11(v, n, p, nd, 11, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                elif c == 7:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateUpdateReq)
-                                    nd = [U5, 'CertificateUpdateReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t12(v, n, p, nd, 12, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CertificateUpdateRes)
-                                    nd = [U5, 'CertificateUpdateRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t13(v, n, p, nd, 13, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                    else:
-                        if c < 13:
-                            if c < 11:
-                                if c == 9:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeParameterDiscoveryReq)
-                                    nd = [U5, 'ChargeParameterDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t14(v, n, p, nd, 14, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargeParameterDiscoveryRes)
-                                    nd = [U5, 'ChargeParameterDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t15(v, n, p, nd, 15, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 11:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingStatusReq)
-                                    nd = [U5, 'ChargingStatusReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t16(v, n, p, nd, 16, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ChargingStatusRes)
-                                    nd = [U5, 'ChargingStatusRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                        else:
-                            if c < 15:
-                                if c == 13:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
-                                    nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t18(v, n, p, nd, 18, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandRes)
-                                    nd = [U5, 'CurrentDemandRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t19(v, n, p, nd, 19, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 15:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}MeteringReceiptReq)
-                                    nd = [U5, 'MeteringReceiptReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t38(v, n, p, nd, 38, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                elif c == 16:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}MeteringReceiptRes)
-                                    nd = [U5, 'MeteringReceiptRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t39(v, n, p, nd, 39, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentDetailsReq)
-                                    nd = [U5, 'PaymentDetailsReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t43(v, n, p, nd, 43, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                else:
-                    if c < 27:
-                        if c < 22:
-                            if c < 20:
-                                if c == 18:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentDetailsRes)
-                                    nd = [U5, 'PaymentDetailsRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t44(v, n, p, nd, 44, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionReq)
-                                    nd = [U5, 'PaymentServiceSelectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t45(v, n, p, nd, 45, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 20:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryReq)
-                                    nd = [U5, 'PowerDeliveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t47(v, n, p, nd, 47, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                        else:
-                            if c < 24:
-                                if c == 22:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryRes)
-                                    nd = [U5, 'PowerDeliveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t48(v, n, p, nd, 48, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PreChargeReq)
-                                    nd = [U5, 'PreChargeReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t49(v, n, p, nd, 49, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 24:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}PreChargeRes)
-                                    nd = [U5, 'PreChargeRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t50(v, n, p, nd, 50, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                elif c == 25:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
-                                    nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t60(v, n, p, nd, 60, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                    else:
-                        if c < 31:
-                            if c < 29:
-                                if c == 27:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDiscoveryReq)
-                                    nd = [U5, 'ServiceDiscoveryReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t61(v, n, p, nd, 61, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}ServiceDiscoveryRes)
-                                    nd = [U5, 'ServiceDiscoveryRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t62(v, n, p, nd, 62, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 29:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionSetupReq)
-                                    nd = [U5, 'SessionSetupReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionSetupRes)
-                                    nd = [U5, 'SessionSetupRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t64(v, n, p, nd, 64, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                        else:
-                            if c < 33:
-                                if c == 31:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                else:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                            else:
-                                if c == 33:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}WeldingDetectionReq)
-                                    nd = [U5, 'WeldingDetectionReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t77(v, n, p, nd, 77, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                elif c == 34:
-                                    # SE({urn:iso:15118:2:2013:MsgBody}WeldingDetectionRes)
-                                    nd = [U5, 'WeldingDetectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t78(v, n, p, nd, 78, x)
-                                    x.span(nd, b0, p)
-                                    s = 514
-                                elif c == 35:
-                                    return p  # EE
-                                else:
-                                    x.mark = b0
-                                    p, s = x.escape(v, n, p, e, 515, c)
-                                    if s < 0:
-                                        return p
             if s < 82 or s > 515:
                 raise Fail(f'state {s} is outside this grammar', p)
     except Fail as f:
@@ -10926,7 +8465,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}boolean: states 83, 516-517."""
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 517:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -10940,7 +8479,7 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 516
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 83, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 516:  # ElementContent: EE
@@ -10952,23 +8491,6 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 516, c)
-                    if s < 0:
-                        return p
-            if s == 517:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: boolean
-                    v0 = p
-                    e[4] = (v >> (n - p - 1)) & 1 == 1
-                    p += 1
-                    e[5] = 4
-                    x.span(e, v0, p, True)
-                    s = 516
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s < 83 or s > 517:
@@ -10984,7 +8506,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}percentValueType: states 84, 518-519."""
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 519:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11000,7 +8522,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 84, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: EE
@@ -11012,25 +8534,6 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 518, c)
-                    if s < 0:
-                        return p
-            if s == 519:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..100 (7 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 7)) & 127
-                    if e[4] > 100:
-                        x.facet(e[4], 3, p, e)
-                    p += 7
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 518
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 519, c)
                     if s < 0:
                         return p
             if s < 84 or s > 519:
@@ -11046,7 +8549,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}certificateType: states 85, 520-521."""
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 521:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11062,7 +8565,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 520
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 85, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 520:  # ElementContent: EE
@@ -11074,25 +8577,6 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 520, c)
-                    if s < 0:
-                        return p
-            if s == 521:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 800
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 800:
-                        x.facet(e[4], 4, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 520
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 521, c)
                     if s < 0:
                         return p
             if s < 85 or s > 521:
@@ -11108,7 +8592,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}chargeProgressType: states 86, 522-523."""
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 523:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11125,7 +8609,7 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 522
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 86, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: EE
@@ -11137,26 +8621,6 @@ def t86(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 522, c)
-                    if s < 0:
-                        return p
-            if s == 523:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E5[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 522
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 523, c)
                     if s < 0:
                         return p
             if s < 86 or s > 523:
@@ -11175,7 +8639,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(ServiceID)
+            if s == 87 or s == 525:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11188,7 +8652,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 524
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 87, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -11212,22 +8676,6 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 524, c)
-                    if s < 0:
-                        return p
-            if s == 525:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    nd = [U6, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t140(v, n, p, nd, 140, x)
-                    x.span(nd, b0, p)
-                    s = 524
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 525, c)
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(ServiceCategory)
@@ -11328,7 +8776,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(ProfileEntry)
+            if s == 88 or s == 532:  # FirstStartTag, ElementContent: SE(ProfileEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11341,7 +8789,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 531
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 88, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(ProfileEntry), EE
@@ -11360,22 +8808,6 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 531, c)
-                    if s < 0:
-                        return p
-            if s == 532:  # ElementContent: SE(ProfileEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t129(v, n, p, nd, 129, x)
-                    x.span(nd, b0, p)
-                    s = 531
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 532, c)
                     if s < 0:
                         return p
             if 533 <= s <= 554:  # ElementContent: SE(ProfileEntry), EE
@@ -11420,7 +8852,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}maxNumPhasesType: states 89, 556-557."""
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 557:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11436,7 +8868,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 556
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 89, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 556:  # ElementContent: EE
@@ -11448,25 +8880,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 556, c)
-                    if s < 0:
-                        return p
-            if s == 557:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..3 (2 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 2)) & 3) + 1
-                    if e[4] > 3:
-                        x.facet(e[4], 6, p, e)
-                    p += 2
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 556
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 557, c)
                     if s < 0:
                         return p
             if s < 89 or s > 557:
@@ -11485,7 +8898,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(Multiplier)
+            if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11498,7 +8911,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 558
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 90, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 558:  # ElementContent: SE(Unit)
@@ -11515,22 +8928,6 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 558, c)
-                    if s < 0:
-                        return p
-            if s == 559:  # ElementContent: SE(Multiplier)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    nd = [U6, 'Multiplier', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t120(v, n, p, nd, 120, x)
-                    x.span(nd, b0, p)
-                    s = 558
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 559, c)
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: SE(Value)
@@ -11573,7 +8970,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedInt: states 91, 562-563."""
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 563:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11589,7 +8986,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 562
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 91, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 562:  # ElementContent: EE
@@ -11601,25 +8998,6 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 562, c)
-                    if s < 0:
-                        return p
-            if s == 563:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..4294967295
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 4294967295:
-                        x.facet(e[4], 7, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 562
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 563, c)
                     if s < 0:
                         return p
             if s < 91 or s > 563:
@@ -11635,7 +9013,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}chargingSessionType: states 92, 564-565."""
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 565:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11650,7 +9028,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 564
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 92, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 564:  # ElementContent: EE
@@ -11662,24 +9040,6 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 564, c)
-                    if s < 0:
-                        return p
-            if s == 565:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E8[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 564
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 565, c)
                     if s < 0:
                         return p
             if s < 92 or s > 565:
@@ -11698,7 +9058,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(startValue)
+            if s == 93 or s == 567:  # FirstStartTag, ElementContent: SE(startValue)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11711,7 +9071,7 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 566
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 93, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 566:  # ElementContent: SE(Cost)
@@ -11728,22 +9088,6 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 566, c)
-                    if s < 0:
-                        return p
-            if s == 567:  # ElementContent: SE(startValue)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                    nd = [U6, 'startValue', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
-                    x.span(nd, b0, p)
-                    s = 566
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 567, c)
                     if s < 0:
                         return p
             if 568 <= s <= 569:  # ElementContent: SE(Cost), EE
@@ -11812,7 +9156,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 94, c)
                     if s < 0:
                         return p
-            if s == 571:  # StartTag: SE(Certificate)
+            if s == 571 or s == 573:  # StartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11825,7 +9169,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 572
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 571, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 572:  # ElementContent: SE(SubCertificates), EE
@@ -11844,22 +9188,6 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 572, c)
-                    if s < 0:
-                        return p
-            if s == 573:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
-                    nd = [U6, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t85(v, n, p, nd, 85, x)
-                    x.span(nd, b0, p)
-                    s = 572
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 573, c)
                     if s < 0:
                         return p
             if s == 574:  # ElementContent: EE
@@ -11900,7 +9228,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 95, c)
                     if s < 0:
                         return p
-            if s == 575:  # StartTag: CH
+            if s == 575 or s == 576:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11916,26 +9244,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 577
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 575, c)
-                    if s < 0:
-                        return p
-            if s == 576:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 48
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 48:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 577
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 576, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 577:  # ElementContent: EE
@@ -11965,7 +9274,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(costKind)
+            if s == 96 or s == 579:  # FirstStartTag, ElementContent: SE(costKind)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -11978,7 +9287,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 578
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 96, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: SE(amount)
@@ -11995,22 +9304,6 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 578, c)
-                    if s < 0:
-                        return p
-            if s == 579:  # ElementContent: SE(costKind)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    nd = [U6, 'costKind', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t152(v, n, p, nd, 152, x)
-                    x.span(nd, b0, p)
-                    s = 578
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 579, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(amountMultiplier), EE
@@ -12069,7 +9362,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 97, c)
                     if s < 0:
                         return p
-            if s == 582:  # StartTag: CH
+            if s == 582 or s == 583:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12085,26 +9378,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 584
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 582, c)
-                    if s < 0:
-                        return p
-            if s == 583:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 65
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 65:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 584
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 583, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 584:  # ElementContent: EE
@@ -12131,7 +9405,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedByte: states 98, 585-586."""
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 586:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12145,7 +9419,7 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 585
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 98, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 585:  # ElementContent: EE
@@ -12157,23 +9431,6 @@ def t98(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 585, c)
-                    if s < 0:
-                        return p
-            if s == 586:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 0..255 (8 bits)
-                    v0 = p
-                    e[4] = (v >> (n - p - 8)) & 255
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 585
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 586, c)
                     if s < 0:
                         return p
             if s < 98 or s > 586:
@@ -12189,7 +9446,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}evccIDType: states 99, 587-588."""
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 588:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12205,7 +9462,7 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 587
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 99, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 587:  # ElementContent: EE
@@ -12217,25 +9474,6 @@ def t99(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 587, c)
-                    if s < 0:
-                        return p
-            if s == 588:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 6
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 6:
-                        x.facet(e[4], 12, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 587
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 588, c)
                     if s < 0:
                         return p
             if s < 99 or s > 588:
@@ -12251,7 +9489,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}DC_EVErrorCodeType: states 100, 589-590."""
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 590:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12268,7 +9506,7 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 589
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 100, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 589:  # ElementContent: EE
@@ -12280,26 +9518,6 @@ def t100(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 589, c)
-                    if s < 0:
-                        return p
-            if s == 590:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E13[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 589
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 590, c)
                     if s < 0:
                         return p
             if s < 100 or s > 590:
@@ -12315,7 +9533,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}evseIDType: states 101, 591-592."""
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 592:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12331,7 +9549,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 591
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 101, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 591:  # ElementContent: EE
@@ -12343,25 +9561,6 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 591, c)
-                    if s < 0:
-                        return p
-            if s == 592:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 37 minLength 7
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 37 or len(e[4]) < 7:
-                        x.facet(e[4], 14, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 591
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 592, c)
                     if s < 0:
                         return p
             if s < 101 or s > 592:
@@ -12377,7 +9576,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}isolationLevelType: states 102, 593-594."""
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 594:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12394,7 +9593,7 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 593
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 593:  # ElementContent: EE
@@ -12406,26 +9605,6 @@ def t102(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 593, c)
-                    if s < 0:
-                        return p
-            if s == 594:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 5 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 5:
-                        x.enum(y, 5, p)
-                    e[4] = E15[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 593
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 594, c)
                     if s < 0:
                         return p
             if s < 102 or s > 594:
@@ -12441,7 +9620,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSENotificationType: states 103, 595-596."""
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 596:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12458,7 +9637,7 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 595
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 103, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 595:  # ElementContent: EE
@@ -12470,26 +9649,6 @@ def t103(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 595, c)
-                    if s < 0:
-                        return p
-            if s == 596:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E16[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 595
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 596, c)
                     if s < 0:
                         return p
             if s < 103 or s > 596:
@@ -12505,7 +9664,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EVSEProcessingType: states 104, 597-598."""
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 598:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12522,7 +9681,7 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 597
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 104, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 597:  # ElementContent: EE
@@ -12534,26 +9693,6 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 597, c)
-                    if s < 0:
-                        return p
-            if s == 598:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E17[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 597
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 598, c)
                     if s < 0:
                         return p
             if s < 104 or s > 598:
@@ -12569,7 +9708,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatusCodeType: states 105, 599-600."""
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 600:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12586,7 +9725,7 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 599
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 105, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 599:  # ElementContent: EE
@@ -12598,26 +9737,6 @@ def t105(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 599, c)
-                    if s < 0:
-                        return p
-            if s == 600:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 12 (4 bits)
-                    v0 = p
-                    y = (v >> (n - p - 4)) & 15
-                    if y >= 12:
-                        x.enum(y, 12, p)
-                    e[4] = E18[y]
-                    p += 4
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 599
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 600, c)
                     if s < 0:
                         return p
             if s < 105 or s > 600:
@@ -12633,7 +9752,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}long: states 106, 601-602."""
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 602:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12649,7 +9768,7 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 601
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 106, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 601:  # ElementContent: EE
@@ -12661,25 +9780,6 @@ def t106(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 601, c)
-                    if s < 0:
-                        return p
-            if s == 602:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -9223372036854775808..9223372036854775807
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -9223372036854775808 or e[4] > 9223372036854775807:
-                        x.facet(e[4], 19, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 601
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 602, c)
                     if s < 0:
                         return p
             if s < 106 or s > 602:
@@ -12695,7 +9795,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferModeType: states 107, 603-604."""
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 604:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12712,7 +9812,7 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 603
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 107, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 603:  # ElementContent: EE
@@ -12724,26 +9824,6 @@ def t107(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 603, c)
-                    if s < 0:
-                        return p
-            if s == 604:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E20[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 603
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 604, c)
                     if s < 0:
                         return p
             if s < 107 or s > 604:
@@ -12759,7 +9839,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}CryptoBinary: states 108, 605-606."""
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 606:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12772,7 +9852,7 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 605
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 108, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 605:  # ElementContent: EE
@@ -12784,22 +9864,6 @@ def t108(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 605, c)
-                    if s < 0:
-                        return p
-            if s == 606:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 605
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 606, c)
                     if s < 0:
                         return p
             if s < 108 or s > 606:
@@ -12815,7 +9879,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}faultCodeType: states 109, 607-608."""
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 608:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12832,7 +9896,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 607
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 109, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 607:  # ElementContent: EE
@@ -12844,26 +9908,6 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 607, c)
-                    if s < 0:
-                        return p
-            if s == 608:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E21[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 607
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 608, c)
                     if s < 0:
                         return p
             if s < 109 or s > 608:
@@ -12879,7 +9923,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}faultMsgType: states 110, 609-610."""
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 610:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12895,7 +9939,7 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 609
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 110, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 609:  # ElementContent: EE
@@ -12907,25 +9951,6 @@ def t110(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 609, c)
-                    if s < 0:
-                        return p
-            if s == 610:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 609
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 610, c)
                     if s < 0:
                         return p
             if s < 110 or s > 610:
@@ -12941,7 +9966,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}genChallengeType: states 111, 611-612."""
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 612:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -12957,7 +9982,7 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 611
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 111, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 611:  # ElementContent: EE
@@ -12969,25 +9994,6 @@ def t111(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 611, c)
-                    if s < 0:
-                        return p
-            if s == 612:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary length 16
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) != 16:
-                        x.facet(e[4], 23, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 611
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 612, c)
                     if s < 0:
                         return p
             if s < 111 or s > 612:
@@ -13003,7 +10009,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2000/09/xmldsig#}HMACOutputLengthType: states 112, 613-614."""
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 614:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13016,7 +10022,7 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 613
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 112, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 613:  # ElementContent: EE
@@ -13028,22 +10034,6 @@ def t112(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 613, c)
-                    if s < 0:
-                        return p
-            if s == 614:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 613
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 614, c)
                     if s < 0:
                         return p
             if s < 112 or s > 614:
@@ -13062,7 +10052,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 616:  # FirstStartTag, ElementContent: SE(SessionID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13075,7 +10065,7 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 615
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 113, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 615:  # ElementContent: SE(Notification), SE(Signature), EE
@@ -13101,22 +10091,6 @@ def t113(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 615, c)
-                    if s < 0:
-                        return p
-            if s == 616:  # ElementContent: SE(SessionID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgHeader}SessionID): hexBinary maxLength 8
-                    nd = [U8, 'SessionID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t145(v, n, p, nd, 145, x)
-                    x.span(nd, b0, p)
-                    s = 615
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 616, c)
                     if s < 0:
                         return p
             if s == 617:  # ElementContent: SE(Signature), EE
@@ -13164,7 +10138,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 620:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13177,7 +10151,7 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 619
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 114, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 619:  # ElementContent: SE(RootCertificateID), EE
@@ -13196,22 +10170,6 @@ def t114(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 619, c)
-                    if s < 0:
-                        return p
-            if s == 620:  # ElementContent: SE(RootCertificateID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}RootCertificateID)
-                    nd = [U6, 'RootCertificateID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t131(v, n, p, nd, 131, x)
-                    x.span(nd, b0, p)
-                    s = 619
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 620, c)
                     if s < 0:
                         return p
             if 621 <= s <= 638:  # ElementContent: SE(RootCertificateID), EE
@@ -13256,7 +10214,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedShort: states 115, 640-641."""
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 641:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13272,7 +10230,7 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 640
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 115, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 640:  # ElementContent: EE
@@ -13284,25 +10242,6 @@ def t115(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 640, c)
-                    if s < 0:
-                        return p
-            if s == 641:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 640
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 641, c)
                     if s < 0:
                         return p
             if s < 115 or s > 641:
@@ -13318,7 +10257,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}meterIDType: states 116, 642-643."""
     try:
         while True:
-            if s == 116:  # FirstStartTag: CH
+            if s == 116 or s == 643:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13334,7 +10273,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 642
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 116, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 642:  # ElementContent: EE
@@ -13346,25 +10285,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 642, c)
-                    if s < 0:
-                        return p
-            if s == 643:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 642
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 643, c)
                     if s < 0:
                         return p
             if s < 116 or s > 643:
@@ -13383,7 +10303,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(MeterID)
+            if s == 117 or s == 645:  # FirstStartTag, ElementContent: SE(MeterID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13396,7 +10316,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 644
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 117, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 644:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -13440,22 +10360,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, 644, c)
                         if s < 0:
                             return p
-            if s == 645:  # ElementContent: SE(MeterID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterID): string maxLength 32
-                    nd = [U6, 'MeterID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t116(v, n, p, nd, 116, x)
-                    x.span(nd, b0, p)
-                    s = 644
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 645, c)
-                    if s < 0:
-                        return p
             if s == 646:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
@@ -13557,7 +10461,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}unsignedLong: states 118, 650-651."""
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 651:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13573,7 +10477,7 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 650
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 118, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 650:  # ElementContent: EE
@@ -13585,25 +10489,6 @@ def t118(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 650, c)
-                    if s < 0:
-                        return p
-            if s == 651:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..18446744073709551615
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 18446744073709551615:
-                        x.facet(e[4], 27, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 650
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 651, c)
                     if s < 0:
                         return p
             if s < 118 or s > 651:
@@ -13619,7 +10504,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}meterStatusType: states 119, 652-653."""
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 653:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13635,7 +10520,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 652
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 119, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 652:  # ElementContent: EE
@@ -13647,25 +10532,6 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 652, c)
-                    if s < 0:
-                        return p
-            if s == 653:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 28, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 652
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 653, c)
                     if s < 0:
                         return p
             if s < 119 or s > 653:
@@ -13681,7 +10547,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}unitMultiplierType: states 120, 654-655."""
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 655:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13697,7 +10563,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 654
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 120, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 654:  # ElementContent: EE
@@ -13709,25 +10575,6 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 654, c)
-                    if s < 0:
-                        return p
-            if s == 655:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -3..3 (3 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 3)) & 7) - 3
-                    if e[4] > 3:
-                        x.facet(e[4], 29, p, e)
-                    p += 3
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 654
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 655, c)
                     if s < 0:
                         return p
             if s < 120 or s > 655:
@@ -13746,7 +10593,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(FaultCode)
+            if s == 121 or s == 657:  # FirstStartTag, ElementContent: SE(FaultCode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13759,7 +10606,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 656
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 121, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 656:  # ElementContent: SE(FaultMsg), EE
@@ -13778,22 +10625,6 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 656, c)
-                    if s < 0:
-                        return p
-            if s == 657:  # ElementContent: SE(FaultCode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    nd = [U6, 'FaultCode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t109(v, n, p, nd, 109, x)
-                    x.span(nd, b0, p)
-                    s = 656
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 657, c)
                     if s < 0:
                         return p
             if s == 658:  # ElementContent: EE
@@ -13820,7 +10651,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}base64Binary: states 122, 659-660."""
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 660:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13833,7 +10664,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 659
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 122, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 659:  # ElementContent: EE
@@ -13845,22 +10676,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 659, c)
-                    if s < 0:
-                        return p
-            if s == 660:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 659
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 660, c)
                     if s < 0:
                         return p
             if s < 122 or s > 660:
@@ -13879,7 +10694,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(PMaxScheduleEntry)
+            if s == 123 or s == 662:  # FirstStartTag, ElementContent: SE(PMaxScheduleEntry)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -13892,7 +10707,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 661
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 123, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 661:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -13911,22 +10726,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 661, c)
-                    if s < 0:
-                        return p
-            if s == 662:  # ElementContent: SE(PMaxScheduleEntry)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxScheduleEntry)
-                    nd = [U6, 'PMaxScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t42(v, n, p, nd, 42, x)
-                    x.span(nd, b0, p)
-                    s = 661
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 662, c)
                     if s < 0:
                         return p
             if 663 <= s <= 1684:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -13988,7 +10787,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
-            if s == 1686:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 1686 or s == 1687:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -14038,60 +10837,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 1693
                     else:
                         x.mark = b0
-                        p, s = x.escape(v, n, p, e, 1686, c)
-                        if s < 0:
-                            return p
-            if s == 1687:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                b0 = p
-                c = (v >> (n - p - 3)) & 7
-                p += 3
-                if c < 3:
-                    if c == 0:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                        nd = [U6, 'boolValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t83(v, n, p, nd, 83, x)
-                        x.span(nd, b0, p)
-                        s = 1688
-                    elif c == 1:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}byteValue): n-bit -128..127 (8 bits)
-                        nd = [U6, 'byteValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t151(v, n, p, nd, 151, x)
-                        x.span(nd, b0, p)
-                        s = 1689
-                    else:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
-                        nd = [U6, 'shortValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t126(v, n, p, nd, 126, x)
-                        x.span(nd, b0, p)
-                        s = 1690
-                else:
-                    if c == 3:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
-                        nd = [U6, 'intValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t155(v, n, p, nd, 155, x)
-                        x.span(nd, b0, p)
-                        s = 1691
-                    elif c == 4:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
-                        x.span(nd, b0, p)
-                        s = 1692
-                    elif c == 5:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
-                        nd = [U6, 'stringValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t35(v, n, p, nd, 35, x)
-                        x.span(nd, b0, p)
-                        s = 1693
-                    else:
-                        x.mark = b0
-                        p, s = x.escape(v, n, p, e, 1687, c)
+                        p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if 1688 <= s <= 1693:  # ElementContent: EE
@@ -14121,7 +10867,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 125:  # FirstStartTag: SE(ParameterSetID)
+            if s == 125 or s == 1695:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14134,7 +10880,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1694
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 125, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1694:  # ElementContent: SE(Parameter)
@@ -14151,22 +10897,6 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1694, c)
-                    if s < 0:
-                        return p
-            if s == 1695:  # ElementContent: SE(ParameterSetID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t126(v, n, p, nd, 126, x)
-                    x.span(nd, b0, p)
-                    s = 1694
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1695, c)
                     if s < 0:
                         return p
             if 1696 <= s <= 1710:  # ElementContent: SE(Parameter), EE
@@ -14211,7 +10941,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}short: states 126, 1712-1713."""
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 1713:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14227,7 +10957,7 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1712
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 126, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1712:  # ElementContent: EE
@@ -14239,25 +10969,6 @@ def t126(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1712, c)
-                    if s < 0:
-                        return p
-            if s == 1713:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -32768..32767
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -32768 or e[4] > 32767:
-                        x.facet(e[4], 28, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 1712
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1713, c)
                     if s < 0:
                         return p
             if s < 126 or s > 1713:
@@ -14273,7 +10984,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}paymentOptionType: states 127, 1714-1715."""
     try:
         while True:
-            if s == 127:  # FirstStartTag: CH
+            if s == 127 or s == 1715:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14288,7 +10999,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1714
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 127, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1714:  # ElementContent: EE
@@ -14300,24 +11011,6 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1714, c)
-                    if s < 0:
-                        return p
-            if s == 1715:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 2 (1 bits)
-                    v0 = p
-                    y = (v >> (n - p - 1)) & 1
-                    e[4] = E30[y]
-                    p += 1
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1714
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1715, c)
                     if s < 0:
                         return p
             if s < 127 or s > 1715:
@@ -14336,7 +11029,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(PaymentOption)
+            if s == 128 or s == 1717:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14349,7 +11042,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1716
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 128, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1716:  # ElementContent: SE(PaymentOption), EE
@@ -14368,22 +11061,6 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1716, c)
-                    if s < 0:
-                        return p
-            if s == 1717:  # ElementContent: SE(PaymentOption)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    nd = [U6, 'PaymentOption', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t127(v, n, p, nd, 127, x)
-                    x.span(nd, b0, p)
-                    s = 1716
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1717, c)
                     if s < 0:
                         return p
             if s == 1718:  # ElementContent: EE
@@ -14413,7 +11090,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 129 or s == 1720:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14426,7 +11103,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1719
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 129, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1719:  # ElementContent: SE(ChargingProfileEntryMaxPower)
@@ -14443,22 +11120,6 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1719, c)
-                    if s < 0:
-                        return p
-            if s == 1720:  # ElementContent: SE(ChargingProfileEntryStart)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t91(v, n, p, nd, 91, x)
-                    x.span(nd, b0, p)
-                    s = 1719
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1720, c)
                     if s < 0:
                         return p
             if s == 1721:  # ElementContent: SE(ChargingProfileEntryMaxNumberOfPhasesInUse), EE
@@ -14503,7 +11164,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}responseCodeType: states 130, 1723-1724."""
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 1724:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14520,7 +11181,7 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1723
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 130, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1723:  # ElementContent: EE
@@ -14532,26 +11193,6 @@ def t130(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1723, c)
-                    if s < 0:
-                        return p
-            if s == 1724:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 26 (5 bits)
-                    v0 = p
-                    y = (v >> (n - p - 5)) & 31
-                    if y >= 26:
-                        x.enum(y, 26, p)
-                    e[4] = E31[y]
-                    p += 5
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 1723
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1724, c)
                     if s < 0:
                         return p
             if s < 130 or s > 1724:
@@ -14570,7 +11211,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(X509IssuerName)
+            if s == 131 or s == 1726:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14583,7 +11224,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1725
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 131, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1725:  # ElementContent: SE(X509SerialNumber)
@@ -14600,22 +11241,6 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1725, c)
-                    if s < 0:
-                        return p
-            if s == 1726:  # ElementContent: SE(X509IssuerName)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerName): string
-                    nd = [U4, 'X509IssuerName', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t35(v, n, p, nd, 35, x)
-                    x.span(nd, b0, p)
-                    s = 1725
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1726, c)
                     if s < 0:
                         return p
             if s == 1727:  # ElementContent: EE
@@ -14645,7 +11270,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 132 or s == 1729:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14658,7 +11283,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1728
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 132, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1728:  # ElementContent: SE(PMaxSchedule)
@@ -14675,22 +11300,6 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1728, c)
-                    if s < 0:
-                        return p
-            if s == 1729:  # ElementContent: SE(SAScheduleTupleID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
-                    x.span(nd, b0, p)
-                    s = 1728
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1729, c)
                     if s < 0:
                         return p
             if s == 1730:  # ElementContent: SE(SalesTariff), EE
@@ -14735,7 +11344,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}SAIDType: states 133, 1732-1733."""
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 1733:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14751,7 +11360,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1732
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 133, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1732:  # ElementContent: EE
@@ -14763,25 +11372,6 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1732, c)
-                    if s < 0:
-                        return p
-            if s == 1733:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit 1..255 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) + 1
-                    if e[4] > 255:
-                        x.facet(e[4], 32, p, e)
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 1732
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1733, c)
                     if s < 0:
                         return p
             if s < 133 or s > 1733:
@@ -14821,7 +11411,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
-            if s == 1734:  # StartTag: SE(SalesTariffID)
+            if s == 1734 or s == 1736:  # StartTag, ElementContent: SE(SalesTariffID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14834,7 +11424,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1735
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1734, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 1735:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels), SE(SalesTariffEntry)
@@ -14865,22 +11455,6 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 1735, c)
-                    if s < 0:
-                        return p
-            if s == 1736:  # ElementContent: SE(SalesTariffID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
-                    x.span(nd, b0, p)
-                    s = 1735
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 1736, c)
                     if s < 0:
                         return p
             if s == 1737:  # ElementContent: SE(NumEPriceLevels), SE(SalesTariffEntry)
@@ -14964,7 +11538,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}tariffDescriptionType: states 135, 2763-2764."""
     try:
         while True:
-            if s == 135:  # FirstStartTag: CH
+            if s == 135 or s == 2764:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -14980,7 +11554,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2763
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 135, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2763:  # ElementContent: EE
@@ -14992,25 +11566,6 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2763, c)
-                    if s < 0:
-                        return p
-            if s == 2764:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 2763
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2764, c)
                     if s < 0:
                         return p
             if s < 135 or s > 2764:
@@ -15029,7 +11584,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceID)
+            if s == 136 or s == 2766:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15042,7 +11597,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2765
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 136, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2765:  # ElementContent: SE(ParameterSetID), EE
@@ -15061,22 +11616,6 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2765, c)
-                    if s < 0:
-                        return p
-            if s == 2766:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    nd = [U6, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t140(v, n, p, nd, 140, x)
-                    x.span(nd, b0, p)
-                    s = 2765
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2766, c)
                     if s < 0:
                         return p
             if s == 2767:  # ElementContent: EE
@@ -15106,7 +11645,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 137:  # FirstStartTag: SE(SelectedService)
+            if s == 137 or s == 2769:  # FirstStartTag, ElementContent: SE(SelectedService)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15119,7 +11658,7 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2768
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 137, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2768:  # ElementContent: SE(SelectedService), EE
@@ -15138,22 +11677,6 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2768, c)
-                    if s < 0:
-                        return p
-            if s == 2769:  # ElementContent: SE(SelectedService)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
-                    x.span(nd, b0, p)
-                    s = 2768
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2769, c)
                     if s < 0:
                         return p
             if 2770 <= s <= 2783:  # ElementContent: SE(SelectedService), EE
@@ -15201,7 +11724,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(ServiceID)
+            if s == 138 or s == 2786:  # FirstStartTag, ElementContent: SE(ServiceID)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15214,7 +11737,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2785
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 138, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2785:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
@@ -15238,22 +11761,6 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2785, c)
-                    if s < 0:
-                        return p
-            if s == 2786:  # ElementContent: SE(ServiceID)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    nd = [U6, 'ServiceID', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t140(v, n, p, nd, 140, x)
-                    x.span(nd, b0, p)
-                    s = 2785
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2786, c)
                     if s < 0:
                         return p
             if s == 2787:  # ElementContent: SE(ServiceCategory)
@@ -15335,7 +11842,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceCategoryType: states 139, 2791-2792."""
     try:
         while True:
-            if s == 139:  # FirstStartTag: CH
+            if s == 139 or s == 2792:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15350,7 +11857,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2791
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 139, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2791:  # ElementContent: EE
@@ -15362,24 +11869,6 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2791, c)
-                    if s < 0:
-                        return p
-            if s == 2792:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 4 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    e[4] = E33[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 2791
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2792, c)
                     if s < 0:
                         return p
             if s < 139 or s > 2792:
@@ -15395,7 +11884,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceIDType: states 140, 2793-2794."""
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 2794:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15411,7 +11900,7 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2793
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 140, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2793:  # ElementContent: EE
@@ -15423,25 +11912,6 @@ def t140(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2793, c)
-                    if s < 0:
-                        return p
-            if s == 2794:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..65535
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 65535:
-                        x.facet(e[4], 25, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 2793
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2794, c)
                     if s < 0:
                         return p
             if s < 140 or s > 2794:
@@ -15460,7 +11930,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(Service)
+            if s == 141 or s == 2796:  # FirstStartTag, ElementContent: SE(Service)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15473,7 +11943,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2795
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 141, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2795:  # ElementContent: SE(Service), EE
@@ -15492,22 +11962,6 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2795, c)
-                    if s < 0:
-                        return p
-            if s == 2796:  # ElementContent: SE(Service)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Service)
-                    nd = [U6, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t138(v, n, p, nd, 138, x)
-                    x.span(nd, b0, p)
-                    s = 2795
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2796, c)
                     if s < 0:
                         return p
             if 2797 <= s <= 2802:  # ElementContent: SE(Service), EE
@@ -15552,7 +12006,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceNameType: states 142, 2804-2805."""
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 2805:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15568,7 +12022,7 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2804
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 142, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2804:  # ElementContent: EE
@@ -15580,25 +12034,6 @@ def t142(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2804, c)
-                    if s < 0:
-                        return p
-            if s == 2805:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 32
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 32:
-                        x.facet(e[4], 26, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 2804
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2805, c)
                     if s < 0:
                         return p
             if s < 142 or s > 2805:
@@ -15617,7 +12052,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ParameterSet)
+            if s == 143 or s == 2807:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15630,7 +12065,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2806
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 143, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2806:  # ElementContent: SE(ParameterSet), EE
@@ -15649,22 +12084,6 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 2806, c)
-                    if s < 0:
-                        return p
-            if s == 2807:  # ElementContent: SE(ParameterSet)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSet)
-                    nd = [U6, 'ParameterSet', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t125(v, n, p, nd, 125, x)
-                    x.span(nd, b0, p)
-                    s = 2806
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 2807, c)
                     if s < 0:
                         return p
             if 2808 <= s <= 3060:  # ElementContent: SE(ParameterSet), EE
@@ -15709,7 +12128,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}serviceScopeType: states 144, 3062-3063."""
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 3063:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15725,7 +12144,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3062
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 144, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3062:  # ElementContent: EE
@@ -15737,25 +12156,6 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3062, c)
-                    if s < 0:
-                        return p
-            if s == 3063:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 22, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 3062
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3063, c)
                     if s < 0:
                         return p
             if s < 144 or s > 3063:
@@ -15771,7 +12171,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}sessionIDType: states 145, 3064-3065."""
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 3065:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15787,7 +12187,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3064
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 145, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3064:  # ElementContent: EE
@@ -15799,25 +12199,6 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3064, c)
-                    if s < 0:
-                        return p
-            if s == 3065:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary maxLength 8
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 8:
-                        x.facet(e[4], 34, q0, e)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 3064
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3065, c)
                     if s < 0:
                         return p
             if s < 145 or s > 3065:
@@ -15833,7 +12214,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}sigMeterReadingType: states 146, 3066-3067."""
     try:
         while True:
-            if s == 146:  # FirstStartTag: CH
+            if s == 146 or s == 3067:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15849,7 +12230,7 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3066
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 146, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3066:  # ElementContent: EE
@@ -15861,25 +12242,6 @@ def t146(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3066, c)
-                    if s < 0:
-                        return p
-            if s == 3067:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 64
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 64:
-                        x.facet(e[4], 35, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 3066
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3067, c)
                     if s < 0:
                         return p
             if s < 146 or s > 3067:
@@ -15898,7 +12260,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(Certificate)
+            if s == 147 or s == 3069:  # FirstStartTag, ElementContent: SE(Certificate)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -15911,7 +12273,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3068
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 147, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3068:  # ElementContent: SE(Certificate), EE
@@ -15930,22 +12292,6 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3068, c)
-                    if s < 0:
-                        return p
-            if s == 3069:  # ElementContent: SE(Certificate)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}Certificate): base64Binary maxLength 800
-                    nd = [U6, 'Certificate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t85(v, n, p, nd, 85, x)
-                    x.span(nd, b0, p)
-                    s = 3068
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3069, c)
                     if s < 0:
                         return p
             if 3070 <= s <= 3071:  # ElementContent: SE(Certificate), EE
@@ -15993,7 +12339,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
         ch = e[3] = []
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(EnergyTransferMode)
+            if s == 148 or s == 3074:  # FirstStartTag, ElementContent: SE(EnergyTransferMode)
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16006,7 +12352,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3073
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 148, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3073:  # ElementContent: SE(EnergyTransferMode), EE
@@ -16025,22 +12371,6 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3073, c)
-                    if s < 0:
-                        return p
-            if s == 3074:  # ElementContent: SE(EnergyTransferMode)
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    nd = [U6, 'EnergyTransferMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t107(v, n, p, nd, 107, x)
-                    x.span(nd, b0, p)
-                    s = 3073
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3074, c)
                     if s < 0:
                         return p
             if 3075 <= s <= 3078:  # ElementContent: SE(EnergyTransferMode), EE
@@ -16085,7 +12415,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}unitSymbolType: states 149, 3080-3081."""
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 3081:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16102,7 +12432,7 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3080
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 149, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3080:  # ElementContent: EE
@@ -16114,26 +12444,6 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3080, c)
-                    if s < 0:
-                        return p
-            if s == 3081:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 7 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 7:
-                        x.enum(y, 7, p)
-                    e[4] = E36[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 3080
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3081, c)
                     if s < 0:
                         return p
             if s < 149 or s > 3081:
@@ -16149,7 +12459,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}integer: states 150, 3082-3083."""
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 3083:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16162,7 +12472,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3082
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 150, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3082:  # ElementContent: EE
@@ -16174,22 +12484,6 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3082, c)
-                    if s < 0:
-                        return p
-            if s == 3083:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer
-                    v0 = p
-                    e[4], p = sint(v, n, p)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 3082
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3083, c)
                     if s < 0:
                         return p
             if s < 150 or s > 3083:
@@ -16205,7 +12499,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}byte: states 151, 3084-3085."""
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 3085:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16219,7 +12513,7 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3084
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 151, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3084:  # ElementContent: EE
@@ -16231,23 +12525,6 @@ def t151(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3084, c)
-                    if s < 0:
-                        return p
-            if s == 3085:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: n-bit -128..127 (8 bits)
-                    v0 = p
-                    e[4] = ((v >> (n - p - 8)) & 255) - 128
-                    p += 8
-                    e[5] = 3
-                    x.span(e, v0, p, True)
-                    s = 3084
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3085, c)
                     if s < 0:
                         return p
             if s < 151 or s > 3085:
@@ -16263,7 +12540,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}costKindType: states 152, 3086-3087."""
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 3087:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16280,7 +12557,7 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3086
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 152, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3086:  # ElementContent: EE
@@ -16292,26 +12569,6 @@ def t152(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3086, c)
-                    if s < 0:
-                        return p
-            if s == 3087:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 3 (2 bits)
-                    v0 = p
-                    y = (v >> (n - p - 2)) & 3
-                    if y >= 3:
-                        x.enum(y, 3, p)
-                    e[4] = E38[y]
-                    p += 2
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 3086
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3087, c)
                     if s < 0:
                         return p
             if s < 152 or s > 3087:
@@ -16327,7 +12584,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """anonymous type of {urn:iso:15118:2:2013:MsgDataTypes}duration: states 153, 3088-3089."""
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 3089:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -16343,7 +12600,7 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3088
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 153, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3088:  # ElementContent: EE
@@ -16355,25 +12612,6 @@ def t153(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3088, c)
-                    if s < 0:
-                        return p
-            if s == 3089:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..86400
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 86400:
-                        x.facet(e[4], 39, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 3088
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3089, c)
                     if s < 0:
                         return p
             if s < 153 or s > 3089:
@@ -20139,7 +16377,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}int: states 155, 3090-3091."""
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 3091:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20155,7 +16393,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3090
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 155, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3090:  # ElementContent: EE
@@ -20167,25 +16405,6 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3090, c)
-                    if s < 0:
-                        return p
-            if s == 3091:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: integer -2147483648..2147483647
-                    v0 = p
-                    q0 = p
-                    e[4], p = sint(v, n, p)
-                    if e[4] < -2147483648 or e[4] > 2147483647:
-                        x.facet(e[4], 40, q0, e)
-                    e[5] = 2
-                    x.span(e, v0, p, True)
-                    s = 3090
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3091, c)
                     if s < 0:
                         return p
             if s < 155 or s > 3091:
@@ -20201,7 +16420,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """anonymous type of {urn:iso:15118:2:2013:MsgDataTypes}start: states 156, 3092-3093."""
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 3093:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20217,7 +16436,7 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3092
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 156, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3092:  # ElementContent: EE
@@ -20229,25 +16448,6 @@ def t156(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3092, c)
-                    if s < 0:
-                        return p
-            if s == 3093:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: unsigned 0..16777214
-                    v0 = p
-                    q0 = p
-                    e[4], p = uint(v, n, p)
-                    if e[4] > 16777214:
-                        x.facet(e[4], 41, q0, e)
-                    e[5] = 1
-                    x.span(e, v0, p, True)
-                    s = 3092
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3093, c)
                     if s < 0:
                         return p
             if s < 156 or s > 3093:
@@ -20263,7 +16463,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}ID: states 158, 3094-3095."""
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 3095:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20276,7 +16476,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3094
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 158, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3094:  # ElementContent: EE
@@ -20288,22 +16488,6 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3094, c)
-                    if s < 0:
-                        return p
-            if s == 3095:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 3094
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3095, c)
                     if s < 0:
                         return p
             if s < 158 or s > 3095:
@@ -20381,7 +16565,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}anyURI: states 160, 3097-3098."""
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 3098:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20394,7 +16578,7 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3097
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 160, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3097:  # ElementContent: EE
@@ -20406,22 +16590,6 @@ def t160(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3097, c)
-                    if s < 0:
-                        return p
-            if s == 3098:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string
-                    v0 = p
-                    e[4], p = string(v, n, p)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 3097
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3098, c)
                     if s < 0:
                         return p
             if s < 160 or s > 3098:
@@ -20437,7 +16605,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {http://www.w3.org/2001/XMLSchema}hexBinary: states 161, 3099-3100."""
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 3100:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20450,7 +16618,7 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3099
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 161, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3099:  # ElementContent: EE
@@ -20462,22 +16630,6 @@ def t161(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3099, c)
-                    if s < 0:
-                        return p
-            if s == 3100:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: hexBinary
-                    v0 = p
-                    e[4], p = binary(v, n, p)
-                    e[5] = 6
-                    x.span(e, v0, p, True)
-                    s = 3099
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3100, c)
                     if s < 0:
                         return p
             if s < 161 or s > 3100:
@@ -20507,7 +16659,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 162, c)
                     if s < 0:
                         return p
-            if s == 3101:  # StartTag: CH
+            if s == 3101 or s == 3102:  # StartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20523,26 +16675,7 @@ def t162(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3103
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3101, c)
-                    if s < 0:
-                        return p
-            if s == 3102:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 15 minLength 14
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 15 or len(e[4]) < 14:
-                        x.facet(e[4], 43, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 3103
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3102, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3103:  # ElementContent: EE
@@ -20569,7 +16702,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}dHpublickeyType: states 163, 3104-3105."""
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 3105:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20585,7 +16718,7 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3104
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 163, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3104:  # ElementContent: EE
@@ -20597,25 +16730,6 @@ def t163(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3104, c)
-                    if s < 0:
-                        return p
-            if s == 3105:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 65
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 65:
-                        x.facet(e[4], 10, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 3104
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3105, c)
                     if s < 0:
                         return p
             if s < 163 or s > 3105:
@@ -20631,7 +16745,7 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}eMAIDType: states 164, 3106-3107."""
     try:
         while True:
-            if s == 164:  # FirstStartTag: CH
+            if s == 164 or s == 3107:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20647,7 +16761,7 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3106
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 164, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3106:  # ElementContent: EE
@@ -20659,25 +16773,6 @@ def t164(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3106, c)
-                    if s < 0:
-                        return p
-            if s == 3107:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: string maxLength 15 minLength 14
-                    v0 = p
-                    q0 = p
-                    e[4], p = string(v, n, p)
-                    if len(e[4]) > 15 or len(e[4]) < 14:
-                        x.facet(e[4], 43, q0, e)
-                    e[5] = 0
-                    x.span(e, v0, p, True)
-                    s = 3106
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3107, c)
                     if s < 0:
                         return p
             if s < 164 or s > 3107:
@@ -20693,7 +16788,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}privateKeyType: states 165, 3108-3109."""
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 3109:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20709,7 +16804,7 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3108
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 165, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3108:  # ElementContent: EE
@@ -20721,25 +16816,6 @@ def t165(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3108, c)
-                    if s < 0:
-                        return p
-            if s == 3109:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: base64Binary maxLength 48
-                    v0 = p
-                    q0 = p
-                    e[4], p = binary(v, n, p)
-                    if len(e[4]) > 48:
-                        x.facet(e[4], 9, q0, e)
-                    e[5] = 7
-                    x.span(e, v0, p, True)
-                    s = 3108
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3109, c)
                     if s < 0:
                         return p
             if s < 165 or s > 3109:
@@ -20755,7 +16831,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     """type {urn:iso:15118:2:2013:MsgDataTypes}valueType: states 166, 3110-3111."""
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 3111:  # FirstStartTag, ElementContent: CH
                 b0 = p
                 c = (v >> (n - p - 1)) & 1
                 p += 1
@@ -20772,7 +16848,7 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 3110
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, 166, c)
+                    p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3110:  # ElementContent: EE
@@ -20784,26 +16860,6 @@ def t166(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 3110, c)
-                    if s < 0:
-                        return p
-            if s == 3111:  # ElementContent: CH
-                b0 = p
-                c = (v >> (n - p - 1)) & 1
-                p += 1
-                if c == 0:
-                    # CH: enumeration of 6 (3 bits)
-                    v0 = p
-                    y = (v >> (n - p - 3)) & 7
-                    if y >= 6:
-                        x.enum(y, 6, p)
-                    e[4] = E44[y]
-                    p += 3
-                    e[5] = 5
-                    x.span(e, v0, p, True)
-                    s = 3110
-                else:
-                    x.mark = b0
-                    p, s = x.escape(v, n, p, e, 3111, c)
                     if s < 0:
                         return p
             if s < 166 or s > 3111:
