@@ -28,12 +28,16 @@ from exi_fuzz import seeds
 REPO = Path(__file__).resolve().parents[1]
 
 PROGRAM = r"""
-import importlib.util, sys, time
+import importlib.util, os, sys, time, types
 folder, schema, data = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
 t0 = time.perf_counter()
-spec = importlib.util.spec_from_file_location("exi_pkg", folder + "/__init__.py", submodule_search_locations=[folder])
+parent = types.ModuleType("dissectors_pkg")  # a bare dissectors/ package: ``from .._api`` resolves in the copy
+parent.__path__ = [os.path.dirname(folder)]
+sys.modules["dissectors_pkg"] = parent
+spec = importlib.util.spec_from_file_location("dissectors_pkg.exi", folder + "/__init__.py",
+                                              submodule_search_locations=[folder])
 module = importlib.util.module_from_spec(spec)
-sys.modules["exi_pkg"] = module
+sys.modules["dissectors_pkg.exi"] = module
 spec.loader.exec_module(module)
 module.decode(data, schema)
 print(time.perf_counter() - t0)
@@ -41,13 +45,15 @@ print(time.perf_counter() - t0)
 
 
 def tree(rev: str | None, root: Path) -> Path:
-    """``dissectors/exi`` of a revision (None: this working tree, without caches) under ``root``."""
+    """``dissectors/exi`` (and the ``_api`` module it may import) of a revision (None: this working
+    tree, without caches) under ``root``."""
     if rev is None:
         shutil.copytree(REPO / "dissectors" / "exi", root / "dissectors" / "exi",
                         ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(REPO / "dissectors" / "_api.py", root / "dissectors" / "_api.py")
     else:
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "dissectors/exi"], check=True,
-                                 capture_output=True).stdout
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "dissectors/exi", "dissectors/_api.py"],
+                                 check=True, capture_output=True).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(root, filter="data")
     return root / "dissectors" / "exi"
