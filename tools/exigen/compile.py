@@ -124,16 +124,22 @@ class Compiler:
             else:
                 runs.append((s, s))
         blocks: list[tuple[int, ...]] = []
-        first: dict[tuple[Any, ...], int] = {}  # productions (absolute) -> index of the block that has them
-        for lo, hi in runs:
+        first: dict[tuple[Any, ...], tuple[int, int]] = {}  # productions (absolute) -> (block, run) having them
+        for i, (lo, hi) in enumerate(runs):
             key = tuple(self.g.states[lo].prods)
-            if lo == hi and key in first:
-                blocks[first[key]] += (lo,)
+            if lo == hi and key in first and not self._entered_between(runs, first[key][1], i, lo):
+                blocks[first[key][0]] += (lo,)
                 continue
             if lo == hi:
-                first[key] = len(blocks)
+                first[key] = (len(blocks), i)
             blocks.append((lo, hi))
         return blocks
+
+    def _entered_between(self, runs: list[tuple[int, int]], a: int, b: int, target: int) -> bool:
+        """Whether a run between runs a and b moves to ``target``: its block falls through to
+        target's own place, so moving target's code up to run a would cost a turn of the loop."""
+        return any(nxt == target for lo, hi in runs[a + 1:b] for s in range(lo, hi + 1)
+                   for _ev, _x, _y, nxt in self.g.states[s].prods)
 
     # -- names -----------------------------------------------------------------------------------
     def qname(self, qid: int) -> tuple[str, str]:

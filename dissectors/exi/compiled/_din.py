@@ -7055,7 +7055,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 404, c)
                     if s < 0:
                         return p
-            if s == 406 or s == 408:  # ElementContent: SE(SPKISexp), EE
+            if s == 406:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -7083,7 +7083,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 406, c)
                     if s < 0:
                         return p
             if s == 407:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -7118,6 +7118,37 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 407, c)
+                    if s < 0:
+                        return p
+            if s == 408:  # ElementContent: SE(SPKISexp), EE
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    if not (v >> (n - p - 1)) & 1:
+                        try:
+                            b, q = binary(v, n, p + 1)
+                        except Fail as f:
+                            f.names.append('SPKISexp')
+                            raise
+                        except ValueError:
+                            raise early(p + 1, 'SPKISexp') from None
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        else:
+                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
+                            p = q + 1
+                    else:
+                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t120(v, n, p, nd, 120, x)
+                    s = 407
+                elif c == 1:
+                    return p  # EE
+                else:
+                    p, s = x.escape(v, n, p, e, 408, c)
                     if s < 0:
                         return p
             if s < 55 or s > 408:
@@ -8925,7 +8956,7 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (490, 491, 492, 493, 494, 495, 497, 498, 499, 500, 501, 502):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (490, 491, 492, 493, 494, 495):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -9025,6 +9056,336 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t120(v, n, p, nd, 120, x)
                             s = 501
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 497 or s == 498:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        s = 498
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t35(v, n, p, nd, 35, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t35(v, n, p, nd, 35, x)
+                        s = 499
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            s = 500
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            s = 501
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 499 or s == 500:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                        s = 497
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        s = 498
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t35(v, n, p, nd, 35, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t35(v, n, p, nd, 35, x)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            s = 500
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            s = 501
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 501 or s == 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
+                        s = 497
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t120(v, n, p, nd, 120, x)
+                        s = 498
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t35(v, n, p, nd, 35, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t35(v, n, p, nd, 35, x)
+                        s = 499
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
+                            s = 500
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t120(v, n, p, nd, 120, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t120(v, n, p, nd, 120, x)
                     else:
                         if c == 5:
                             p, s = x.wild(v, n, p, e, s, c)  # SE(*)

@@ -8234,7 +8234,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 338, c)
                     if s < 0:
                         return p
-            if s == 340 or s == 342:  # ElementContent: SE(SPKISexp), EE
+            if s == 340:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -8262,7 +8262,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 340, c)
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -8297,6 +8297,37 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 341, c)
+                    if s < 0:
+                        return p
+            if s == 342:  # ElementContent: SE(SPKISexp), EE
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    if not (v >> (n - p - 1)) & 1:
+                        try:
+                            b, q = binary(v, n, p + 1)
+                        except Fail as f:
+                            f.names.append('SPKISexp')
+                            raise
+                        except ValueError:
+                            raise early(p + 1, 'SPKISexp') from None
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        else:
+                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
+                            p = q + 1
+                    else:
+                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t62(v, n, p, nd, 62, x)
+                    s = 341
+                elif c == 1:
+                    return p  # EE
+                else:
+                    p, s = x.escape(v, n, p, e, 342, c)
                     if s < 0:
                         return p
             if s < 30 or s > 342:
@@ -10110,7 +10141,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (404, 405, 406, 407, 408, 409, 411, 412, 413, 414, 415, 416):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (404, 405, 406, 407, 408, 409):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -10210,6 +10241,336 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t62(v, n, p, nd, 62, x)
                             s = 415
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 411 or s == 412:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t65(v, n, p, nd, 65, x)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 412
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t22(v, n, p, nd, 22, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t22(v, n, p, nd, 22, x)
+                        s = 413
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            s = 414
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            s = 415
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 413 or s == 414:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t65(v, n, p, nd, 65, x)
+                        s = 411
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 412
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t22(v, n, p, nd, 22, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t22(v, n, p, nd, 22, x)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            s = 414
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            s = 415
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 415 or s == 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t65(v, n, p, nd, 65, x)
+                        s = 411
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t62(v, n, p, nd, 62, x)
+                        s = 412
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t22(v, n, p, nd, 22, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t22(v, n, p, nd, 22, x)
+                        s = 413
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
+                            s = 414
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t62(v, n, p, nd, 62, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t62(v, n, p, nd, 62, x)
                     else:
                         if c == 5:
                             p, s = x.wild(v, n, p, e, s, c)  # SE(*)

@@ -3311,7 +3311,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 198, c)
                     if s < 0:
                         return p
-            if s == 200 or s == 202:  # ElementContent: SE(SPKISexp), EE
+            if s == 200:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3326,7 +3326,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 200, c)
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3349,6 +3349,24 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 201, c)
+                    if s < 0:
+                        return p
+            if s == 202:  # ElementContent: SE(SPKISexp), EE
+                b0 = p
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                    ch.append(nd)
+                    p = t59(v, n, p, nd, 59, x)
+                    x.span(nd, b0, p)
+                    s = 201
+                elif c == 1:
+                    return p  # EE
+                else:
+                    x.mark = b0
+                    p, s = x.escape(v, n, p, e, 202, c)
                     if s < 0:
                         return p
             if s < 22 or s > 202:
@@ -4143,7 +4161,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (238, 239, 240, 241, 242, 243, 245, 246, 247, 248, 249, 250):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (238, 239, 240, 241, 242, 243):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -4185,6 +4203,168 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t59(v, n, p, nd, 59, x)
                             x.span(nd, b0, p)
                             s = 249
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 245 or s == 246:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t62(v, n, p, nd, 62, x)
+                        x.span(nd, b0, p)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t59(v, n, p, nd, 59, x)
+                        x.span(nd, b0, p)
+                        s = 246
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                        s = 247
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
+                            s = 248
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
+                            s = 249
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 247 or s == 248:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t62(v, n, p, nd, 62, x)
+                        x.span(nd, b0, p)
+                        s = 245
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t59(v, n, p, nd, 59, x)
+                        x.span(nd, b0, p)
+                        s = 246
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
+                            s = 248
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
+                            s = 249
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 249 or s == 250:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t62(v, n, p, nd, 62, x)
+                        x.span(nd, b0, p)
+                        s = 245
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t59(v, n, p, nd, 59, x)
+                        x.span(nd, b0, p)
+                        s = 246
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                        s = 247
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
+                            s = 248
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
+                            x.span(nd, b0, p)
                     else:
                         if c == 5:
                             x.mark = b0

@@ -4012,7 +4012,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 300, c)
                     if s < 0:
                         return p
-            if s == 302 or s == 304:  # ElementContent: SE(SPKISexp), EE
+            if s == 302:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -4040,7 +4040,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 302, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -4075,6 +4075,37 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 303, c)
+                    if s < 0:
+                        return p
+            if s == 304:  # ElementContent: SE(SPKISexp), EE
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    if not (v >> (n - p - 1)) & 1:
+                        try:
+                            b, q = binary(v, n, p + 1)
+                        except Fail as f:
+                            f.names.append('SPKISexp')
+                            raise
+                        except ValueError:
+                            raise early(p + 1, 'SPKISexp') from None
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                        else:
+                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
+                            p = q + 1
+                    else:
+                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t121(v, n, p, nd, 121, x)
+                    s = 303
+                elif c == 1:
+                    return p  # EE
+                else:
+                    p, s = x.escape(v, n, p, e, 304, c)
                     if s < 0:
                         return p
             if s < 26 or s > 304:
@@ -6929,7 +6960,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (427, 428, 429, 430, 431, 432, 434, 435, 436, 437, 438, 439):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (427, 428, 429, 430, 431, 432):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -7029,6 +7060,336 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t121(v, n, p, nd, 121, x)
                             s = 438
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 434 or s == 435:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t14(v, n, p, nd, 14, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t14(v, n, p, nd, 14, x)
+                        s = 436
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            s = 438
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 436 or s == 437:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                        s = 434
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t14(v, n, p, nd, 14, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t14(v, n, p, nd, 14, x)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            s = 438
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 438 or s == 439:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                        s = 434
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t14(v, n, p, nd, 14, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t14(v, n, p, nd, 14, x)
+                        s = 436
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t121(v, n, p, nd, 121, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t121(v, n, p, nd, 121, x)
                     else:
                         if c == 5:
                             p, s = x.wild(v, n, p, e, s, c)  # SE(*)

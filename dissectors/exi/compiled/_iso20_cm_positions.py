@@ -3526,7 +3526,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 300, c)
                     if s < 0:
                         return p
-            if s == 302 or s == 304:  # ElementContent: SE(SPKISexp), EE
+            if s == 302:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -3541,7 +3541,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 302, c)
                     if s < 0:
                         return p
             if s == 303:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3564,6 +3564,24 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 303, c)
+                    if s < 0:
+                        return p
+            if s == 304:  # ElementContent: SE(SPKISexp), EE
+                b0 = p
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                    ch.append(nd)
+                    p = t121(v, n, p, nd, 121, x)
+                    x.span(nd, b0, p)
+                    s = 303
+                elif c == 1:
+                    return p  # EE
+                else:
+                    x.mark = b0
+                    p, s = x.escape(v, n, p, e, 304, c)
                     if s < 0:
                         return p
             if s < 26 or s > 304:
@@ -6002,7 +6020,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (427, 428, 429, 430, 431, 432, 434, 435, 436, 437, 438, 439):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (427, 428, 429, 430, 431, 432):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -6044,6 +6062,168 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t121(v, n, p, nd, 121, x)
                             x.span(nd, b0, p)
                             s = 438
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 434 or s == 435:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                        x.span(nd, b0, p)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t121(v, n, p, nd, 121, x)
+                        x.span(nd, b0, p)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                        s = 436
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
+                            s = 438
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 436 or s == 437:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                        x.span(nd, b0, p)
+                        s = 434
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t121(v, n, p, nd, 121, x)
+                        x.span(nd, b0, p)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
+                            s = 438
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 438 or s == 439:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t141(v, n, p, nd, 141, x)
+                        x.span(nd, b0, p)
+                        s = 434
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t121(v, n, p, nd, 121, x)
+                        x.span(nd, b0, p)
+                        s = 435
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t14(v, n, p, nd, 14, x)
+                        x.span(nd, b0, p)
+                        s = 436
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
+                            s = 437
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t121(v, n, p, nd, 121, x)
+                            x.span(nd, b0, p)
                     else:
                         if c == 5:
                             x.mark = b0

@@ -6566,7 +6566,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 327, c)
                     if s < 0:
                         return p
-            if s == 329 or s == 331:  # ElementContent: SE(SPKISexp), EE
+            if s == 329:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -6594,7 +6594,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 329, c)
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -6629,6 +6629,37 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 330, c)
+                    if s < 0:
+                        return p
+            if s == 331:  # ElementContent: SE(SPKISexp), EE
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    if not (v >> (n - p - 1)) & 1:
+                        try:
+                            b, q = binary(v, n, p + 1)
+                        except Fail as f:
+                            f.names.append('SPKISexp')
+                            raise
+                        except ValueError:
+                            raise early(p + 1, 'SPKISexp') from None
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t69(v, n, p, nd, 69, x)
+                        else:
+                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
+                            p = q + 1
+                    else:
+                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t69(v, n, p, nd, 69, x)
+                    s = 330
+                elif c == 1:
+                    return p  # EE
+                else:
+                    p, s = x.escape(v, n, p, e, 331, c)
                     if s < 0:
                         return p
             if s < 36 or s > 331:
@@ -7838,7 +7869,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (383, 384, 385, 386, 387, 388, 390, 391, 392, 393, 394, 395):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (383, 384, 385, 386, 387, 388):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -7938,6 +7969,336 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t69(v, n, p, nd, 69, x)
                             s = 394
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 390 or s == 391:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t72(v, n, p, nd, 72, x)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t69(v, n, p, nd, 69, x)
+                        s = 391
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        s = 392
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            s = 393
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            s = 394
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 392 or s == 393:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t72(v, n, p, nd, 72, x)
+                        s = 390
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t69(v, n, p, nd, 69, x)
+                        s = 391
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            s = 393
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            s = 394
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 394 or s == 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t72(v, n, p, nd, 72, x)
+                        s = 390
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t69(v, n, p, nd, 69, x)
+                        s = 391
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        s = 392
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
+                            s = 393
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t69(v, n, p, nd, 69, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t69(v, n, p, nd, 69, x)
                     else:
                         if c == 5:
                             p, s = x.wild(v, n, p, e, s, c)  # SE(*)

@@ -2639,7 +2639,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
-            if s == 194 or s == 196:  # ElementContent: SE(SPKISexp), EE
+            if s == 194:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2654,7 +2654,7 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 194, c)
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -2677,6 +2677,24 @@ def t16(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 195, c)
+                    if s < 0:
+                        return p
+            if s == 196:  # ElementContent: SE(SPKISexp), EE
+                b0 = p
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                    ch.append(nd)
+                    p = t78(v, n, p, nd, 78, x)
+                    x.span(nd, b0, p)
+                    s = 195
+                elif c == 1:
+                    return p  # EE
+                else:
+                    x.mark = b0
+                    p, s = x.escape(v, n, p, e, 196, c)
                     if s < 0:
                         return p
             if s < 16 or s > 196:
@@ -6927,7 +6945,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (511, 512, 513, 514, 515, 516, 518, 519, 520, 521, 522, 523):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (511, 512, 513, 514, 515, 516):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -6969,6 +6987,168 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t78(v, n, p, nd, 78, x)
                             x.span(nd, b0, p)
                             s = 522
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 518 or s == 519:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t84(v, n, p, nd, 84, x)
+                        x.span(nd, b0, p)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t78(v, n, p, nd, 78, x)
+                        x.span(nd, b0, p)
+                        s = 519
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t8(v, n, p, nd, 8, x)
+                        x.span(nd, b0, p)
+                        s = 520
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
+                            s = 521
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
+                            s = 522
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 520 or s == 521:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t84(v, n, p, nd, 84, x)
+                        x.span(nd, b0, p)
+                        s = 518
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t78(v, n, p, nd, 78, x)
+                        x.span(nd, b0, p)
+                        s = 519
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t8(v, n, p, nd, 8, x)
+                        x.span(nd, b0, p)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
+                            s = 521
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
+                            s = 522
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 522 or s == 523:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t84(v, n, p, nd, 84, x)
+                        x.span(nd, b0, p)
+                        s = 518
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t78(v, n, p, nd, 78, x)
+                        x.span(nd, b0, p)
+                        s = 519
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t8(v, n, p, nd, 8, x)
+                        x.span(nd, b0, p)
+                        s = 520
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
+                            s = 521
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t78(v, n, p, nd, 78, x)
+                            x.span(nd, b0, p)
                     else:
                         if c == 5:
                             x.mark = b0

@@ -6469,7 +6469,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 421, c)
                     if s < 0:
                         return p
-            if s == 423 or s == 425:  # ElementContent: SE(SPKISexp), EE
+            if s == 423:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -6484,7 +6484,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 423, c)
                     if s < 0:
                         return p
             if s == 424:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -6507,6 +6507,24 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 424, c)
+                    if s < 0:
+                        return p
+            if s == 425:  # ElementContent: SE(SPKISexp), EE
+                b0 = p
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                    ch.append(nd)
+                    p = t122(v, n, p, nd, 122, x)
+                    x.span(nd, b0, p)
+                    s = 424
+                elif c == 1:
+                    return p  # EE
+                else:
+                    x.mark = b0
+                    p, s = x.escape(v, n, p, e, 425, c)
                     if s < 0:
                         return p
             if s < 57 or s > 425:
@@ -8084,7 +8102,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (501, 502, 503, 504, 505, 506, 508, 509, 510, 511, 512, 513):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (501, 502, 503, 504, 505, 506):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -8126,6 +8144,168 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t122(v, n, p, nd, 122, x)
                             x.span(nd, b0, p)
                             s = 512
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 508 or s == 509:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t131(v, n, p, nd, 131, x)
+                        x.span(nd, b0, p)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t122(v, n, p, nd, 122, x)
+                        x.span(nd, b0, p)
+                        s = 509
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t35(v, n, p, nd, 35, x)
+                        x.span(nd, b0, p)
+                        s = 510
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
+                            s = 511
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
+                            s = 512
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 510 or s == 511:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t131(v, n, p, nd, 131, x)
+                        x.span(nd, b0, p)
+                        s = 508
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t122(v, n, p, nd, 122, x)
+                        x.span(nd, b0, p)
+                        s = 509
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t35(v, n, p, nd, 35, x)
+                        x.span(nd, b0, p)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
+                            s = 511
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
+                            s = 512
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 512 or s == 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t131(v, n, p, nd, 131, x)
+                        x.span(nd, b0, p)
+                        s = 508
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t122(v, n, p, nd, 122, x)
+                        x.span(nd, b0, p)
+                        s = 509
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t35(v, n, p, nd, 35, x)
+                        x.span(nd, b0, p)
+                        s = 510
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
+                            s = 511
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t122(v, n, p, nd, 122, x)
+                            x.span(nd, b0, p)
                     else:
                         if c == 5:
                             x.mark = b0

@@ -3095,7 +3095,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 113, c)
                     if s < 0:
                         return p
-            if s == 115 or s == 117:  # ElementContent: SE(SPKISexp), EE
+            if s == 115:  # ElementContent: SE(SPKISexp), EE
                 c = (v >> (n - p - 2)) & 3
                 p += 2
                 if c == 0:
@@ -3123,7 +3123,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     return p  # EE
                 else:
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 115, c)
                     if s < 0:
                         return p
             if s == 116:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -3158,6 +3158,37 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     p, s = x.escape(v, n, p, e, 116, c)
+                    if s < 0:
+                        return p
+            if s == 117:  # ElementContent: SE(SPKISexp), EE
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    if not (v >> (n - p - 1)) & 1:
+                        try:
+                            b, q = binary(v, n, p + 1)
+                        except Fail as f:
+                            f.names.append('SPKISexp')
+                            raise
+                        except ValueError:
+                            raise early(p + 1, 'SPKISexp') from None
+                        if (v >> (n - q - 1)) & 1:
+                            nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        else:
+                            ch.append([U4, 'SPKISexp', None, None, b, 7, None])
+                            p = q + 1
+                    else:
+                        nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
+                    s = 116
+                elif c == 1:
+                    return p  # EE
+                else:
+                    p, s = x.escape(v, n, p, e, 117, c)
                     if s < 0:
                         return p
             if s < 14 or s > 117:
@@ -3973,7 +4004,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (153, 154, 155, 156, 157, 158, 160, 161, 162, 163, 164, 165):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (153, 154, 155, 156, 157, 158):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 c = (v >> (n - p - 3)) & 7
                 p += 3
                 if c < 3:
@@ -4073,6 +4104,336 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 ch.append(nd)
                                 p = t28(v, n, p, nd, 28, x)
                             s = 164
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 160 or s == 161:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t6(v, n, p, nd, 6, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t6(v, n, p, nd, 6, x)
+                        s = 162
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            s = 164
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 162 or s == 163:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                        s = 160
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t6(v, n, p, nd, 6, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t6(v, n, p, nd, 6, x)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            s = 164
+                    else:
+                        if c == 5:
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 164 or s == 165:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                        s = 160
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                b, q = binary(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SKI')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SKI') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SKI', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            else:
+                                ch.append([U4, 'X509SKI', None, None, b, 7, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SKI', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        if not (v >> (n - p - 1)) & 1:
+                            try:
+                                t, q = string(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('X509SubjectName')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SubjectName') from None
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t6(v, n, p, nd, 6, x)
+                            else:
+                                ch.append([U4, 'X509SubjectName', None, None, t, 0, None])
+                                p = q + 1
+                        else:
+                            nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t6(v, n, p, nd, 6, x)
+                        s = 162
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509Certificate')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509Certificate') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509Certificate', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            if not (v >> (n - p - 1)) & 1:
+                                try:
+                                    b, q = binary(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('X509CRL')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'X509CRL') from None
+                                if (v >> (n - q - 1)) & 1:
+                                    nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t28(v, n, p, nd, 28, x)
+                                else:
+                                    ch.append([U4, 'X509CRL', None, None, b, 7, None])
+                                    p = q + 1
+                            else:
+                                nd = [U4, 'X509CRL', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t28(v, n, p, nd, 28, x)
                     else:
                         if c == 5:
                             p, s = x.wild(v, n, p, e, s, c)  # SE(*)

@@ -2579,7 +2579,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     p, s = x.escape(v, n, p, e, 113, c)
                     if s < 0:
                         return p
-            if s == 115 or s == 117:  # ElementContent: SE(SPKISexp), EE
+            if s == 115:  # ElementContent: SE(SPKISexp), EE
                 b0 = p
                 c = (v >> (n - p - 2)) & 3
                 p += 2
@@ -2594,7 +2594,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     return p  # EE
                 else:
                     x.mark = b0
-                    p, s = x.escape(v, n, p, e, s, c)
+                    p, s = x.escape(v, n, p, e, 115, c)
                     if s < 0:
                         return p
             if s == 116:  # ElementContent: SE(SPKISexp), SE(*), EE
@@ -2617,6 +2617,24 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     x.mark = b0
                     p, s = x.escape(v, n, p, e, 116, c)
+                    if s < 0:
+                        return p
+            if s == 117:  # ElementContent: SE(SPKISexp), EE
+                b0 = p
+                c = (v >> (n - p - 2)) & 3
+                p += 2
+                if c == 0:
+                    # SE({http://www.w3.org/2000/09/xmldsig#}SPKISexp): base64Binary
+                    nd = [U4, 'SPKISexp', None, None, None, -1, None]
+                    ch.append(nd)
+                    p = t28(v, n, p, nd, 28, x)
+                    x.span(nd, b0, p)
+                    s = 116
+                elif c == 1:
+                    return p  # EE
+                else:
+                    x.mark = b0
+                    p, s = x.escape(v, n, p, e, 117, c)
                     if s < 0:
                         return p
             if s < 14 or s > 117:
@@ -3411,7 +3429,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
-            if s in (153, 154, 155, 156, 157, 158, 160, 161, 162, 163, 164, 165):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+            if s in (153, 154, 155, 156, 157, 158):  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 b0 = p
                 c = (v >> (n - p - 3)) & 7
                 p += 3
@@ -3453,6 +3471,168 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             p = t28(v, n, p, nd, 28, x)
                             x.span(nd, b0, p)
                             s = 164
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 160 or s == 161:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                        x.span(nd, b0, p)
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
+                        x.span(nd, b0, p)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t6(v, n, p, nd, 6, x)
+                        x.span(nd, b0, p)
+                        s = 162
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
+                            s = 164
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 162 or s == 163:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                        x.span(nd, b0, p)
+                        s = 160
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
+                        x.span(nd, b0, p)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t6(v, n, p, nd, 6, x)
+                        x.span(nd, b0, p)
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
+                            s = 164
+                    else:
+                        if c == 5:
+                            x.mark = b0
+                            p, s = x.wild(v, n, p, e, s, c)  # SE(*)
+                            if s < 0:
+                                return p
+                        elif c == 6:
+                            return p  # EE
+                        else:
+                            x.mark = b0
+                            p, s = x.escape(v, n, p, e, s, c)
+                            if s < 0:
+                                return p
+            if s == 164 or s == 165:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
+                b0 = p
+                c = (v >> (n - p - 3)) & 7
+                p += 3
+                if c < 3:
+                    if c == 0:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509IssuerSerial)
+                        nd = [U4, 'X509IssuerSerial', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t29(v, n, p, nd, 29, x)
+                        x.span(nd, b0, p)
+                        s = 160
+                    elif c == 1:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SKI): base64Binary
+                        nd = [U4, 'X509SKI', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
+                        x.span(nd, b0, p)
+                        s = 161
+                    else:
+                        # SE({http://www.w3.org/2000/09/xmldsig#}X509SubjectName): string
+                        nd = [U4, 'X509SubjectName', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t6(v, n, p, nd, 6, x)
+                        x.span(nd, b0, p)
+                        s = 162
+                else:
+                    if c < 5:
+                        if c == 3:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509Certificate): base64Binary
+                            nd = [U4, 'X509Certificate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
+                            s = 163
+                        else:
+                            # SE({http://www.w3.org/2000/09/xmldsig#}X509CRL): base64Binary
+                            nd = [U4, 'X509CRL', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                            x.span(nd, b0, p)
                     else:
                         if c == 5:
                             x.mark = b0
