@@ -44,7 +44,7 @@ DIN + ISO-2 compiled, two runs of the defaults, each ratio within 0.05 between t
 * Start-up: import + first DIN decode unchanged (10-15 ms either way; the .so maps as fast as the .pyc loads).
 * Build cost, for two of the nine schema sets: 9-13 min wall under nice (7-10 min CPU) and 2.2-2.3
   GiB peak per decoder variant, 13 GiB for the encoders (mypyc itself, on the 2,389-line ``t154``
-  of ``_enc_iso2``); 33-39 MiB of C.  All nine sets would be about 3.5x that (7.6 MB of generated
+  of ``_enc_iso2``: ``enc`` needs ``--build-memory 16``, and says so under the default 8); 24-39 MiB of C.  All nine sets would be about 3.5x that (7.6 MB of generated
   decoder source against 2.2 MB), and ISO-20 WPT has two more functions of 5,400 and 10,300 lines
   that mypyc cannot take as they are.
 * Size: DIN+ISO-2 decoders + runtime are 15.8 MiB of .so as built, 8.7 MiB stripped, 3.2 MiB
@@ -232,11 +232,12 @@ def build(variant: str, schemas: list[str], root: Path, args: argparse.Namespace
         if label in TIME_FIELDS:
             info[TIME_FIELDS[label]] = value
     info["warnings"] = sorted({ln.strip() for ln in out.splitlines() if ": warning: " in ln})
-    if "MemoryError" in out + err or "out of memory" in out + err or "signal 9" in err:
-        info.update(ok=False, why=f"out of memory (limit {args.build_memory:g} GiB per process; see build.log)")
+    if any(t in out + err for t in ("MemoryError", "out of memory", "memory allocation of", "signal 9")):
+        info.update(ok=False, why=f"out of memory (limit {args.build_memory:g} GiB per process; build.log under --keep)")
         return info
     if proc.returncode != 0:
-        errors = [ln for ln in (out + err).splitlines() if "error" in ln.lower()]
+        errors = [ln for ln in (out + err).splitlines() if "error" in ln.lower()] or \
+            [ln for ln in (out + err).splitlines() if not ln.startswith("\t")][-3:]
         info.update(ok=False, why=f"build failed (exit {proc.returncode}): " + " | ".join(errors[:8]))
         return info
     sos = [p for p in root.rglob("*.so") if "build" not in p.relative_to(root).parts[:1]]
