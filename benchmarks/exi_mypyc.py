@@ -167,16 +167,16 @@ def interpret_large(path: Path, max_lines: int) -> list[str]:
     module's namespace at import; the compiled code calls it through the module dict."""
     text = path.read_text()
     lines = text.splitlines(keepends=True)
-    big = [f for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)
-           and (f.end_lineno or 0) - f.lineno + 1 > max_lines]
+    big = [(f.name, f.lineno, f.end_lineno or f.lineno) for f in ast.parse(text).body
+           if isinstance(f, ast.FunctionDef) and (f.end_lineno or f.lineno) - f.lineno + 1 > max_lines]
     kind = "TypeFn" if "TypeFn" in text else "Any"  # what the decoders / the encoders import
-    for f in reversed(big):
-        body = "".join(lines[f.lineno - 1:f.end_lineno])
-        lines[f.lineno - 1:f.end_lineno] = [
-            f"{f.name}: {kind}  # interpreted in this mypyc build ({f.end_lineno - f.lineno + 1} lines)\n",
+    for name, first, last in reversed(big):
+        body = "".join(lines[first - 1:last])
+        lines[first - 1:last] = [
+            f"{name}: {kind}  # interpreted in this mypyc build ({last - first + 1} lines)\n",
             f"exec(compile({body!r}, __file__, 'exec', {annotations_flag()}), globals())\n"]
     path.write_text("".join(lines))
-    return [f"{path.stem}.{f.name} ({(f.end_lineno or 0) - f.lineno + 1} lines)" for f in big]
+    return [f"{path.stem}.{name} ({last - first + 1} lines)" for name, first, last in big]
 
 
 def annotations_flag() -> int:
