@@ -47,5 +47,10 @@ def __getattr__(name: str) -> Any:
         return getattr(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    # the model's names are this package's as if imported (report/codec.py resolves annotations by them)
+    return sorted({*globals(), *_MODEL})
+
 __all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
            "SignatureCheck", "Step", "TrustStore", "Where"]

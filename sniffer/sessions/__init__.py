@@ -57,6 +57,11 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
+def __dir__() -> list[str]:
+    # the model's names are this package's as if imported (the tracker's and inventory's load on use)
+    return sorted({*globals(), *(n for n, m in _LAZY.items() if m == "model")})
+
+
 __all__ = [
     "BPT_OUTCOMES",
     "PHASES",
