@@ -43,6 +43,10 @@ __all__ = ["Decoder", "Stats"]
 
 _U16 = struct.Struct("!H")
 _TCP = struct.Struct("!HHIIBB")
+_ETH_IPV6_TCP = struct.Struct("!12xHB3xHB33xHHIIBB")
+"""An untagged Ethernet frame's type, IPv6 version byte, payload length and next header, and the
+TCP ports, sequence and acknowledgment numbers, data offset and flags after a bare IPv6 header:
+one call for every header field the bulk of a capture needs."""
 _IPV6 = ETHERTYPE_IPV6.to_bytes(2, "big")
 _HOMEPLUG = ETHERTYPE_HOMEPLUG.to_bytes(2, "big")
 _VLAN = ETHERTYPE_VLAN.to_bytes(2, "big")
@@ -112,9 +116,10 @@ class Decoder:
         data = f.data
         # The bulk of a session: TCP over IPv6 over untagged Ethernet; header fields come
         # straight from the bytes, full Layer trees only on demand (layers.py).
-        if (len(data) >= 74 and data[12] == 0x86 and data[13] == 0xDD and data[20] == NH_TCP
-                and data[14] >> 4 == 6 and f.linktype == LINKTYPE_ETHERNET):
-            return self._tcp_fast(f, data)
+        if len(data) >= 74 and f.linktype == LINKTYPE_ETHERNET:
+            etype, version, plen, nh, sport, dport, seq, ack, doff, flags = _ETH_IPV6_TCP.unpack_from(data)
+            if etype == ETHERTYPE_IPV6 and nh == NH_TCP and version >> 4 == 6:
+                return self._tcp_fast(f, data, plen, sport, dport, seq, ack, doff, flags)
         if f.linktype != LINKTYPE_ETHERNET or len(data) < 14:
             return self._layered(f)
         etype = data[12:14]
@@ -143,13 +148,15 @@ class Decoder:
             return [records.layer_record(f, "icmpv6", dissector("icmpv6")(upper), src, dst)]
         return self._layered(f)
 
-    def _tcp_fast(self, f: RawFrame, data: bytes) -> list[Record]:
-        (plen,) = _U16.unpack_from(data, 18)
-        end = min(len(data), 54 + plen)
-        hlen = (data[66] >> 4) * 4
+    def _tcp_fast(self, f: RawFrame, data: bytes, plen: int, sport: int, dport: int, seq: int, ack: int,
+                  doff: int, flags: int) -> list[Record]:
+        """A TCP segment right after a bare IPv6 header (its fields unpacked by ``_frame``)."""
+        end = 54 + plen
+        if end > len(data):
+            end = len(data)
+        hlen = (doff >> 4) * 4
         if end - 54 < 20 or hlen < 20 or 54 + hlen > end:
             return self._layered(f)
-        sport, dport, seq, ack, _, flags = _TCP.unpack_from(data, 54)
         table = self.connections
         # Addresses and ports as raw bytes find an established connection without formatting
         # addresses or building endpoint tuples: the bulk of a capture takes this branch.

@@ -8,12 +8,12 @@ from v2gsniff.sniffer.findings.check import FindingsCheck
 from v2gsniff.sniffer.findings.model import Finding
 from v2gsniff.sniffer.findings.records import finding_record
 from v2gsniff.sniffer.model import Record, SharedTail
-from v2gsniff.sniffer.sessions import SessionTracker
 
 from .visibility import Visibility
 
 if TYPE_CHECKING:
     from v2gsniff.sniffer.engine import Engine
+    from v2gsniff.sniffer.sessions import SessionTracker
 
 
 class Findings(Visibility):
@@ -39,6 +39,8 @@ class Findings(Visibility):
     def capture_start(self, engine: Engine) -> None:
         super().capture_start(engine)
         if self.sessions:
+            from v2gsniff.sniffer.sessions import SessionTracker  # with --sessions only: it loads the model
+
             self.tracker = SessionTracker(engine.capture)
             self.check = self.tracker.check
         else:

@@ -193,6 +193,8 @@ class PcapngParser:
             order = self._order
             head_u = struct.Struct(order + "II").unpack_from
             epb_u = struct.Struct(order + "IIIII").unpack_from
+            # an EPB's block header and fixed fields in one call (type, length, interface, time, lengths)
+            block_u = struct.Struct(order + "IIIIIII").unpack_from
             trailer_u = struct.Struct(order + "I").unpack_from
             section = self._section
             while True:
@@ -203,14 +205,13 @@ class PcapngParser:
                     end = len(buf)
                     short = True
                     while p + 32 <= end:
-                        block_type, length = head_u(buf, p)
+                        block_type, length, index, hi, lo, caplen, orig = block_u(buf, p)
                         if block_type != EPB or length < 32 or length & 3 or length > MAX_BLOCK:
                             short = False
                             break
                         q = p + length
                         if q > end:
                             break
-                        index, hi, lo, caplen, orig = epb_u(buf, p + 8)
                         if caplen > length - 32 or index >= len(section) or trailer_u(buf, q - 4)[0] != length:
                             short = False
                             break

@@ -42,6 +42,7 @@ class JsonlWriter:
         self._extra = dict(extra or {})
         self._pending: list[bytes] = []
         self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
+        self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
 
     def write(self, r: Record) -> None:
         pending = self._pending
@@ -68,14 +69,16 @@ class JsonlWriter:
                                "error": r.error}
         extra = r.extra
         if type(extra) is SharedTail:
-            obj.update(extra.head)
+            head = extra.head
+            obj.update(head)
+            keys, end = self._end(extra.tail)
+            if "body" not in head and obj.keys().isdisjoint(keys):
+                # the usual V2G line: its own keys, then the shared tail's text as it is kept
+                return json_bytes(obj)[:-1] + end
             tail = extra.tail
-            if obj.keys().isdisjoint(tail):
-                obj.update(tail)
-            else:  # a record's own keys win, as SharedTail reads them
-                obj.update({k: v for k, v in tail.items() if k not in obj})
+            obj.update({k: v for k, v in tail.items() if k not in obj})  # a record's own keys win
             body = tail.get("body")
-            if body is not None and "body" not in extra.head:
+            if body is not None and "body" not in head:
                 obj["body"] = self._text(body)
         elif extra:
             obj.update(extra)
@@ -92,6 +95,21 @@ class JsonlWriter:
         if hit is None or hit[0] is not value:
             hit = self._shared.put(id(value), (value, _Fragment(json_bytes(value, _OPTIONS))))
         return hit[1]
+
+    def _end(self, tail: Mapping[str, Any]) -> tuple[frozenset[str], bytes]:
+        """A shared tail as the end of a line: (its keys and the writer's, the text that follows a
+        record's own keys: tail keys, writer keys, ``body`` last, closing brace and newline), kept
+        like :meth:`_text`. Equal to building the whole object when no own key is among them."""
+        hit = self._ends.get(id(tail))
+        if hit is None or hit[0] is not tail:
+            obj = dict(tail)
+            obj.update(self._extra)
+            if "body" in obj and next(reversed(obj)) != "body":
+                obj["body"] = obj.pop("body")
+            text = json_line(obj)  # b'{"schema":...,"body":{...}}\n'
+            end = b"," + text[1:] if len(text) > 3 else b"}\n"
+            hit = self._ends.put(id(tail), (tail, frozenset(obj), end))
+        return hit[1], hit[2]
 
 
 def json_line(obj: Any) -> bytes:

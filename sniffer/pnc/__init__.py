@@ -16,19 +16,41 @@ judges what they carry; ``rules.PNC_RULES`` turns each failure into a ``Finding`
 from typing import TYPE_CHECKING, Any
 
 from .checker import PncChecker, PncSetup
-from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, ReferenceCheck, SignatureCheck, Step, Where
 
 if TYPE_CHECKING:
     from .chains import TrustStore
+    from .model import (
+        ChainCheck,
+        EmaidCheck,
+        KeyCheck,
+        PncSection,
+        ReferenceCheck,
+        SignatureCheck,
+        Step,
+        Where,
+    )
+
+_MODEL = frozenset({"ChainCheck", "EmaidCheck", "KeyCheck", "PncSection", "ReferenceCheck", "SignatureCheck", "Step",
+                    "Where"})
 
 
 def __getattr__(name: str) -> Any:
-    # chains load cryptography, which every decode would pay for at start-up
+    # chains load cryptography, which every decode would pay for at start-up; the result model (its
+    # dataclasses) loads with the first result
     if name == "TrustStore":
         from .chains import TrustStore
 
         return TrustStore
+    if name in _MODEL:
+        from . import model
+
+        return getattr(model, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # the model's names are this package's as if imported (report/codec.py resolves annotations by them)
+    return sorted({*globals(), *_MODEL})
 
 __all__ = ["ChainCheck", "EmaidCheck", "KeyCheck", "PncChecker", "PncSection", "PncSetup", "ReferenceCheck",
            "SignatureCheck", "Step", "TrustStore", "Where"]

@@ -22,18 +22,17 @@ from typing import TYPE_CHECKING, Any
 from v2gsniff.dissectors.exi import ExiMessage
 from v2gsniff.sniffer.model import Record, SharedTail
 
-from .certs import CertView, chain, find_chains
-from .emaid import carried, certificate_emaid, matches
-from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, Result, RootCheck, SignatureCheck, Where
-from .roots import listed, root_ids, root_name
-from .rules import findings
-
+# Only this module's gate (``observe``) loads with every decode: the checks' modules (the result
+# model's dataclasses, certificate parsing, the rules) load with the first record that carries a
+# certificate or signature; they were ~85 M instructions of every decode's start-up.
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
 
     from v2gsniff.sniffer.sessions import Session
 
+    from .certs import CertView
     from .chains import TrustStore
+    from .model import ChainCheck, KeyCheck, PncSection, Result, SignatureCheck, Where
 
 SIGNERS: dict[str, str] = {
     "AuthorizationReq": "contract",
@@ -94,6 +93,8 @@ class PncChecker:
         return record
 
     def _where(self, record: Record, name: str, path: str | None = None) -> Where:
+        from .model import Where
+
         direction = record.extra.get("dir")
         side = "ev" if direction == "ev->evse" else "evse" if direction == "evse->ev" else (
             "ev" if name.endswith("Req") else "evse")
@@ -101,9 +102,12 @@ class PncChecker:
 
     def _chains(self, record: Record, found: list[tuple[str, str, list[bytes]]], name: str,
                 protocol: str | None) -> list[ChainCheck]:
+        from .certs import chain
+        from .chains import check_chain  # cryptography: loaded with the first certificate
+        from .model import ChainCheck
+
         out = []
         for kind, path, ders in found:
-            from .chains import check_chain  # cryptography: loaded with the first certificate
 
             certs = chain(kind, ders)
             steps, trusted = check_chain(kind, certs, record.time, self.trust, protocol)
@@ -112,6 +116,11 @@ class PncChecker:
         return out
 
     def _v2g(self, record: Record, msg: ExiMessage) -> Record:
+        from .certs import find_chains
+        from .emaid import carried, certificate_emaid, matches
+        from .model import EmaidCheck, RootCheck
+        from .roots import listed, root_ids, root_name
+
         key = _session_key(record, msg)
         checks = self._chains(record, find_chains(msg.root), msg.name, msg.schema)
         local: dict[str, tuple[CertView, int]] = {}
@@ -160,6 +169,7 @@ class PncChecker:
 
     def _contract_key(self, record: Record, msg: ExiMessage, contract: tuple[CertView, int] | None
                       ) -> KeyCheck | None:
+        from .model import KeyCheck
         from .oemkey import decrypt, matches
 
         assert self.oem_key is not None
@@ -187,6 +197,8 @@ class PncChecker:
 
     def section(self, first_frame: int, last_frame: int, streams: Iterable[int]) -> PncSection | None:
         """The results of one session (its frames, on its connections); ``None`` when it has none."""
+        from .model import ChainCheck, EmaidCheck, KeyCheck, PncSection, RootCheck, SignatureCheck
+
         streams = set(streams)
         mine = [r for r in self.results if first_frame <= r.where.frame <= last_frame
                 and (r.where.stream is None or r.where.stream in streams)]
@@ -204,6 +216,8 @@ class PncChecker:
 
     def attach(self, sessions: Iterable[Session]) -> tuple[Session, ...]:
         """``sessions`` with their ``pnc`` section filled in, its findings among the session's own."""
+        from .rules import findings
+
         out = []
         for s in sessions:
             sec = self.section(s.first_frame, s.last_frame, s.streams)
@@ -225,6 +239,8 @@ def _session_key(record: Record, msg: ExiMessage) -> str:
 
 def _short(result: ChainCheck | SignatureCheck) -> str:
     """A verdict in a few words, for the readable one-line summary."""
+    from .model import SignatureCheck
+
     if isinstance(result, SignatureCheck):
         bad = [r for r in result.references if r.status != "ok"]
         if bad:

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from v2gsniff.sniffer.findings.model import Finding, Rule
 from v2gsniff.sniffer.model import Record
 
-if TYPE_CHECKING:  # chains load cryptography; the registry loads with every decode
+if TYPE_CHECKING:  # chains load cryptography, the model its dataclasses; the registry loads with every decode
     from .chains import TrustStore
-from .model import ChainCheck, EmaidCheck, KeyCheck, Result, RootCheck, SignatureCheck
+    from .model import Result
 
 CERTIFICATE_UNPARSEABLE = Rule("pnc.certificate-unparseable", "error", "unknown", "ISO 15118-2 Annex F",
                                "every certificate of a chain is a DER X.509 certificate")
@@ -67,6 +67,8 @@ _SIGNATURE_RULES = {"failed": SIGNATURE, "unverified": SIGNER_UNKNOWN, "unsuppor
 
 def findings(results: Iterable[Result], session: int | None = None) -> Iterator[Finding]:
     """One finding per failed step of each result."""
+    from .model import ChainCheck, EmaidCheck, KeyCheck, RootCheck, SignatureCheck
+
     for r in results:
         w = r.where
         if isinstance(r, ChainCheck):

@@ -13,35 +13,39 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import (
-    BPT_OUTCOMES,
-    SERIES_FIELDS,
-    Bpt,
-    Charger,
-    Ending,
-    Evidence,
-    Failure,
-    Finding,
-    Handshake,
-    Phase,
-    SapOffer,
-    SeriesPoint,
-    Session,
-    Slac,
-    TlsPosture,
-    Vehicle,
-    short_name,
-)
 from .phases import PHASES
 
 if TYPE_CHECKING:
     from .inventory import Inventory, InventoryError, load_inventory
+    from .model import (
+        BPT_OUTCOMES,
+        SERIES_FIELDS,
+        Bpt,
+        Charger,
+        Ending,
+        Evidence,
+        Failure,
+        Finding,
+        Handshake,
+        Phase,
+        SapOffer,
+        SeriesPoint,
+        Session,
+        Slac,
+        TlsPosture,
+        Vehicle,
+        short_name,
+    )
     from .tracker import SessionTracker
 
-# The tracker and the inventory (TOML) load on first use: the findings and the filters read
-# this package's body/phase helpers on every decode, which needs neither.
+# The model, the tracker and the inventory (TOML) load on first use: the findings and the filters
+# read this package's body/phase helpers on every decode, which needs none of them (the model's
+# frozen dataclasses alone took ~10 ms of a decode's start-up).
 _LAZY = {"SessionTracker": "tracker", "Inventory": "inventory", "InventoryError": "inventory",
-         "load_inventory": "inventory"}
+         "load_inventory": "inventory",
+         **dict.fromkeys(("BPT_OUTCOMES", "SERIES_FIELDS", "Bpt", "Charger", "Ending", "Evidence", "Failure",
+                          "Finding", "Handshake", "Phase", "SapOffer", "SeriesPoint", "Session", "Slac",
+                          "TlsPosture", "Vehicle", "short_name"), "model")}
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +55,11 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    # the model's names are this package's as if imported (the tracker's and inventory's load on use)
+    return sorted({*globals(), *(n for n, m in _LAZY.items() if m == "model")})
 
 
 __all__ = [

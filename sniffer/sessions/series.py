@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .body import V2G, physical, walk
-from .model import SeriesPoint
+
+if TYPE_CHECKING:
+    from .model import SeriesPoint
 
 # Element local name -> series name. DIN/ISO-2 and ISO-20 spell the same quantity differently;
 # the first element of a name in document order wins (ISO-20 _L2/_L3 phases are added below).
@@ -57,6 +59,8 @@ def point(msg: V2G, values_of: Callable[[Any], Values] | None = None) -> SeriesP
     values = (values_of or series_values)(msg.content)
     if not values:
         return None
+    from .model import SeriesPoint  # the model loads with the tracker: the findings need only the values
+
     return SeriesPoint(msg.time, msg.frame, msg.name, values)
 
 

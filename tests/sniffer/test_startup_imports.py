@@ -14,13 +14,15 @@ import contextlib, io, json, sys
 from v2gsniff.sniffer.cli import main
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     main(["decode", "--format", "jsonl", sys.argv[1]])
-print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_by_decode(capture: Path) -> set[str]:
+def loaded_by_decode(capture: Path, modules: bool = False) -> set[str]:
+    """Top-level packages a decode of ``capture`` loads (with ``modules``: every module's full name)."""
     out = subprocess.run([sys.executable, "-c", PROBE, str(capture)], capture_output=True, text=True, check=True)
-    return set(json.loads(out.stdout.splitlines()[-1]))
+    names = json.loads(out.stdout.splitlines()[-1])
+    return set(names) if modules else {m.split(".")[0] for m in names}
 
 
 def test_a_capture_without_certificates_does_not_load_cryptography() -> None:
@@ -31,3 +33,20 @@ def test_a_capture_without_certificates_does_not_load_cryptography() -> None:
 def test_a_capture_with_certificates_does() -> None:
     # the same probe sees it load when a PnC capture brings certificates: the check above can fail
     assert "cryptography" in loaded_by_decode(CAPTURES / "iso2_pnc.pcapng")
+
+
+# Frozen dataclasses cost their exec'd methods at import: these models were ~140 M instructions of
+# every decode's start-up (benchmarks/decode_icount.py), and a decode without --sessions or
+# certificates uses neither.
+LAZY_MODELS = {"v2gsniff.sniffer.sessions.model", "v2gsniff.sniffer.sessions.tracker", "v2gsniff.sniffer.pnc.model",
+               "v2gsniff.sniffer.pnc.certs"}
+
+
+def test_a_capture_without_certificates_loads_neither_the_session_nor_the_pnc_model() -> None:
+    assert not LAZY_MODELS & loaded_by_decode(CAPTURES / "din_dc.pcapng", modules=True)
+
+
+def test_a_capture_with_certificates_loads_the_pnc_model() -> None:
+    # the probe sees them load when they are needed: the check above can fail
+    loaded = loaded_by_decode(CAPTURES / "iso2_pnc.pcapng", modules=True)
+    assert {"v2gsniff.sniffer.pnc.model", "v2gsniff.sniffer.pnc.certs"} <= loaded

@@ -127,3 +127,29 @@ def test_values_orjson_refuses_are_written_exactly_beside_the_rest() -> None:
     assert line.endswith("}\n") and line.count("\n") == 1
     assert json.loads(line) == _expected(r)
     assert '"x\\ud800"' in line and "1208925819614629174706176" in line
+
+
+def test_shared_tail_lines_equal_the_whole_object_in_every_shape() -> None:
+    """A V2G line is spliced from its own keys and the tail's kept text: the same line as encoding the
+    whole object, whatever the tail holds, whichever writer keys, and for every record sharing it."""
+    from v2gsniff.sniffer.model import SharedTail
+
+    tails = [{"schema": "din", "exi_hex": "80", "body": {"V2G_Message": {"A": [1, 2.5]}}},
+             {"schema": "din"},  # no body
+             {},  # nothing shared
+             {"body": {"C": 1}, "schema": "iso2"},  # a body that is not last
+             {"capture": "from the tail", "body": {"B": "é"}}]  # a writer key among the tail's
+    for extra in (None, {"capture": "c"}):
+        out = io.StringIO()
+        writer = JsonlWriter(out, extra)
+        records = [Record(i, 0.5 + i, "v2g", "N", "s", "d", {"f": i}, None,
+                          extra=SharedTail({"stream": i % 2, "dir": "ev->evse", "offset": i}, tail))
+                   for i, tail in enumerate(tails * 2)]  # each tail twice: once encoded, once kept
+        for r in records:
+            writer.write(r)
+        writer.close()
+        lines = out.getvalue().splitlines()
+        for line, r in zip(lines, records, strict=True):
+            want = _expected(r, extra)
+            assert json.loads(line) == want
+            assert list(json.loads(line)) == list(want)
