@@ -62,6 +62,13 @@ def offset(lo: int) -> str:
     return f" + {lo}" if lo >= 0 else f" - {-lo}"
 
 
+def entered_between(g: Grammar, runs: list[tuple[int, int]], a: int, b: int, target: int) -> bool:
+    """Whether a run of states between runs a and b moves to ``target``: its block falls through to
+    target's own place, so moving target's code up to run a's block would cost a turn of the loop."""
+    return any(nxt == target for lo, hi in runs[a + 1:b] for s in range(lo, hi + 1)
+               for _ev, _x, _y, nxt in g.states[s].prods)
+
+
 def load_grammar(name: str, grammars: str) -> Grammar:
     module = SCHEMA_MODULES[name]
     spec = importlib.util.spec_from_file_location(module, os.path.join(grammars, module + ".py"))
@@ -127,7 +134,7 @@ class Compiler:
         first: dict[tuple[Any, ...], tuple[int, int]] = {}  # productions (absolute) -> (block, run) having them
         for i, (lo, hi) in enumerate(runs):
             key = tuple(self.g.states[lo].prods)
-            if lo == hi and key in first and not self._entered_between(runs, first[key][1], i, lo):
+            if lo == hi and key in first and not entered_between(self.g, runs, first[key][1], i, lo):
                 blocks[first[key][0]] += (lo,)
                 continue
             if lo == hi:
@@ -135,11 +142,6 @@ class Compiler:
             blocks.append((lo, hi))
         return blocks
 
-    def _entered_between(self, runs: list[tuple[int, int]], a: int, b: int, target: int) -> bool:
-        """Whether a run between runs a and b moves to ``target``: its block falls through to
-        target's own place, so moving target's code up to run a would cost a turn of the loop."""
-        return any(nxt == target for lo, hi in runs[a + 1:b] for s in range(lo, hi + 1)
-                   for _ev, _x, _y, nxt in self.g.states[s].prods)
 
     # -- names -----------------------------------------------------------------------------------
     def qname(self, qid: int) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from typing import Any
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # the decoders' compiler (this folder) names kinds and datatypes in comments, and loads a grammar table
-from compile import DT_NAMES, KIND_NAMES, load_grammar  # noqa: E402
+from compile import DT_NAMES, KIND_NAMES, entered_between, load_grammar  # noqa: E402
 
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     AT,
@@ -108,18 +108,32 @@ class Compiler:
             out.append(mode)
         return tuple(out)
 
-    def _blocks(self, group: list[int]) -> list[tuple[int, int, tuple[str, ...]]]:
+    def _blocks(self, group: list[int]) -> list[tuple[int, int, tuple[str, ...], tuple[int, ...]]]:
         """Runs of consecutive states with the same productions, whose next states are either the
-        same or at the same distance (``maxOccurs`` unrolled): (first, last, mode per production)."""
-        blocks: list[tuple[int, int, tuple[str, ...]]] = []
+        same or at the same distance (``maxOccurs`` unrolled): (first, last, mode per production,
+        other states).  A single state with the same productions as an earlier single state shares
+        its block (the other states), as the decoders' compiler does (compile.py ``_blocks``)."""
+        runs: list[tuple[int, int, tuple[str, ...]]] = []
         for s in group:
-            if blocks and blocks[-1][1] == s - 1:
-                lo, _hi, modes = blocks[-1]
+            if runs and runs[-1][1] == s - 1:
+                lo, _hi, modes = runs[-1]
                 joined = self._modes(lo, s, modes if s - 1 > lo else None)
                 if joined is not None:
-                    blocks[-1] = (lo, s, joined)
+                    runs[-1] = (lo, s, joined)
                     continue
-            blocks.append((s, s, ("abs",) * len(self.g.states[s].prods)))
+            runs.append((s, s, ("abs",) * len(self.g.states[s].prods)))
+        blocks: list[tuple[int, int, tuple[str, ...], tuple[int, ...]]] = []
+        first: dict[tuple[Any, ...], tuple[int, int]] = {}
+        spans = [(lo, hi) for lo, hi, _m in runs]
+        for i, (lo, hi, modes) in enumerate(runs):
+            key = tuple(self.g.states[lo].prods)
+            if lo == hi and key in first and not entered_between(self.g, spans, first[key][1], i, lo):
+                j = first[key][0]
+                blocks[j] = (*blocks[j][:3], (*blocks[j][3], lo))
+                continue
+            if lo == hi:
+                first[key] = (len(blocks), i)
+            blocks.append((lo, hi, modes, ()))
         return blocks
 
     # -- labels ------------------------------------------------------------------------------------
@@ -294,13 +308,18 @@ class Compiler:
         elif mode == "abs" and (nxt != s or self.merged):
             self.emit(d, f"s = {nxt}")
 
-    def block(self, d: int, lo: int, hi: int, modes: tuple[str, ...]) -> None:
+    def block(self, d: int, lo: int, hi: int, modes: tuple[str, ...], shared: tuple[int, ...]) -> None:
         g = self.g
         st = g.states[lo]
-        merged = self.merged = hi > lo
-        cond = f"{lo} <= s <= {hi}" if merged else f"s == {lo}"
-        self.emit(d, f"if {cond}:  # {KIND_NAMES.get(st.kind, st.kind)}: "
-                     f"{', '.join(self.event_label(p) for p in st.prods)}")
+        self.merged = hi > lo or bool(shared)
+        if hi > lo:
+            cond = f"{lo} <= s <= {hi}"
+        elif len(shared) > 1:
+            cond = f"s in {(lo, *shared)}"
+        else:
+            cond = " or ".join(f"s == {k}" for k in (lo, *shared))
+        kinds = dict.fromkeys(KIND_NAMES.get(g.states[k].kind, "?") for k in (lo, *shared))
+        self.emit(d, f"if {cond}:  # {', '.join(kinds)}: {', '.join(self.event_label(p) for p in st.prods)}")
         w = st.width
         ses = [(code, p[1]) for code, p in enumerate(st.prods) if p[0] == SE]
         chs = [code for code, p in enumerate(st.prods) if p[0] == CH]
@@ -355,8 +374,8 @@ class Compiler:
         self.emit(1, "k = len(ch)")
         self.emit(1, "try:")
         self.emit(2, "while True:")
-        for lo, hi, modes in self._blocks(group):
-            self.block(3, lo, hi, modes)
+        for lo, hi, modes, shared in self._blocks(group):
+            self.block(3, lo, hi, modes, shared)
         self.emit(3, f"if s < {group[0]} or s > {group[-1]}:")
         self.emit(4, "raise Fail(f'state {s} is outside this grammar', a)")
         self.emit(1, "except Fail as f:")

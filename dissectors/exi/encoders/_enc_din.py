@@ -47,7 +47,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime)
+            if s == 1 or s == 161:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -68,19 +68,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EAmount' and c.ns == U6:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 162
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 161:  # ElementContent: SE(DepartureTime)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t89(a << 1, c, 89, x)
-                    s = 160
                 else:
                     a, s = x.escape(a, s, c)
             if s == 162:  # ElementContent: SE(EVMaxVoltage)
@@ -137,7 +124,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 167:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -155,16 +142,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSEMaxVoltage' and c.ns == U6:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 168
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 167:  # ElementContent: SE(AC_EVSEStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
-                    a = t3(a << 1, c, 3, x)
-                    s = 166
                 else:
                     a, s = x.escape(a, s, c)
             if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
@@ -211,7 +188,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(PowerSwitchClosed)
+            if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -235,19 +212,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 1, c, 84, x)
                     s = 173
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 172:  # ElementContent: SE(PowerSwitchClosed)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PowerSwitchClosed' and c.ns == U6:  # boolean: boolean
-                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                        a = a << 4 | y << 1
-                    else:
-                        a = t84(a << 1, c, 84, x)
-                    s = 171
                 else:
                     a, s = x.escape(a, s, c)
             if s == 173:  # ElementContent: SE(NotificationMaxDelay)
@@ -300,13 +264,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 176:  # ElementContent: EE
+            if s == 4 or s == 176:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -330,7 +288,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 5 or s == 178:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -346,16 +304,6 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 178:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 177
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 5 or s > 178:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -374,7 +322,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(ResponseCode)
+            if s == 6 or s == 180:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -395,19 +343,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 181
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 180:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 179
                 else:
                     a, s = x.escape(a, s, c)
             if s == 181:  # ElementContent: SE(EVSEProcessing)
@@ -498,7 +433,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 187
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 186:  # StartTag: SE(OEMProvisioningCert)
+            if s == 186 or s == 188:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -521,21 +456,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ListOfRootCertificateIDs' and c.ns == U5:  # ListOfRootCertificateIDsType
                     a = t114(a << 1, c, 114, x)
                     s = 189
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 188:  # ElementContent: SE(OEMProvisioningCert)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1200:
-                            x.facets(y, 4, 'OEMProvisioningCert')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t86(a << 1, c, 86, x)
-                    s = 187
                 else:
                     a, s = x.escape(a, s, c)
             if s == 189:  # ElementContent: SE(DHParams)
@@ -583,20 +503,7 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 191:  # StartTag: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 193
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 192:  # ElementContent: SE(ResponseCode)
+            if s == 191 or s == 192:  # StartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -698,7 +605,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 199
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 198:  # StartTag: SE(ContractSignatureCertChain)
+            if s == 198 or s == 200:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -721,16 +628,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t91(a << 1, c, 91, x)
                     s = 201
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 200:  # ElementContent: SE(ContractSignatureCertChain)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                    a = t92(a << 1, c, 92, x)
-                    s = 199
                 else:
                     a, s = x.escape(a, s, c)
             if s == 201:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -788,20 +685,7 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 204:  # StartTag: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 206
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 205:  # ElementContent: SE(ResponseCode)
+            if s == 204 or s == 205:  # StartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -906,7 +790,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVRequestedEnergyTransferType)
+            if s == 12 or s == 213:  # FirstStartTag, ElementContent: SE(EVRequestedEnergyTransferType)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -935,19 +819,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 214
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 213:  # ElementContent: SE(EVRequestedEnergyTransferType)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVRequestedEnergyTransferType' and c.ns == U5:  # EVRequestedEnergyTransferType: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | j << 1
-                    else:
-                        a = t101(a << 1, c, 101, x)
-                    s = 212
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 214:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -972,7 +843,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -996,19 +867,6 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t105(a << 1, c, 105, x)
                     s = 217
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 216:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 215
                 else:
                     a, s = x.escape(a, s, c)
             if s == 217:  # ElementContent: SE(SAScheduleList), SE(SASchedules)
@@ -1064,13 +922,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 220:  # ElementContent: EE
+            if s == 14 or s == 220:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -1094,7 +946,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 222:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1120,19 +972,6 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t102(a << 1, c, 102, x)
                     s = 223
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 222:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 221
                 else:
                     a, s = x.escape(a, s, c)
             if s == 223:  # ElementContent: SE(SAScheduleTupleID)
@@ -1243,7 +1082,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 230
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 229:  # StartTag: SE(GenChallenge), EE
+            if s == 229 or s == 231:  # StartTag, ElementContent: SE(GenChallenge), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1262,19 +1101,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 231:  # ElementContent: SE(GenChallenge), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 3, y) << 1
-                    else:
-                        a = t111(a << 2, c, 111, x)
-                    s = 230
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 16 or s > 231:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1293,7 +1119,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1317,19 +1143,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t105(a << 1, c, 105, x)
                     s = 234
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 233:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 232
                 else:
                     a, s = x.escape(a, s, c)
             if s == 234:  # ElementContent: EE
@@ -1356,7 +1169,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 236:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1374,16 +1187,6 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 237
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 236:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 235
                 else:
                     a, s = x.escape(a, s, c)
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -1560,7 +1363,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 247:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1581,19 +1384,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 248
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 247:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 246
                 else:
                     a, s = x.escape(a, s, c)
             if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
@@ -1718,7 +1508,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 20 or s == 258:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1736,16 +1526,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 259
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 258:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 257
                 else:
                     a, s = x.escape(a, s, c)
             if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -1874,7 +1654,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 267:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1901,16 +1681,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 2 | 1, c, 84, x)
                     s = 269
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 267:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 266
                 else:
                     a, s = x.escape(a, s, c)
             if s == 268:  # ElementContent: SE(ChargingComplete)
@@ -1950,7 +1720,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 271:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1968,16 +1738,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 272
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 271:  # ElementContent: SE(DC_EVSEStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
-                    a = t23(a << 1, c, 23, x)
-                    s = 270
                 else:
                     a, s = x.escape(a, s, c)
             if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
@@ -2080,7 +1840,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
+            if s == 23 or s == 282:  # FirstStartTag, ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2125,25 +1885,6 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 283
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 282:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEIsolationStatus' and c.ns == U6:  # isolationLevelType: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | j << 1
-                    else:
-                        a = t103(a << 2, c, 103, x)
-                    s = 280
-                elif nm == 'EVSEStatusCode' and c.ns == U6:  # DC_EVSEStatusCodeType: enumeration of 12
-                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | 64 | j << 1
-                    else:
-                        a = t106(a << 2 | 1, c, 106, x)
-                    s = 281
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 283:  # ElementContent: SE(EVSENotification)
                 if i == k:
                     return x.end(a, s)
@@ -2181,7 +1922,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 286:  # FirstStartTag, ElementContent: SE(EVReady)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2217,19 +1958,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 2 | 1, c, 84, x)
                     s = 288
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 286:  # ElementContent: SE(EVReady)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVReady' and c.ns == U6:  # boolean: boolean
-                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                        a = a << 4 | y << 1
-                    else:
-                        a = t84(a << 1, c, 84, x)
-                    s = 285
                 else:
                     a, s = x.escape(a, s, c)
             if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
@@ -2301,7 +2029,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 294:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2369,31 +2097,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t108(a << 2 | 1, c, 108, x)
                     s = 297
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 294:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t108(a << 2 | 1, c, 108, x)
-                    s = 292
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t108(a << 2, c, 108, x)
-                    s = 291
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t108(a << 2 | 2, c, 108, x)
-                    s = 293
                 else:
                     a, s = x.escape(a, s, c)
             if s == 295:  # ElementContent: SE(G), SE(Y)
@@ -2501,7 +2204,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 303:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2520,19 +2223,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 303:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 302
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 27 or s > 303:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2551,13 +2241,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 304:  # ElementContent: EE
+            if s == 28 or s == 304:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2581,13 +2265,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 305:  # ElementContent: EE
+            if s == 29 or s == 305:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2611,13 +2289,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 306:  # ElementContent: EE
+            if s == 30 or s == 306:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2641,13 +2313,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 307:  # ElementContent: EE
+            if s == 31 or s == 307:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2671,13 +2337,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 308:  # ElementContent: EE
+            if s == 32 or s == 308:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2701,7 +2361,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 310:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2720,19 +2380,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 310:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t51(a << 2, c, 51, x)
-                    s = 309
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t74(a << 2 | 1, c, 74, x)
-                    s = 309
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 33 or s > 310:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2789,45 +2436,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 316
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 311:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t35(a << 4, c, 35, x)
-                        s = 313
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t36(a << 4 | 1, c, 36, x)
-                        s = 314
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t35(a << 4 | 6, c, 35, x)
-                        s = 319
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t41(a << 4 | 4, c, 41, x)
-                        s = 317
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t52(a << 4 | 2, c, 52, x)
-                        s = 315
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t55(a << 4 | 5, c, 55, x)
-                        s = 318
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t80(a << 4 | 3, c, 80, x)
-                        s = 316
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 312:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 311 or s == 312:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2921,7 +2530,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 330:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2940,19 +2549,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 330:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 329
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 35 or s > 330:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2971,20 +2567,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t25(a << 3, c, 25, x)
-                    s = 332
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t49(a << 3 | 1, c, 49, x)
-                    s = 333
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 331:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 331:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3031,7 +2614,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 336
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 335:  # StartTag: SE(Reference)
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3041,7 +2624,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 336
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 336:  # ElementContent: SE(Reference), EE
+            if s == 336 or s == 338:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -3049,25 +2632,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t50(a << 2, c, 50, x)
                     s = 338
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 337:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t50(a << 1, c, 50, x)
-                    s = 336
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 338:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t50(a << 2, c, 50, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 37 or s > 338:
@@ -3103,7 +2667,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 340
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 339:  # StartTag: SE(SessionID)
+            if s == 339 or s == 341:  # StartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3132,21 +2696,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t122(a << 2, c, 122, x)
                     s = 342
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 341:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 8:
-                            x.facets(y, 12, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t144(a << 1, c, 144, x)
-                    s = 340
                 else:
                     a, s = x.escape(a, s, c)
             if s == 342:  # ElementContent: SE(MeterInfo)
@@ -3183,7 +2732,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 345:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3204,19 +2753,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'AC_EVSEStatus' and c.ns == U5:  # AC_EVSEStatusType
                     a = t3(a << 1, c, 3, x)
                     s = 346
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 345:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 344
                 else:
                     a, s = x.escape(a, s, c)
             if s == 346:  # ElementContent: EE
@@ -3291,7 +2827,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 354:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3323,38 +2859,13 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 355
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 353:  # ElementContent: SE(*), EE
+            if s == 353 or s == 357:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 354:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t120(a << 2, c, 120, x)
-                    s = 352
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t120(a << 2 | 1, c, 120, x)
-                    s = 353
-                else:
-                    a, s = x.escape(a, s, c)
             if 355 <= s <= 356:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 357:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -3378,7 +2889,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 359:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3402,19 +2913,6 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t88(a << 1, c, 88, x)
                     s = 360
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 359:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t51(a << 2, c, 51, x)
-                    s = 358
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t74(a << 2 | 1, c, 74, x)
-                    s = 358
                 else:
                     a, s = x.escape(a, s, c)
             if s == 360:  # ElementContent: EE
@@ -3441,7 +2939,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(ContractID)
+            if s == 43 or s == 362:  # FirstStartTag, ElementContent: SE(ContractID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3464,21 +2962,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
                     a = t92(a << 1, c, 92, x)
                     s = 363
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 362:  # ElementContent: SE(ContractID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ContractID' and c.ns == U5:  # contractIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 24:
-                            x.facets(y, 7, 'ContractID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t91(a << 1, c, 91, x)
-                    s = 361
                 else:
                     a, s = x.escape(a, s, c)
             if s == 363:  # ElementContent: EE
@@ -3505,7 +2988,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 365:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3529,19 +3012,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t111(a << 1, c, 111, x)
                     s = 366
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 365:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 364
                 else:
                     a, s = x.escape(a, s, c)
             if s == 366:  # ElementContent: SE(DateTimeNow)
@@ -3581,7 +3051,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(ReadyToChargeState)
+            if s == 45 or s == 369:  # FirstStartTag, ElementContent: SE(ReadyToChargeState)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3608,19 +3078,6 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVPowerDeliveryParameter' and c.ns == U6:  # EVPowerDeliveryParameterType
                     a = t29(a << 3 | 2, c, 29, x)
                     s = 371
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 369:  # ElementContent: SE(ReadyToChargeState)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ReadyToChargeState' and c.ns == U5:  # boolean: boolean
-                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                        a = a << 4 | y << 1
-                    else:
-                        a = t84(a << 1, c, 84, x)
-                    s = 368
                 else:
                     a, s = x.escape(a, s, c)
             if s == 370:  # ElementContent: SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -3660,7 +3117,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 373:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3689,19 +3146,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 374
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 373:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 372
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 374:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -3726,7 +3170,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 47 or s == 376:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3744,16 +3188,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
                     a = t97(a << 1, c, 97, x)
                     s = 377
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 376:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 375
                 else:
                     a, s = x.escape(a, s, c)
             if s == 377:  # ElementContent: SE(EVTargetCurrent)
@@ -3790,7 +3224,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 380:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3811,19 +3245,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 381
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 380:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 379
                 else:
                     a, s = x.escape(a, s, c)
             if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
@@ -3860,7 +3281,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Modulus)
+            if s == 49 or s == 384:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3884,19 +3305,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t108(a << 1, c, 108, x)
                     s = 385
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 384:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t108(a << 1, c, 108, x)
-                    s = 383
                 else:
                     a, s = x.escape(a, s, c)
             if s == 385:  # ElementContent: EE
@@ -3962,7 +3370,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 389
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 388:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 388 or s == 391:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3998,19 +3406,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 392
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 391:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t26(a << 2 | 1, c, 26, x)
-                    s = 390
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t76(a << 2, c, 76, x)
-                    s = 389
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 392:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -4035,7 +3430,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(start)
+            if s == 51 or s == 394:  # FirstStartTag, ElementContent: SE(start)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4059,19 +3454,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t89(a << 2, c, 89, x)
                     s = 395
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 394:  # ElementContent: SE(start)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'start' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t89(a << 1, c, 89, x)
-                    s = 393
                 else:
                     a, s = x.escape(a, s, c)
             if s == 395:  # ElementContent: EE
@@ -4118,7 +3500,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 398
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 397:  # StartTag: SE(Transforms), EE
+            if s == 397 or s == 399:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4134,16 +3516,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 399:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t76(a << 2, c, 76, x)
-                    s = 398
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 52 or s > 399:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4162,7 +3534,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 53 or s == 401:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4172,7 +3544,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 400
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 400:  # ElementContent: SE(SAScheduleTuple), EE
+            if s == 400 or s == 402:  # ElementContent: SE(SAScheduleTuple), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4180,25 +3552,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
                     a = t131(a << 2, c, 131, x)
                     s = 402
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 401:  # ElementContent: SE(SAScheduleTuple)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                    a = t131(a << 1, c, 131, x)
-                    s = 400
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 402:  # ElementContent: SE(SAScheduleTuple), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                    a = t131(a << 2, c, 131, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 53 or s > 402:
@@ -4219,13 +3572,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 54:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 403:  # ElementContent: EE
+            if s == 54 or s == 403:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -4249,7 +3596,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SPKISexp)
+            if s == 55 or s == 405:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4273,19 +3620,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t120(a << 2, c, 120, x)
                     s = 407
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 405:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t120(a << 1, c, 120, x)
-                    s = 404
                 else:
                     a, s = x.escape(a, s, c)
             if s == 406:  # ElementContent: SE(SPKISexp), EE
@@ -4344,7 +3678,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 56 or s == 410:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4368,19 +3702,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t98(a << 1, c, 98, x)
                     s = 411
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 410:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t51(a << 2, c, 51, x)
-                    s = 409
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t74(a << 2 | 1, c, 74, x)
-                    s = 409
                 else:
                     a, s = x.escape(a, s, c)
             if 411 <= s <= 412:  # ElementContent: SE(ConsumptionCost), EE
@@ -4411,7 +3732,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(ServiceTag)
+            if s == 57 or s == 414:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4432,16 +3753,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 1, c, 84, x)
                     s = 415
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 414:  # ElementContent: SE(ServiceTag)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                    a = t143(a << 1, c, 143, x)
-                    s = 413
                 else:
                     a, s = x.escape(a, s, c)
             if s == 415:  # ElementContent: SE(EnergyTransferType)
@@ -4481,7 +3792,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(ServiceID)
+            if s == 58 or s == 418:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4500,19 +3811,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 418:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t138(a << 1, c, 138, x)
-                    s = 417
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 58 or s > 418:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4531,7 +3829,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ResponseCode)
+            if s == 59 or s == 420:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4555,19 +3853,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t138(a << 1, c, 138, x)
                     s = 421
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 420:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 419
                 else:
                     a, s = x.escape(a, s, c)
             if s == 421:  # ElementContent: SE(ServiceParameterList), EE
@@ -4604,7 +3889,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 60 or s == 425:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 if i == k:
                     return a << 2 | 2  # EE
                 nm = (c := ch[i]).name
@@ -4644,27 +3929,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 425:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                if i == k:
-                    return a << 2 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | 16 | j << 1
-                    else:
-                        a = t137(a << 2 | 1, c, 137, x)
-                    s = 424
-                elif nm == 'ServiceScope' and c.ns == U5:  # serviceScopeType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 24, 'ServiceScope')
-                        a = string(a << 3, y) << 1
-                    else:
-                        a = t142(a << 2, c, 142, x)
-                    s = 423
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 60 or s > 425:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4683,7 +3947,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ResponseCode)
+            if s == 61 or s == 427:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4704,19 +3968,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PaymentOptions' and c.ns == U5:  # PaymentOptionsType
                     a = t127(a << 1, c, 127, x)
                     s = 428
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 427:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 426
                 else:
                     a, s = x.escape(a, s, c)
             if s == 428:  # ElementContent: SE(ChargeService)
@@ -4763,7 +4014,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 62 or s == 432:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4784,19 +4035,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedServiceList' and c.ns == U5:  # SelectedServiceListType
                     a = t135(a << 1, c, 135, x)
                     s = 433
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 432:  # ElementContent: SE(SelectedPaymentOption)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedPaymentOption' and c.ns == U5:  # paymentOptionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 4 | j << 1
-                    else:
-                        a = t126(a << 1, c, 126, x)
-                    s = 431
                 else:
                     a, s = x.escape(a, s, c)
             if s == 433:  # ElementContent: EE
@@ -4823,7 +4061,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(ResponseCode)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4842,19 +4080,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 434
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 63 or s > 435:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4873,7 +4098,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(EVCCID)
+            if s == 64 or s == 437:  # FirstStartTag, ElementContent: SE(EVCCID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4894,21 +4119,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 437:  # ElementContent: SE(EVCCID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVCCID' and c.ns == U5:  # evccIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 8:
-                            x.facets(y, 12, 'EVCCID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t99(a << 1, c, 99, x)
-                    s = 436
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 64 or s > 437:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4927,7 +4137,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ResponseCode)
+            if s == 65 or s == 439:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4953,19 +4163,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t102(a << 1, c, 102, x)
                     s = 440
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 439:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 438
                 else:
                     a, s = x.escape(a, s, c)
             if s == 440:  # ElementContent: SE(DateTimeNow), EE
@@ -5005,13 +4202,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 442:  # ElementContent: EE
+            if s == 66 or s == 442:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -5035,7 +4226,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(ResponseCode)
+            if s == 67 or s == 444:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5054,19 +4245,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 444:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 443
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 67 or s > 444:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5095,7 +4273,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 446
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 445:  # StartTag: SE(SignedInfo)
+            if s == 445 or s == 447:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5113,16 +4291,6 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t72(a << 1, c, 72, x)
                     s = 448
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 447:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t73(a << 1, c, 73, x)
-                    s = 446
                 else:
                     a, s = x.escape(a, s, c)
             if s == 448:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -5172,20 +4340,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 451:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t112(a << 3, c, 112, x)
-                    s = 453
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 452:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 451 or s == 452:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -5232,7 +4387,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 456
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 455:  # StartTag: SE(SignatureProperty)
+            if s == 455 or s == 457:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5242,7 +4397,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 456
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 456:  # ElementContent: SE(SignatureProperty), EE
+            if s == 456 or s == 458:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5250,25 +4405,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t71(a << 2, c, 71, x)
                     s = 458
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 457:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t71(a << 1, c, 71, x)
-                    s = 456
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 458:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t71(a << 2, c, 71, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 70 or s > 458:
@@ -5301,13 +4437,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 460:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 461:  # ElementContent: SE(*), CH[untyped]
+            if s == 460 or s == 461:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5350,7 +4480,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 464:  # StartTag: CH
+            if s == 464 or s == 466:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5369,19 +4499,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 466:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 465
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 72 or s > 466:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5410,7 +4527,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 468
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 467:  # StartTag: SE(CanonicalizationMethod)
+            if s == 467 or s == 469:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5428,16 +4545,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t69(a << 1, c, 69, x)
                     s = 470
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 469:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t7(a << 1, c, 7, x)
-                    s = 468
                 else:
                     a, s = x.escape(a, s, c)
             if s == 470:  # ElementContent: SE(Reference)
@@ -5478,13 +4585,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 473:  # ElementContent: EE
+            if s == 74 or s == 473:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -5558,7 +4659,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Transform)
+            if s == 76 or s == 479:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5568,7 +4669,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 478
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 478:  # ElementContent: SE(Transform), EE
+            if s == 478 or s == 480:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5576,25 +4677,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t75(a << 2, c, 75, x)
                     s = 480
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 479:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t75(a << 1, c, 75, x)
-                    s = 478
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 480:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t75(a << 2, c, 75, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 76 or s > 480:
@@ -5615,7 +4697,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 482:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5633,16 +4715,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Body' and c.ns == U7:  # BodyType
                     a = t83(a << 1, c, 83, x)
                     s = 483
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 482:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U7:  # MessageHeaderType
-                    a = t113(a << 1, c, 113, x)
-                    s = 481
                 else:
                     a, s = x.escape(a, s, c)
             if s == 483:  # ElementContent: EE
@@ -5669,7 +4741,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 78 or s == 485:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5685,16 +4757,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 485:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 484
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 78 or s > 485:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5713,7 +4775,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(ResponseCode)
+            if s == 79 or s == 487:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5734,19 +4796,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 488
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 487:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t129(a << 1, c, 129, x)
-                    s = 486
                 else:
                     a, s = x.escape(a, s, c)
             if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
@@ -5783,7 +4832,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 80 or s == 496:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5859,44 +4908,6 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 499
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 496:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t120(a << 3 | 4, c, 120, x)
-                        s = 494
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t120(a << 3 | 3, c, 120, x)
-                        s = 493
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t148(a << 3, c, 148, x)
-                        s = 490
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t120(a << 3 | 1, c, 120, x)
-                        s = 491
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t35(a << 3 | 2, c, 35, x)
-                        s = 492
-                    else:
-                        a, s = x.escape(a, s, c)
             if 497 <= s <= 502:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -5953,7 +4964,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 83 or s == 504:  # FirstStartTag, ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 if i == k:
                     return a << 6 | 35  # EE
                 nm = (c := ch[i]).name
@@ -6111,158 +5122,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 504:  # ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if i == k:
-                    return a << 6 | 35  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PaymentDetailsReq':
-                    if nm < 'ChargeParameterDiscoveryRes':
-                        if nm < 'CertificateInstallationRes':
-                            if nm == 'BodyElement' and c.ns == U7:  # BodyBaseType
-                                a = t4(a << 6, c, 4, x)
-                                s = 503
-                            elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
-                                a = t5(a << 6 | 1, c, 5, x)
-                                s = 503
-                            elif nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
-                                a = t6(a << 6 | 2, c, 6, x)
-                                s = 503
-                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
-                                a = t8(a << 6 | 3, c, 8, x)
-                                s = 503
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
-                                a = t9(a << 6 | 4, c, 9, x)
-                                s = 503
-                            elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
-                                a = t10(a << 6 | 5, c, 10, x)
-                                s = 503
-                            elif nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
-                                a = t11(a << 6 | 6, c, 11, x)
-                                s = 503
-                            elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
-                                a = t12(a << 6 | 7, c, 12, x)
-                                s = 503
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'ContractAuthenticationRes':
-                            if nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
-                                a = t13(a << 6 | 8, c, 13, x)
-                                s = 503
-                            elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
-                                a = t14(a << 6 | 9, c, 14, x)
-                                s = 503
-                            elif nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
-                                a = t15(a << 6 | 10, c, 15, x)
-                                s = 503
-                            elif nm == 'ContractAuthenticationReq' and c.ns == U5:  # ContractAuthenticationReqType
-                                a = t16(a << 6 | 11, c, 16, x)
-                                s = 503
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'CurrentDemandRes':
-                                if nm == 'ContractAuthenticationRes' and c.ns == U5:  # ContractAuthenticationResType
-                                    a = t17(a << 6 | 12, c, 17, x)
-                                    s = 503
-                                elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
-                                    a = t18(a << 6 | 13, c, 18, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
-                                    a = t19(a << 6 | 14, c, 19, x)
-                                    s = 503
-                                elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
-                                    a = t38(a << 6 | 15, c, 38, x)
-                                    s = 503
-                                elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
-                                    a = t39(a << 6 | 16, c, 39, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'ServiceDiscoveryRes':
-                        if nm < 'PreChargeReq':
-                            if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
-                                a = t43(a << 6 | 17, c, 43, x)
-                                s = 503
-                            elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
-                                a = t44(a << 6 | 18, c, 44, x)
-                                s = 503
-                            elif nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
-                                a = t45(a << 6 | 19, c, 45, x)
-                                s = 503
-                            elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
-                                a = t46(a << 6 | 20, c, 46, x)
-                                s = 503
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'ServiceDetailReq':
-                                if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
-                                    a = t47(a << 6 | 21, c, 47, x)
-                                    s = 503
-                                elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
-                                    a = t48(a << 6 | 22, c, 48, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
-                                    a = t58(a << 6 | 23, c, 58, x)
-                                    s = 503
-                                elif nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
-                                    a = t59(a << 6 | 24, c, 59, x)
-                                    s = 503
-                                elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
-                                    a = t60(a << 6 | 25, c, 60, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'SessionSetupRes':
-                            if nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
-                                a = t61(a << 6 | 26, c, 61, x)
-                                s = 503
-                            elif nm == 'ServicePaymentSelectionReq' and c.ns == U5:  # ServicePaymentSelectionReqType
-                                a = t62(a << 6 | 27, c, 62, x)
-                                s = 503
-                            elif nm == 'ServicePaymentSelectionRes' and c.ns == U5:  # ServicePaymentSelectionResType
-                                a = t63(a << 6 | 28, c, 63, x)
-                                s = 503
-                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
-                                a = t64(a << 6 | 29, c, 64, x)
-                                s = 503
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'SessionStopRes':
-                                if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
-                                    a = t65(a << 6 | 30, c, 65, x)
-                                    s = 503
-                                elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopType
-                                    a = t66(a << 6 | 31, c, 66, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
-                                    a = t67(a << 6 | 32, c, 67, x)
-                                    s = 503
-                                elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
-                                    a = t78(a << 6 | 33, c, 78, x)
-                                    s = 503
-                                elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
-                                    a = t79(a << 6 | 34, c, 79, x)
-                                    s = 503
-                                else:
-                                    a, s = x.escape(a, s, c)
             if s < 83 or s > 504:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6281,7 +5140,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 506:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6300,19 +5159,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 506:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 505
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 84 or s > 506:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6331,7 +5177,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 508:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6350,19 +5196,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 508:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 507
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 85 or s > 508:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6381,7 +5214,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 510:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6402,21 +5235,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 510:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 1200:
-                            x.facets(y, 4, None)
-                        a = binary(a << 1, y)
-                        s = 509
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 510:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6435,7 +5253,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 87 or s == 512:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6456,19 +5274,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
                     a = t128(a << 1, c, 128, x)
                     s = 513
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 512:  # ElementContent: SE(SAScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t122(a << 1, c, 122, x)
-                    s = 511
                 else:
                     a, s = x.escape(a, s, c)
             if 513 <= s <= 514:  # ElementContent: SE(ProfileEntry), EE
@@ -6499,7 +5304,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 516:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6518,19 +5323,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 516:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 515
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 88 or s > 516:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6549,7 +5341,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 518:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6568,19 +5360,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 518:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 517
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 89 or s > 518:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6599,7 +5378,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(startValue)
+            if s == 90 or s == 520:  # FirstStartTag, ElementContent: SE(startValue)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6612,7 +5391,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 519
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 519:  # ElementContent: SE(Cost), EE
+            if s == 519 or s == 521:  # ElementContent: SE(Cost), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -6620,28 +5399,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Cost' and c.ns == U6:  # CostType
                     a = t94(a << 2, c, 94, x)
                     s = 521
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 520:  # ElementContent: SE(startValue)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'startValue' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t89(a << 1, c, 89, x)
-                    s = 519
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 521:  # ElementContent: SE(Cost), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Cost' and c.ns == U6:  # CostType
-                    a = t94(a << 2, c, 94, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 90 or s > 521:
@@ -6662,7 +5419,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 523:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6683,21 +5440,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 523:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 24:
-                            x.facets(y, 7, None)
-                        a = string(a << 1, y)
-                        s = 522
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 91 or s > 523:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6716,7 +5458,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Certificate)
+            if s == 92 or s == 525:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6739,21 +5481,6 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SubCertificates' and c.ns == U6:  # SubCertificatesType
                     a = t146(a << 2, c, 146, x)
                     s = 526
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 525:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1200:
-                            x.facets(y, 4, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t86(a << 1, c, 86, x)
-                    s = 524
                 else:
                     a, s = x.escape(a, s, c)
             if s == 526:  # ElementContent: EE
@@ -6780,7 +5507,7 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 528:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6801,21 +5528,6 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 528:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 128:
-                            x.facets(y, 8, None)
-                        a = binary(a << 1, y)
-                        s = 527
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 93 or s > 528:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6834,7 +5546,7 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(costKind)
+            if s == 94 or s == 530:  # FirstStartTag, ElementContent: SE(costKind)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6858,19 +5570,6 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t89(a << 1, c, 89, x)
                     s = 531
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 530:  # ElementContent: SE(costKind)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'costKind' and c.ns == U6:  # costKindType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t151(a << 1, c, 151, x)
-                    s = 529
                 else:
                     a, s = x.escape(a, s, c)
             if s == 531:  # ElementContent: SE(amountMultiplier), EE
@@ -6910,7 +5609,7 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 95:  # FirstStartTag: CH
+            if s == 95 or s == 534:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6931,21 +5630,6 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 534:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 256:
-                            x.facets(y, 9, None)
-                        a = binary(a << 1, y)
-                        s = 533
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 95 or s > 534:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6964,7 +5648,7 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 536:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6983,19 +5667,6 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 536:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 535
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 96 or s > 536:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7014,7 +5685,7 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(Multiplier)
+            if s == 97 or s == 538:  # FirstStartTag, ElementContent: SE(Multiplier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7044,19 +5715,6 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t125(a << 2 | 1, c, 125, x)
                     s = 540
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 538:  # ElementContent: SE(Multiplier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Multiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
-                    if (y := c.value).__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
-                        a = a << 6 | (y + 3) << 1
-                    else:
-                        a = t118(a << 1, c, 118, x)
-                    s = 537
                 else:
                     a, s = x.escape(a, s, c)
             if s == 539:  # ElementContent: SE(Value)
@@ -7096,7 +5754,7 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 542:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7115,19 +5773,6 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 542:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 541
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 98 or s > 542:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7146,7 +5791,7 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 544:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7167,21 +5812,6 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 544:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 8:
-                            x.facets(y, 12, None)
-                        a = binary(a << 1, y)
-                        s = 543
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 99 or s > 544:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7200,7 +5830,7 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 546:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7219,19 +5849,6 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 546:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 12
-                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 545
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 100 or s > 546:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7250,7 +5867,7 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 548:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7269,19 +5886,6 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 548:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 547
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 101 or s > 548:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7300,7 +5904,7 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 550:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7321,21 +5925,6 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 550:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 32:
-                            x.facets(y, 15, None)
-                        a = binary(a << 1, y)
-                        s = 549
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 102 or s > 550:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7354,7 +5943,7 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 552:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7373,19 +5962,6 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 552:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 551
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 103 or s > 552:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7404,7 +5980,7 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 554:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7423,19 +5999,6 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 554:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 553
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 104 or s > 554:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7454,7 +6017,7 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 556:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7473,19 +6036,6 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 556:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 555
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 105 or s > 556:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7504,7 +6054,7 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 558:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7523,19 +6073,6 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 558:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 12
-                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 557
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 106 or s > 558:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7554,7 +6091,7 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 560:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7573,19 +6110,6 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 560:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 10
-                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 559
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 107 or s > 560:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7604,7 +6128,7 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 562:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7623,19 +6147,6 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 562:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 561
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 108 or s > 562:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7654,7 +6165,7 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 564:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7673,19 +6184,6 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 564:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 563
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 109 or s > 564:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7704,7 +6202,7 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 566:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7725,21 +6223,6 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 566:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 64:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 565
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 110 or s > 566:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7758,7 +6241,7 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 568:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7777,19 +6260,6 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 568:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 567
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 111 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7808,7 +6278,7 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 570:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7827,19 +6297,6 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 570:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 569
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 112 or s > 570:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7858,7 +6315,7 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 572:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7884,21 +6341,6 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'Signature' and c.ns == U4:  # SignatureType
                     a = t68(a << 2 | 1, c, 68, x)
                     s = 574
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 572:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U8:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 8:
-                            x.facets(y, 12, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t144(a << 1, c, 144, x)
-                    s = 571
                 else:
                     a, s = x.escape(a, s, c)
             if s == 573:  # ElementContent: SE(Signature), EE
@@ -7935,7 +6377,7 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 576:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7950,7 +6392,7 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 575
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 575:  # ElementContent: SE(RootCertificateID), EE
+            if s == 575 or s == 577:  # ElementContent: SE(RootCertificateID), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -7963,35 +6405,6 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t130(a << 2, c, 130, x)
                     s = 577
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 576:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 40:
-                            x.facets(y, 29, 'RootCertificateID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 575
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 577:  # ElementContent: SE(RootCertificateID), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # rootCertificateIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 40:
-                            x.facets(y, 29, 'RootCertificateID')
-                        a = string(a << 3, y) << 1
-                    else:
-                        a = t130(a << 2, c, 130, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 114 or s > 577:
@@ -8012,7 +6425,7 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 579:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8033,21 +6446,6 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 579:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 24, None)
-                        a = string(a << 1, y)
-                        s = 578
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 115 or s > 579:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8066,7 +6464,7 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 581:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8109,21 +6507,6 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t96(a << 3 | 3, c, 96, x)
                     s = 585
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 581:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 24, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t115(a << 1, c, 115, x)
-                    s = 580
                 else:
                     a, s = x.escape(a, s, c)
             if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -8209,7 +6592,7 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 587:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8228,19 +6611,6 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 587:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 586
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 117 or s > 587:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8259,7 +6629,7 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 589:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8278,19 +6648,6 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 589:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -3..3
-                    if (y := c.value).__class__ is int and -3 <= y <= 3:
-                        a = a << 4 | (y + 3)
-                        s = 588
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 118 or s > 589:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8309,7 +6666,7 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(FaultCode)
+            if s == 119 or s == 591:  # FirstStartTag, ElementContent: SE(FaultCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8337,19 +6694,6 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 592
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 591:  # ElementContent: SE(FaultCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'FaultCode' and c.ns == U6:  # faultCodeType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t109(a << 1, c, 109, x)
-                    s = 590
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 592:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -8374,7 +6718,7 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 594:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8393,19 +6737,6 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 594:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 593
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 120 or s > 594:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8424,7 +6755,7 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(PMaxScheduleID)
+            if s == 121 or s == 596:  # FirstStartTag, ElementContent: SE(PMaxScheduleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8445,19 +6776,6 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
                     a = t42(a << 1, c, 42, x)
                     s = 597
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 596:  # ElementContent: SE(PMaxScheduleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PMaxScheduleID' and c.ns == U6:  # SAIDType: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t122(a << 1, c, 122, x)
-                    s = 595
                 else:
                     a, s = x.escape(a, s, c)
             if 597 <= s <= 598:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -8488,7 +6806,7 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 600:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8507,19 +6825,6 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 600:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 599
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 122 or s > 600:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8550,51 +6855,7 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 602:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'physicalValue':
-                    if nm == 'boolValue' and c.ns == U6:  # boolean: boolean
-                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
-                        else:
-                            a = t84(a << 3, c, 84, x)
-                        s = 604
-                    elif nm == 'byteValue' and c.ns == U6:  # byte: n-bit -128..127
-                        if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 13 | 1024 | (y + 128) << 1
-                        else:
-                            a = t150(a << 3 | 1, c, 150, x)
-                        s = 605
-                    elif nm == 'intValue' and c.ns == U6:  # int: integer -2147483648..2147483647
-                        if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
-                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
-                        else:
-                            a = t152(a << 3 | 3, c, 152, x)
-                        s = 607
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
-                        a = t97(a << 3 | 4, c, 97, x)
-                        s = 608
-                    elif nm == 'shortValue' and c.ns == U6:  # short: integer -32768..32767
-                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
-                        else:
-                            a = t125(a << 3 | 2, c, 125, x)
-                        s = 606
-                    elif nm == 'stringValue' and c.ns == U6:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 10, y) << 1
-                        else:
-                            a = t35(a << 3 | 5, c, 35, x)
-                        s = 609
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 603:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 602 or s == 603:  # ElementContent, StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8662,7 +6923,7 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 124:  # FirstStartTag: SE(ParameterSetID)
+            if s == 124 or s == 611:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8683,19 +6944,6 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Parameter' and c.ns == U6:  # ParameterType
                     a = t123(a << 1, c, 123, x)
                     s = 612
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 611:  # ElementContent: SE(ParameterSetID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t125(a << 1, c, 125, x)
-                    s = 610
                 else:
                     a, s = x.escape(a, s, c)
             if 612 <= s <= 613:  # ElementContent: SE(Parameter), EE
@@ -8726,7 +6974,7 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 615:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8745,19 +6993,6 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 615:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 614
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 125 or s > 615:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8776,7 +7011,7 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 617:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8795,19 +7030,6 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 617:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 616
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 126 or s > 617:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8826,7 +7048,7 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(PaymentOption)
+            if s == 127 or s == 619:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8839,7 +7061,7 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 618
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 618:  # ElementContent: SE(PaymentOption), EE
+            if s == 618 or s == 620:  # ElementContent: SE(PaymentOption), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -8850,31 +7072,6 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t126(a << 2, c, 126, x)
                     s = 620
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 619:  # ElementContent: SE(PaymentOption)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 4 | j << 1
-                    else:
-                        a = t126(a << 1, c, 126, x)
-                    s = 618
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 620:  # ElementContent: SE(PaymentOption), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t126(a << 2, c, 126, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 127 or s > 620:
@@ -8895,7 +7092,7 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 128 or s == 622:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8919,19 +7116,6 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t88(a << 1, c, 88, x)
                     s = 623
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 622:  # ElementContent: SE(ChargingProfileEntryStart)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t89(a << 1, c, 89, x)
-                    s = 621
                 else:
                     a, s = x.escape(a, s, c)
             if s == 623:  # ElementContent: EE
@@ -8958,7 +7142,7 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 129:  # FirstStartTag: CH
+            if s == 129 or s == 625:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8977,19 +7161,6 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 625:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 23
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None:
-                        a = a << 6 | j
-                        s = 624
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 129 or s > 625:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9008,7 +7179,7 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 627:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9029,21 +7200,6 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 627:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 40:
-                            x.facets(y, 29, None)
-                        a = string(a << 1, y)
-                        s = 626
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 130 or s > 627:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9062,7 +7218,7 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 131 or s == 629:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9083,19 +7239,6 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PMaxSchedule' and c.ns == U6:  # PMaxScheduleType
                     a = t121(a << 1, c, 121, x)
                     s = 630
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 629:  # ElementContent: SE(SAScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t122(a << 1, c, 122, x)
-                    s = 628
                 else:
                     a, s = x.escape(a, s, c)
             if s == 630:  # ElementContent: SE(SalesTariff), EE
@@ -9138,20 +7281,7 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 632:  # StartTag: SE(SalesTariffID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SalesTariffID' and c.ns == U6:  # SAIDType: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t122(a << 1, c, 122, x)
-                    s = 634
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 633:  # ElementContent: SE(SalesTariffID)
+            if s == 632 or s == 633:  # StartTag, ElementContent: SE(SalesTariffID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9236,7 +7366,7 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 640:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9257,21 +7387,6 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 640:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 24, None)
-                        a = string(a << 1, y)
-                        s = 639
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 133 or s > 640:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9290,7 +7405,7 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(ServiceID)
+            if s == 134 or s == 642:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9314,19 +7429,6 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t125(a << 2, c, 125, x)
                     s = 643
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 642:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t138(a << 1, c, 138, x)
-                    s = 641
                 else:
                     a, s = x.escape(a, s, c)
             if s == 643:  # ElementContent: EE
@@ -9353,7 +7455,7 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(SelectedService)
+            if s == 135 or s == 645:  # FirstStartTag, ElementContent: SE(SelectedService)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9363,7 +7465,7 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 644
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 644:  # ElementContent: SE(SelectedService), EE
+            if s == 644 or s == 646:  # ElementContent: SE(SelectedService), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -9371,25 +7473,6 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
                     a = t134(a << 2, c, 134, x)
                     s = 646
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 645:  # ElementContent: SE(SelectedService)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                    a = t134(a << 1, c, 134, x)
-                    s = 644
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 646:  # ElementContent: SE(SelectedService), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                    a = t134(a << 2, c, 134, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 135 or s > 646:
@@ -9410,7 +7493,7 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceTag)
+            if s == 136 or s == 648:  # FirstStartTag, ElementContent: SE(ServiceTag)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9431,16 +7514,6 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 1, c, 84, x)
                     s = 649
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 648:  # ElementContent: SE(ServiceTag)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceTag' and c.ns == U6:  # ServiceTagType
-                    a = t143(a << 1, c, 143, x)
-                    s = 647
                 else:
                     a, s = x.escape(a, s, c)
             if s == 649:  # ElementContent: EE
@@ -9467,7 +7540,7 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 651:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9486,19 +7559,6 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 651:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 650
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 137 or s > 651:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9517,7 +7577,7 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 138:  # FirstStartTag: CH
+            if s == 138 or s == 653:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9536,19 +7596,6 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 653:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 652
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 138 or s > 653:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9567,7 +7614,7 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(Service)
+            if s == 139 or s == 655:  # FirstStartTag, ElementContent: SE(Service)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9577,7 +7624,7 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 654
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 654:  # ElementContent: SE(Service), EE
+            if s == 654 or s == 656:  # ElementContent: SE(Service), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -9585,25 +7632,6 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Service' and c.ns == U6:  # ServiceType
                     a = t136(a << 2, c, 136, x)
                     s = 656
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 655:  # ElementContent: SE(Service)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Service' and c.ns == U6:  # ServiceType
-                    a = t136(a << 1, c, 136, x)
-                    s = 654
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 656:  # ElementContent: SE(Service), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Service' and c.ns == U6:  # ServiceType
-                    a = t136(a << 2, c, 136, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 139 or s > 656:
@@ -9624,7 +7652,7 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 658:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9645,21 +7673,6 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 658:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 24, None)
-                        a = string(a << 1, y)
-                        s = 657
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 140 or s > 658:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9678,7 +7691,7 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(ParameterSet)
+            if s == 141 or s == 660:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9688,7 +7701,7 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 659
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 659:  # ElementContent: SE(ParameterSet), EE
+            if s == 659 or s == 661:  # ElementContent: SE(ParameterSet), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -9696,25 +7709,6 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
                     a = t124(a << 2, c, 124, x)
                     s = 661
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 660:  # ElementContent: SE(ParameterSet)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                    a = t124(a << 1, c, 124, x)
-                    s = 659
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 661:  # ElementContent: SE(ParameterSet), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                    a = t124(a << 2, c, 124, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 141 or s > 661:
@@ -9735,7 +7729,7 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 663:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9756,21 +7750,6 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 663:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 24, None)
-                        a = string(a << 1, y)
-                        s = 662
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 142 or s > 663:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9789,7 +7768,7 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ServiceID)
+            if s == 143 or s == 665:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9821,19 +7800,6 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 2, c, 140, x)
                     s = 666
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 665:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t138(a << 1, c, 138, x)
-                    s = 664
                 else:
                     a, s = x.escape(a, s, c)
             if s == 666:  # ElementContent: SE(ServiceCategory)
@@ -9888,7 +7854,7 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 670:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9909,21 +7875,6 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 670:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 8:
-                            x.facets(y, 12, None)
-                        a = binary(a << 1, y)
-                        s = 669
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 144 or s > 670:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9942,7 +7893,7 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 672:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9963,21 +7914,6 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 672:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 32:
-                            x.facets(y, 32, None)
-                        a = binary(a << 1, y)
-                        s = 671
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 145 or s > 672:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9996,7 +7932,7 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(Certificate)
+            if s == 146 or s == 674:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10011,7 +7947,7 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 673
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 673:  # ElementContent: SE(Certificate), EE
+            if s == 673 or s == 675:  # ElementContent: SE(Certificate), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -10024,35 +7960,6 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t86(a << 2, c, 86, x)
                     s = 675
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 674:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1200:
-                            x.facets(y, 4, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t86(a << 1, c, 86, x)
-                    s = 673
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 675:  # ElementContent: SE(Certificate), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1200:
-                            x.facets(y, 4, 'Certificate')
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t86(a << 2, c, 86, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 146 or s > 675:
@@ -10073,7 +7980,7 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 147:  # FirstStartTag: CH
+            if s == 147 or s == 677:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10092,19 +7999,6 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 677:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 10
-                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 676
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 147 or s > 677:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10123,7 +8017,7 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(X509IssuerName)
+            if s == 148 or s == 679:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10147,19 +8041,6 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t149(a << 1, c, 149, x)
                     s = 680
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 679:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t35(a << 1, c, 35, x)
-                    s = 678
                 else:
                     a, s = x.escape(a, s, c)
             if s == 680:  # ElementContent: EE
@@ -10186,7 +8067,7 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 682:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10205,19 +8086,6 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 682:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 681
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 149 or s > 682:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10236,7 +8104,7 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 684:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10255,19 +8123,6 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 684:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 683
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 150 or s > 684:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10286,7 +8141,7 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 686:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10305,19 +8160,6 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 686:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E35.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 685
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 151 or s > 686:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10336,7 +8178,7 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 688:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10355,19 +8197,6 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 688:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 687
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 152 or s > 688:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10386,7 +8215,7 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 690:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10405,19 +8234,6 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 690:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 689
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 153 or s > 690:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10466,7 +8282,7 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 693:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10485,19 +8301,6 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 693:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 692
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 155 or s > 693:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10516,7 +8319,7 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 695:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10535,19 +8338,6 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 695:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 694
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 156 or s > 695:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10566,7 +8356,7 @@ def t157(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 157:  # FirstStartTag: CH
+            if s == 157 or s == 697:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10585,19 +8375,6 @@ def t157(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 697:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 696
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 157 or s > 697:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10616,7 +8393,7 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 699:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10635,19 +8412,6 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 699:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 698
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 158 or s > 699:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10666,7 +8430,7 @@ def t159(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 159:  # FirstStartTag: CH
+            if s == 159 or s == 701:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10685,19 +8449,6 @@ def t159(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 701:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E26.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 700
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 159 or s > 701:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

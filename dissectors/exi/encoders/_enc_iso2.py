@@ -48,7 +48,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(DepartureTime), SE(EAmount)
+            if s == 1 or s == 169:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EAmount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -82,22 +82,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaxVoltage' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 170
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 169:  # ElementContent: SE(DepartureTime), SE(EAmount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t91(a << 2, c, 91, x)
-                    s = 167
-                elif nm == 'EAmount' and c.ns == U6:  # PhysicalValueType
-                    a = t90(a << 2 | 1, c, 90, x)
-                    s = 168
                 else:
                     a, s = x.escape(a, s, c)
             if s == 170:  # ElementContent: SE(EVMaxCurrent)
@@ -144,7 +128,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(AC_EVSEStatus)
+            if s == 2 or s == 174:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -162,16 +146,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSENominalVoltage' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 175
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 174:  # ElementContent: SE(AC_EVSEStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AC_EVSEStatus' and c.ns == U6:  # AC_EVSEStatusType
-                    a = t3(a << 1, c, 3, x)
-                    s = 173
                 else:
                     a, s = x.escape(a, s, c)
             if s == 175:  # ElementContent: SE(EVSEMaxCurrent)
@@ -208,7 +182,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 3 or s == 178:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -232,19 +206,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t103(a << 1, c, 103, x)
                     s = 179
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 178:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t115(a << 1, c, 115, x)
-                    s = 177
                 else:
                     a, s = x.escape(a, s, c)
             if s == 179:  # ElementContent: SE(RCD)
@@ -299,7 +260,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 182
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 181:  # StartTag: SE(GenChallenge), EE
+            if s == 181 or s == 183:  # StartTag, ElementContent: SE(GenChallenge), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -320,21 +281,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 183:  # ElementContent: SE(GenChallenge), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 16:
-                            x.facets(y, 23, 'GenChallenge')
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t111(a << 2, c, 111, x)
-                    s = 182
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 4 or s > 183:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -353,7 +299,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(ResponseCode)
+            if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -377,19 +323,6 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t104(a << 1, c, 104, x)
                     s = 186
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 185:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 184
                 else:
                     a, s = x.escape(a, s, c)
             if s == 186:  # ElementContent: EE
@@ -416,13 +349,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 187:  # ElementContent: EE
+            if s == 6 or s == 187:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -446,7 +373,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 7 or s == 189:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -462,16 +389,6 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 189:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 188
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 7 or s > 189:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -490,7 +407,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(ResponseCode)
+            if s == 8 or s == 191:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -511,19 +428,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 192
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 191:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 190
                 else:
                     a, s = x.escape(a, s, c)
             if s == 192:  # ElementContent: SE(EVSEProcessing)
@@ -605,22 +509,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 197:  # StartTag: SE(OEMProvisioningCert)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'OEMProvisioningCert' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 800:
-                            x.facets(y, 4, 'OEMProvisioningCert')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t85(a << 1, c, 85, x)
-                    s = 199
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 198:  # ElementContent: SE(OEMProvisioningCert)
+            if s == 197 or s == 198:  # StartTag, ElementContent: SE(OEMProvisioningCert)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -669,7 +558,7 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(ResponseCode)
+            if s == 11 or s == 202:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -690,19 +579,6 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SAProvisioningCertificateChain' and c.ns == U5:  # CertificateChainType
                     a = t94(a << 1, c, 94, x)
                     s = 203
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 202:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 201
                 else:
                     a, s = x.escape(a, s, c)
             if s == 203:  # ElementContent: SE(ContractSignatureCertChain)
@@ -775,17 +651,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 208:  # StartTag: SE(ContractSignatureCertChain)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
-                    a = t94(a << 1, c, 94, x)
-                    s = 210
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 209:  # ElementContent: SE(ContractSignatureCertChain)
+            if s == 208 or s == 209:  # StartTag, ElementContent: SE(ContractSignatureCertChain)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -844,7 +710,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(ResponseCode)
+            if s == 13 or s == 214:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -865,19 +731,6 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SAProvisioningCertificateChain' and c.ns == U5:  # CertificateChainType
                     a = t94(a << 1, c, 94, x)
                     s = 215
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 214:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 213
                 else:
                     a, s = x.escape(a, s, c)
             if s == 215:  # ElementContent: SE(ContractSignatureCertChain)
@@ -957,7 +810,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
+            if s == 14 or s == 223:  # FirstStartTag, ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1005,25 +858,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 224
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 223:  # ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MaxEntriesSAScheduleTuple' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t115(a << 2, c, 115, x)
-                    s = 221
-                elif nm == 'RequestedEnergyTransferMode' and c.ns == U5:  # EnergyTransferModeType: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 7 | 32 | j << 1
-                    else:
-                        a = t107(a << 2 | 1, c, 107, x)
-                    s = 222
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 224:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -1048,7 +882,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(ResponseCode)
+            if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1072,19 +906,6 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t104(a << 1, c, 104, x)
                     s = 227
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 226:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 225
                 else:
                     a, s = x.escape(a, s, c)
             if s == 227:  # ElementContent: SE(SAScheduleList), SE(SASchedules), SE(AC_EVSEChargeParameter), SE(DC_EVSEChargeParameter), SE(EVSEChargeParameter)
@@ -1153,13 +974,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 16:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 230:  # ElementContent: EE
+            if s == 16 or s == 230:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -1183,7 +998,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(ResponseCode)
+            if s == 17 or s == 232:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1209,19 +1024,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t101(a << 1, c, 101, x)
                     s = 233
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 232:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 231
                 else:
                     a, s = x.escape(a, s, c)
             if s == 233:  # ElementContent: SE(SAScheduleTupleID)
@@ -1328,7 +1130,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 18 or s == 240:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1346,16 +1148,6 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetCurrent' and c.ns == U5:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 241
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 240:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 239
                 else:
                     a, s = x.escape(a, s, c)
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
@@ -1532,7 +1324,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(ResponseCode)
+            if s == 19 or s == 251:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1553,19 +1345,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 252
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 251:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 250
                 else:
                     a, s = x.escape(a, s, c)
             if s == 252:  # ElementContent: SE(EVSEPresentVoltage)
@@ -1771,7 +1550,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(DC_EVStatus)
+            if s == 20 or s == 267:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1805,22 +1584,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 268
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 267:  # ElementContent: SE(DepartureTime), SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                    a = t24(a << 2 | 1, c, 24, x)
-                    s = 266
-                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t91(a << 2, c, 91, x)
-                    s = 265
                 else:
                     a, s = x.escape(a, s, c)
             if s == 268:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
@@ -1949,7 +1712,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 21 or s == 276:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1976,16 +1739,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 2 | 1, c, 83, x)
                     s = 278
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 276:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U6:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 275
                 else:
                     a, s = x.escape(a, s, c)
             if s == 277:  # ElementContent: SE(ChargingComplete)
@@ -2025,7 +1778,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(DC_EVSEStatus)
+            if s == 22 or s == 280:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2043,16 +1796,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSEMaximumCurrentLimit' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 281
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 280:  # ElementContent: SE(DC_EVSEStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVSEStatus' and c.ns == U6:  # DC_EVSEStatusType
-                    a = t23(a << 1, c, 23, x)
-                    s = 279
                 else:
                     a, s = x.escape(a, s, c)
             if s == 281:  # ElementContent: SE(EVSEMaximumPowerLimit)
@@ -2152,7 +1895,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 23 or s == 290:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2176,19 +1919,6 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t103(a << 1, c, 103, x)
                     s = 291
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 290:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t115(a << 1, c, 115, x)
-                    s = 289
                 else:
                     a, s = x.escape(a, s, c)
             if s == 291:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
@@ -2247,7 +1977,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(EVReady)
+            if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2271,19 +2001,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t100(a << 1, c, 100, x)
                     s = 296
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 295:  # ElementContent: SE(EVReady)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVReady' and c.ns == U6:  # boolean: boolean
-                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                        a = a << 4 | y << 1
-                    else:
-                        a = t83(a << 1, c, 83, x)
-                    s = 294
                 else:
                     a, s = x.escape(a, s, c)
             if s == 296:  # ElementContent: SE(EVRESSSOC)
@@ -2323,7 +2040,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 25 or s == 301:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2391,31 +2108,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t108(a << 2 | 1, c, 108, x)
                     s = 304
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 301:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t108(a << 2 | 1, c, 108, x)
-                    s = 299
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t108(a << 2, c, 108, x)
-                    s = 298
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t108(a << 2 | 2, c, 108, x)
-                    s = 300
                 else:
                     a, s = x.escape(a, s, c)
             if s == 302:  # ElementContent: SE(G), SE(Y)
@@ -2523,7 +2215,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 310:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2542,19 +2234,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 310:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 309
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 27 or s > 310:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2573,7 +2252,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(DepartureTime), EE
+            if s == 28 or s == 312:  # FirstStartTag, ElementContent: SE(DepartureTime), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -2592,19 +2271,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 312:  # ElementContent: SE(DepartureTime), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t91(a << 2, c, 91, x)
-                    s = 311
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 28 or s > 312:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2623,13 +2289,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 313:  # ElementContent: EE
+            if s == 29 or s == 313:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2653,13 +2313,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 314:  # ElementContent: EE
+            if s == 30 or s == 314:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2683,7 +2337,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 31 or s == 316:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2707,19 +2361,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t103(a << 1, c, 103, x)
                     s = 317
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 316:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t115(a << 1, c, 115, x)
-                    s = 315
                 else:
                     a, s = x.escape(a, s, c)
             if s == 317:  # ElementContent: EE
@@ -2746,13 +2387,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 318:  # ElementContent: EE
+            if s == 32 or s == 318:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2776,7 +2411,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 33 or s == 320:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2795,19 +2430,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 320:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t53(a << 2, c, 53, x)
-                    s = 319
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t73(a << 2 | 1, c, 73, x)
-                    s = 319
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 33 or s > 320:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2864,45 +2486,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 326
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 321:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t35(a << 4, c, 35, x)
-                        s = 323
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t36(a << 4 | 1, c, 36, x)
-                        s = 324
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t35(a << 4 | 6, c, 35, x)
-                        s = 329
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t41(a << 4 | 4, c, 41, x)
-                        s = 327
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t54(a << 4 | 2, c, 54, x)
-                        s = 325
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t57(a << 4 | 5, c, 57, x)
-                        s = 328
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t79(a << 4 | 3, c, 79, x)
-                        s = 326
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 322:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 321 or s == 322:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2996,7 +2580,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 340:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3015,19 +2599,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 340:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 339
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 35 or s > 340:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3046,20 +2617,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t25(a << 3, c, 25, x)
-                    s = 342
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t51(a << 3 | 1, c, 51, x)
-                    s = 343
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 341:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 36 or s == 341:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3106,7 +2664,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 346
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 345:  # StartTag: SE(Reference)
+            if s == 345 or s == 347:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3116,7 +2674,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 346
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 346:  # ElementContent: SE(Reference), EE
+            if s == 346 or s == 348:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -3124,25 +2682,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t52(a << 2, c, 52, x)
                     s = 348
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 347:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t52(a << 1, c, 52, x)
-                    s = 346
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 348:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t52(a << 2, c, 52, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 37 or s > 348:
@@ -3178,7 +2717,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 350
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 349:  # StartTag: SE(SessionID)
+            if s == 349 or s == 351:  # StartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3207,21 +2746,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t133(a << 2, c, 133, x)
                     s = 352
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 351:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 8:
-                            x.facets(y, 34, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t145(a << 1, c, 145, x)
-                    s = 350
                 else:
                     a, s = x.escape(a, s, c)
             if s == 352:  # ElementContent: SE(MeterInfo)
@@ -3258,7 +2782,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 39:  # FirstStartTag: SE(ResponseCode)
+            if s == 39 or s == 355:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3285,19 +2809,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVSEStatus' and c.ns == U6:  # EVSEStatusType
                     a = t31(a << 2 | 2, c, 31, x)
                     s = 356
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 355:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 354
                 else:
                     a, s = x.escape(a, s, c)
             if s == 356:  # ElementContent: EE
@@ -3372,7 +2883,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 41 or s == 364:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3404,38 +2915,13 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 365
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 363:  # ElementContent: SE(*), EE
+            if s == 363 or s == 367:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 364:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t122(a << 2, c, 122, x)
-                    s = 362
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t122(a << 2 | 1, c, 122, x)
-                    s = 363
-                else:
-                    a, s = x.escape(a, s, c)
             if 365 <= s <= 366:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 367:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -3459,7 +2945,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 42 or s == 369:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3480,19 +2966,6 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PMax' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 370
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 369:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t53(a << 2, c, 53, x)
-                    s = 368
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t73(a << 2 | 1, c, 73, x)
-                    s = 368
                 else:
                     a, s = x.escape(a, s, c)
             if s == 370:  # ElementContent: EE
@@ -3519,7 +2992,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(eMAID)
+            if s == 43 or s == 372:  # FirstStartTag, ElementContent: SE(eMAID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3542,21 +3015,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ContractSignatureCertChain' and c.ns == U5:  # CertificateChainType
                     a = t94(a << 1, c, 94, x)
                     s = 373
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 372:  # ElementContent: SE(eMAID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'eMAID' and c.ns == U5:  # eMAIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 15 or len(y) < 14:
-                            x.facets(y, 43, 'eMAID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t164(a << 1, c, 164, x)
-                    s = 371
                 else:
                     a, s = x.escape(a, s, c)
             if s == 373:  # ElementContent: EE
@@ -3583,7 +3041,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(ResponseCode)
+            if s == 44 or s == 375:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3609,19 +3067,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t111(a << 1, c, 111, x)
                     s = 376
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 375:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 374
                 else:
                     a, s = x.escape(a, s, c)
             if s == 376:  # ElementContent: SE(EVSETimeStamp)
@@ -3661,7 +3106,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(SelectedPaymentOption)
+            if s == 45 or s == 379:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3682,19 +3127,6 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedServiceList' and c.ns == U5:  # SelectedServiceListType
                     a = t137(a << 1, c, 137, x)
                     s = 380
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 379:  # ElementContent: SE(SelectedPaymentOption)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedPaymentOption' and c.ns == U5:  # paymentOptionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 4 | j << 1
-                    else:
-                        a = t127(a << 1, c, 127, x)
-                    s = 378
                 else:
                     a, s = x.escape(a, s, c)
             if s == 380:  # ElementContent: EE
@@ -3721,7 +3153,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(ResponseCode)
+            if s == 46 or s == 382:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3740,19 +3172,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 382:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 381
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 46 or s > 382:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3771,7 +3190,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(ChargeProgress)
+            if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3795,19 +3214,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t133(a << 1, c, 133, x)
                     s = 385
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 384:  # ElementContent: SE(ChargeProgress)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ChargeProgress' and c.ns == U5:  # chargeProgressType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E5.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t86(a << 1, c, 86, x)
-                    s = 383
                 else:
                     a, s = x.escape(a, s, c)
             if s == 385:  # ElementContent: SE(ChargingProfile), SE(DC_EVPowerDeliveryParameter), SE(EVPowerDeliveryParameter), EE
@@ -3863,7 +3269,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(ResponseCode)
+            if s == 48 or s == 389:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3892,19 +3298,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 390
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 389:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 388
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 390:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -3929,7 +3322,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 49 or s == 392:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3947,16 +3340,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetVoltage' and c.ns == U5:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 393
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 392:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 391
                 else:
                     a, s = x.escape(a, s, c)
             if s == 393:  # ElementContent: SE(EVTargetCurrent)
@@ -3993,7 +3376,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(ResponseCode)
+            if s == 50 or s == 396:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4014,19 +3397,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 397
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 396:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 395
                 else:
                     a, s = x.escape(a, s, c)
             if s == 397:  # ElementContent: SE(EVSEPresentVoltage)
@@ -4063,7 +3433,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Modulus)
+            if s == 51 or s == 400:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4087,19 +3457,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t108(a << 1, c, 108, x)
                     s = 401
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 400:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t108(a << 1, c, 108, x)
-                    s = 399
                 else:
                     a, s = x.escape(a, s, c)
             if s == 401:  # ElementContent: EE
@@ -4165,7 +3522,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 405
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 404:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 404 or s == 407:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4201,19 +3558,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 408
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 407:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t26(a << 2 | 1, c, 26, x)
-                    s = 406
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t75(a << 2, c, 75, x)
-                    s = 405
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 408:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -4238,7 +3582,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(start)
+            if s == 53 or s == 410:  # FirstStartTag, ElementContent: SE(start)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4262,19 +3606,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t153(a << 2, c, 153, x)
                     s = 411
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 410:  # ElementContent: SE(start)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'start' and c.ns == U6:  # simple type: unsigned 0..16777214
-                    if (y := c.value).__class__ is int and 0 <= y <= 16777214 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t156(a << 1, c, 156, x)
-                    s = 409
                 else:
                     a, s = x.escape(a, s, c)
             if s == 411:  # ElementContent: EE
@@ -4321,7 +3652,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 414
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 413:  # StartTag: SE(Transforms), EE
+            if s == 413 or s == 415:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4337,16 +3668,6 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 415:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t75(a << 2, c, 75, x)
-                    s = 414
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 54 or s > 415:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4365,7 +3686,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SAScheduleTuple)
+            if s == 55 or s == 417:  # FirstStartTag, ElementContent: SE(SAScheduleTuple)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4383,16 +3704,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
                     a = t132(a << 2, c, 132, x)
                     s = 418
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 417:  # ElementContent: SE(SAScheduleTuple)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTuple' and c.ns == U6:  # SAScheduleTupleType
-                    a = t132(a << 1, c, 132, x)
-                    s = 416
                 else:
                     a, s = x.escape(a, s, c)
             if s == 418:  # ElementContent: SE(SAScheduleTuple), EE
@@ -4429,13 +3740,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 420:  # ElementContent: EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -4459,7 +3764,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(SPKISexp)
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4483,19 +3788,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t122(a << 2, c, 122, x)
                     s = 424
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 422:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t122(a << 1, c, 122, x)
-                    s = 421
                 else:
                     a, s = x.escape(a, s, c)
             if s == 423:  # ElementContent: SE(SPKISexp), EE
@@ -4554,7 +3846,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(RelativeTimeInterval), SE(TimeInterval)
+            if s == 58 or s == 427:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4581,19 +3873,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t98(a << 2, c, 98, x)
                     s = 428
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 427:  # ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RelativeTimeInterval' and c.ns == U6:  # RelativeTimeIntervalType
-                    a = t53(a << 2, c, 53, x)
-                    s = 426
-                elif nm == 'TimeInterval' and c.ns == U6:  # IntervalType
-                    a = t73(a << 2 | 1, c, 73, x)
-                    s = 426
                 else:
                     a, s = x.escape(a, s, c)
             if 428 <= s <= 430:  # ElementContent: SE(ConsumptionCost), EE
@@ -4630,7 +3909,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceID)
+            if s == 59 or s == 433:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4649,19 +3928,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 433:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t140(a << 1, c, 140, x)
-                    s = 432
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 59 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4680,7 +3946,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(ResponseCode)
+            if s == 60 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4704,19 +3970,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 436
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 435:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 434
                 else:
                     a, s = x.escape(a, s, c)
             if s == 436:  # ElementContent: SE(ServiceParameterList), EE
@@ -4753,7 +4006,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(ServiceScope), SE(ServiceCategory), EE
+            if s == 61 or s == 440:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
                 if i == k:
                     return a << 2 | 2  # EE
                 nm = (c := ch[i]).name
@@ -4793,27 +4046,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 440:  # ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                if i == k:
-                    return a << 2 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceCategory' and c.ns == U5:  # serviceCategoryType: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | 16 | j << 1
-                    else:
-                        a = t139(a << 2 | 1, c, 139, x)
-                    s = 439
-                elif nm == 'ServiceScope' and c.ns == U5:  # serviceScopeType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 64:
-                            x.facets(y, 22, 'ServiceScope')
-                        a = string(a << 3, y) << 1
-                    else:
-                        a = t144(a << 2, c, 144, x)
-                    s = 438
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 61 or s > 440:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4832,7 +4064,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(ResponseCode)
+            if s == 62 or s == 442:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4853,19 +4085,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PaymentOptionList' and c.ns == U5:  # PaymentOptionListType
                     a = t128(a << 1, c, 128, x)
                     s = 443
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 442:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 441
                 else:
                     a, s = x.escape(a, s, c)
             if s == 443:  # ElementContent: SE(ChargeService)
@@ -4912,7 +4131,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(EVCCID)
+            if s == 63 or s == 447:  # FirstStartTag, ElementContent: SE(EVCCID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4933,21 +4152,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 447:  # ElementContent: SE(EVCCID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVCCID' and c.ns == U5:  # evccIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 6:
-                            x.facets(y, 12, 'EVCCID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t99(a << 1, c, 99, x)
-                    s = 446
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 63 or s > 447:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4966,7 +4170,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(ResponseCode)
+            if s == 64 or s == 449:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4992,19 +4196,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t101(a << 1, c, 101, x)
                     s = 450
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 449:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 448
                 else:
                     a, s = x.escape(a, s, c)
             if s == 450:  # ElementContent: SE(EVSETimeStamp), EE
@@ -5044,7 +4235,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(ChargingSession)
+            if s == 65 or s == 453:  # FirstStartTag, ElementContent: SE(ChargingSession)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5063,19 +4254,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 453:  # ElementContent: SE(ChargingSession)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ChargingSession' and c.ns == U5:  # chargingSessionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 4 | j << 1
-                    else:
-                        a = t92(a << 1, c, 92, x)
-                    s = 452
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 65 or s > 453:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5094,7 +4272,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(ResponseCode)
+            if s == 66 or s == 455:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5113,19 +4291,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 455:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 454
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 66 or s > 455:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5154,7 +4319,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 457
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 456:  # StartTag: SE(SignedInfo)
+            if s == 456 or s == 458:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5172,16 +4337,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t71(a << 1, c, 71, x)
                     s = 459
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 458:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t72(a << 1, c, 72, x)
-                    s = 457
                 else:
                     a, s = x.escape(a, s, c)
             if s == 459:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -5231,20 +4386,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 462:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t112(a << 3, c, 112, x)
-                    s = 464
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 463:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 462 or s == 463:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -5291,7 +4433,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 467
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 466:  # StartTag: SE(SignatureProperty)
+            if s == 466 or s == 468:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5301,7 +4443,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 467
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 467:  # ElementContent: SE(SignatureProperty), EE
+            if s == 467 or s == 469:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5309,25 +4451,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t70(a << 2, c, 70, x)
                     s = 469
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 468:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t70(a << 1, c, 70, x)
-                    s = 467
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 469:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t70(a << 2, c, 70, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 69 or s > 469:
@@ -5360,13 +4483,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 471:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 472:  # ElementContent: SE(*), CH[untyped]
+            if s == 471 or s == 472:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5409,7 +4526,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 475:  # StartTag: CH
+            if s == 475 or s == 477:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5428,19 +4545,6 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 477:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 476
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 71 or s > 477:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5469,7 +4573,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 479
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 478:  # StartTag: SE(CanonicalizationMethod)
+            if s == 478 or s == 480:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5487,16 +4591,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t68(a << 1, c, 68, x)
                     s = 481
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 480:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t9(a << 1, c, 9, x)
-                    s = 479
                 else:
                     a, s = x.escape(a, s, c)
             if s == 481:  # ElementContent: SE(Reference)
@@ -5537,13 +4631,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 484:  # ElementContent: EE
+            if s == 73 or s == 484:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -5617,7 +4705,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: SE(Transform)
+            if s == 75 or s == 490:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5627,7 +4715,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 489
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 489:  # ElementContent: SE(Transform), EE
+            if s == 489 or s == 491:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5635,25 +4723,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t74(a << 2, c, 74, x)
                     s = 491
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 490:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t74(a << 1, c, 74, x)
-                    s = 489
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 491:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t74(a << 2, c, 74, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 75 or s > 491:
@@ -5674,7 +4743,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Header)
+            if s == 76 or s == 493:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5692,16 +4761,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Body' and c.ns == U7:  # BodyType
                     a = t82(a << 1, c, 82, x)
                     s = 494
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 493:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U7:  # MessageHeaderType
-                    a = t113(a << 1, c, 113, x)
-                    s = 492
                 else:
                     a, s = x.escape(a, s, c)
             if s == 494:  # ElementContent: EE
@@ -5728,7 +4787,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(DC_EVStatus)
+            if s == 77 or s == 496:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5744,16 +4803,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 496:  # ElementContent: SE(DC_EVStatus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DC_EVStatus' and c.ns == U5:  # DC_EVStatusType
-                    a = t24(a << 1, c, 24, x)
-                    s = 495
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 77 or s > 496:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5772,7 +4821,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(ResponseCode)
+            if s == 78 or s == 498:  # FirstStartTag, ElementContent: SE(ResponseCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5793,19 +4842,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'DC_EVSEStatus' and c.ns == U5:  # DC_EVSEStatusType
                     a = t23(a << 1, c, 23, x)
                     s = 499
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 498:  # ElementContent: SE(ResponseCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ResponseCode' and c.ns == U5:  # responseCodeType: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 8 | j << 1
-                    else:
-                        a = t130(a << 1, c, 130, x)
-                    s = 497
                 else:
                     a, s = x.escape(a, s, c)
             if s == 499:  # ElementContent: SE(EVSEPresentVoltage)
@@ -5842,7 +4878,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 79 or s == 507:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5918,44 +4954,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 510
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 507:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t122(a << 3 | 4, c, 122, x)
-                        s = 505
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t122(a << 3 | 3, c, 122, x)
-                        s = 504
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t131(a << 3, c, 131, x)
-                        s = 501
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t122(a << 3 | 1, c, 122, x)
-                        s = 502
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t35(a << 3 | 2, c, 35, x)
-                        s = 503
-                    else:
-                        a, s = x.escape(a, s, c)
             if 508 <= s <= 513:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -6012,7 +5010,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
+            if s == 82 or s == 515:  # FirstStartTag, ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
                 if i == k:
                     return a << 6 | 35  # EE
                 nm = (c := ch[i]).name
@@ -6170,158 +5168,6 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 515:  # ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                if i == k:
-                    return a << 6 | 35  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PaymentDetailsReq':
-                    if nm < 'CertificateUpdateRes':
-                        if nm < 'CableCheckRes':
-                            if nm == 'AuthorizationReq' and c.ns == U5:  # AuthorizationReqType
-                                a = t4(a << 6, c, 4, x)
-                                s = 514
-                            elif nm == 'AuthorizationRes' and c.ns == U5:  # AuthorizationResType
-                                a = t5(a << 6 | 1, c, 5, x)
-                                s = 514
-                            elif nm == 'BodyElement' and c.ns == U5:  # BodyBaseType
-                                a = t6(a << 6 | 2, c, 6, x)
-                                s = 514
-                            elif nm == 'CableCheckReq' and c.ns == U5:  # CableCheckReqType
-                                a = t7(a << 6 | 3, c, 7, x)
-                                s = 514
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm == 'CableCheckRes' and c.ns == U5:  # CableCheckResType
-                                a = t8(a << 6 | 4, c, 8, x)
-                                s = 514
-                            elif nm == 'CertificateInstallationReq' and c.ns == U5:  # CertificateInstallationReqType
-                                a = t10(a << 6 | 5, c, 10, x)
-                                s = 514
-                            elif nm == 'CertificateInstallationRes' and c.ns == U5:  # CertificateInstallationResType
-                                a = t11(a << 6 | 6, c, 11, x)
-                                s = 514
-                            elif nm == 'CertificateUpdateReq' and c.ns == U5:  # CertificateUpdateReqType
-                                a = t12(a << 6 | 7, c, 12, x)
-                                s = 514
-                            else:
-                                a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'ChargingStatusRes':
-                            if nm == 'CertificateUpdateRes' and c.ns == U5:  # CertificateUpdateResType
-                                a = t13(a << 6 | 8, c, 13, x)
-                                s = 514
-                            elif nm == 'ChargeParameterDiscoveryReq' and c.ns == U5:  # ChargeParameterDiscoveryReqType
-                                a = t14(a << 6 | 9, c, 14, x)
-                                s = 514
-                            elif nm == 'ChargeParameterDiscoveryRes' and c.ns == U5:  # ChargeParameterDiscoveryResType
-                                a = t15(a << 6 | 10, c, 15, x)
-                                s = 514
-                            elif nm == 'ChargingStatusReq' and c.ns == U5:  # ChargingStatusReqType
-                                a = t16(a << 6 | 11, c, 16, x)
-                                s = 514
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'CurrentDemandRes':
-                                if nm == 'ChargingStatusRes' and c.ns == U5:  # ChargingStatusResType
-                                    a = t17(a << 6 | 12, c, 17, x)
-                                    s = 514
-                                elif nm == 'CurrentDemandReq' and c.ns == U5:  # CurrentDemandReqType
-                                    a = t18(a << 6 | 13, c, 18, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'CurrentDemandRes' and c.ns == U5:  # CurrentDemandResType
-                                    a = t19(a << 6 | 14, c, 19, x)
-                                    s = 514
-                                elif nm == 'MeteringReceiptReq' and c.ns == U5:  # MeteringReceiptReqType
-                                    a = t38(a << 6 | 15, c, 38, x)
-                                    s = 514
-                                elif nm == 'MeteringReceiptRes' and c.ns == U5:  # MeteringReceiptResType
-                                    a = t39(a << 6 | 16, c, 39, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'ServiceDetailRes':
-                        if nm < 'PowerDeliveryReq':
-                            if nm == 'PaymentDetailsReq' and c.ns == U5:  # PaymentDetailsReqType
-                                a = t43(a << 6 | 17, c, 43, x)
-                                s = 514
-                            elif nm == 'PaymentDetailsRes' and c.ns == U5:  # PaymentDetailsResType
-                                a = t44(a << 6 | 18, c, 44, x)
-                                s = 514
-                            elif nm == 'PaymentServiceSelectionReq' and c.ns == U5:  # PaymentServiceSelectionReqType
-                                a = t45(a << 6 | 19, c, 45, x)
-                                s = 514
-                            elif nm == 'PaymentServiceSelectionRes' and c.ns == U5:  # PaymentServiceSelectionResType
-                                a = t46(a << 6 | 20, c, 46, x)
-                                s = 514
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'PreChargeReq':
-                                if nm == 'PowerDeliveryReq' and c.ns == U5:  # PowerDeliveryReqType
-                                    a = t47(a << 6 | 21, c, 47, x)
-                                    s = 514
-                                elif nm == 'PowerDeliveryRes' and c.ns == U5:  # PowerDeliveryResType
-                                    a = t48(a << 6 | 22, c, 48, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'PreChargeReq' and c.ns == U5:  # PreChargeReqType
-                                    a = t49(a << 6 | 23, c, 49, x)
-                                    s = 514
-                                elif nm == 'PreChargeRes' and c.ns == U5:  # PreChargeResType
-                                    a = t50(a << 6 | 24, c, 50, x)
-                                    s = 514
-                                elif nm == 'ServiceDetailReq' and c.ns == U5:  # ServiceDetailReqType
-                                    a = t59(a << 6 | 25, c, 59, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
-                    else:
-                        if nm < 'SessionSetupRes':
-                            if nm == 'ServiceDetailRes' and c.ns == U5:  # ServiceDetailResType
-                                a = t60(a << 6 | 26, c, 60, x)
-                                s = 514
-                            elif nm == 'ServiceDiscoveryReq' and c.ns == U5:  # ServiceDiscoveryReqType
-                                a = t61(a << 6 | 27, c, 61, x)
-                                s = 514
-                            elif nm == 'ServiceDiscoveryRes' and c.ns == U5:  # ServiceDiscoveryResType
-                                a = t62(a << 6 | 28, c, 62, x)
-                                s = 514
-                            elif nm == 'SessionSetupReq' and c.ns == U5:  # SessionSetupReqType
-                                a = t63(a << 6 | 29, c, 63, x)
-                                s = 514
-                            else:
-                                a, s = x.escape(a, s, c)
-                        else:
-                            if nm < 'SessionStopRes':
-                                if nm == 'SessionSetupRes' and c.ns == U5:  # SessionSetupResType
-                                    a = t64(a << 6 | 30, c, 64, x)
-                                    s = 514
-                                elif nm == 'SessionStopReq' and c.ns == U5:  # SessionStopReqType
-                                    a = t65(a << 6 | 31, c, 65, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
-                            else:
-                                if nm == 'SessionStopRes' and c.ns == U5:  # SessionStopResType
-                                    a = t66(a << 6 | 32, c, 66, x)
-                                    s = 514
-                                elif nm == 'WeldingDetectionReq' and c.ns == U5:  # WeldingDetectionReqType
-                                    a = t77(a << 6 | 33, c, 77, x)
-                                    s = 514
-                                elif nm == 'WeldingDetectionRes' and c.ns == U5:  # WeldingDetectionResType
-                                    a = t78(a << 6 | 34, c, 78, x)
-                                    s = 514
-                                else:
-                                    a, s = x.escape(a, s, c)
             if s < 82 or s > 515:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6340,7 +5186,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 517:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6359,19 +5205,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 517:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 516
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 83 or s > 517:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6390,7 +5223,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 519:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6409,19 +5242,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 519:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 518
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 84 or s > 519:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6440,7 +5260,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: CH
+            if s == 85 or s == 521:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6461,21 +5281,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 521:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 800:
-                            x.facets(y, 4, None)
-                        a = binary(a << 1, y)
-                        s = 520
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 85 or s > 521:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6494,7 +5299,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 523:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6513,19 +5318,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 523:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E5.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 522
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 523:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6544,7 +5336,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(ServiceID)
+            if s == 87 or s == 525:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6576,19 +5368,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t142(a << 2, c, 142, x)
                     s = 526
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 525:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t140(a << 1, c, 140, x)
-                    s = 524
                 else:
                     a, s = x.escape(a, s, c)
             if s == 526:  # ElementContent: SE(ServiceCategory)
@@ -6672,7 +5451,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(ProfileEntry)
+            if s == 88 or s == 532:  # FirstStartTag, ElementContent: SE(ProfileEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6690,16 +5469,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
                     a = t129(a << 2, c, 129, x)
                     s = 533
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 532:  # ElementContent: SE(ProfileEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ProfileEntry' and c.ns == U6:  # ProfileEntryType
-                    a = t129(a << 1, c, 129, x)
-                    s = 531
                 else:
                     a, s = x.escape(a, s, c)
             if 533 <= s <= 554:  # ElementContent: SE(ProfileEntry), EE
@@ -6736,7 +5505,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 557:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6755,19 +5524,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 557:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 1..3
-                    if (y := c.value).__class__ is int and 1 <= y <= 3:
-                        a = a << 3 | (y - 1)
-                        s = 556
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 89 or s > 557:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6786,7 +5542,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(Multiplier)
+            if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6810,19 +5566,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t149(a << 1, c, 149, x)
                     s = 560
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 559:  # ElementContent: SE(Multiplier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Multiplier' and c.ns == U6:  # unitMultiplierType: n-bit -3..3
-                    if (y := c.value).__class__ is int and -3 <= y <= 3 and not c.attrs and not c.children:
-                        a = a << 6 | (y + 3) << 1
-                    else:
-                        a = t120(a << 1, c, 120, x)
-                    s = 558
                 else:
                     a, s = x.escape(a, s, c)
             if s == 560:  # ElementContent: SE(Value)
@@ -6862,7 +5605,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 563:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6881,19 +5624,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 563:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 562
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 91 or s > 563:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6912,7 +5642,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 565:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6931,19 +5661,6 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 565:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 564
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 92 or s > 565:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6962,7 +5679,7 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(startValue)
+            if s == 93 or s == 567:  # FirstStartTag, ElementContent: SE(startValue)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6980,16 +5697,6 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Cost' and c.ns == U6:  # CostType
                     a = t96(a << 1, c, 96, x)
                     s = 568
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 567:  # ElementContent: SE(startValue)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'startValue' and c.ns == U6:  # PhysicalValueType
-                    a = t90(a << 1, c, 90, x)
-                    s = 566
                 else:
                     a, s = x.escape(a, s, c)
             if 568 <= s <= 569:  # ElementContent: SE(Cost), EE
@@ -7041,7 +5748,7 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 572
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 571:  # StartTag: SE(Certificate)
+            if s == 571 or s == 573:  # StartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7064,21 +5771,6 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SubCertificates' and c.ns == U6:  # SubCertificatesType
                     a = t147(a << 2, c, 147, x)
                     s = 574
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 573:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 800:
-                            x.facets(y, 4, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t85(a << 1, c, 85, x)
-                    s = 572
                 else:
                     a, s = x.escape(a, s, c)
             if s == 574:  # ElementContent: EE
@@ -7111,22 +5803,7 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 575:  # StartTag: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 48:
-                            x.facets(y, 9, None)
-                        a = binary(a << 1, y)
-                        s = 577
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 576:  # ElementContent: CH
+            if s == 575 or s == 576:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7165,7 +5842,7 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(costKind)
+            if s == 96 or s == 579:  # FirstStartTag, ElementContent: SE(costKind)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7189,19 +5866,6 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t91(a << 1, c, 91, x)
                     s = 580
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 579:  # ElementContent: SE(costKind)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'costKind' and c.ns == U6:  # costKindType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E38.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t152(a << 1, c, 152, x)
-                    s = 578
                 else:
                     a, s = x.escape(a, s, c)
             if s == 580:  # ElementContent: SE(amountMultiplier), EE
@@ -7247,22 +5911,7 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 582:  # StartTag: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 65:
-                            x.facets(y, 10, None)
-                        a = binary(a << 1, y)
-                        s = 584
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 583:  # ElementContent: CH
+            if s == 582 or s == 583:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7301,7 +5950,7 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 586:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7320,19 +5969,6 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 586:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 585
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 98 or s > 586:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7351,7 +5987,7 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 588:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7372,21 +6008,6 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 588:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 6:
-                            x.facets(y, 12, None)
-                        a = binary(a << 1, y)
-                        s = 587
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 99 or s > 588:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7405,7 +6026,7 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 590:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7424,19 +6045,6 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 590:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 12
-                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 589
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 100 or s > 590:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7455,7 +6063,7 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 592:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7476,21 +6084,6 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 592:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 37 or len(y) < 7:
-                            x.facets(y, 14, None)
-                        a = string(a << 1, y)
-                        s = 591
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 101 or s > 592:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7509,7 +6102,7 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 594:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7528,19 +6121,6 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 594:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 5
-                    if (y := c.value).__class__ is str and (j := E15.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 593
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 102 or s > 594:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7559,7 +6139,7 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 596:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7578,19 +6158,6 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 596:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 595
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 103 or s > 596:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7609,7 +6176,7 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 598:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7628,19 +6195,6 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 598:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 597
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 104 or s > 598:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7659,7 +6213,7 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 600:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7678,19 +6232,6 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 600:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 12
-                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 599
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 105 or s > 600:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7709,7 +6250,7 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 602:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7728,19 +6269,6 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 602:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 601
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 106 or s > 602:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7759,7 +6287,7 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 604:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7778,19 +6306,6 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 604:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 603
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 107 or s > 604:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7809,7 +6324,7 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 606:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7828,19 +6343,6 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 606:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 605
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 108 or s > 606:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7859,7 +6361,7 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 109:  # FirstStartTag: CH
+            if s == 109 or s == 608:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7878,19 +6380,6 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 608:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 607
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 109 or s > 608:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7909,7 +6398,7 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 610:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7930,21 +6419,6 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 610:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 64:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 609
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 110 or s > 610:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7963,7 +6437,7 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 111:  # FirstStartTag: CH
+            if s == 111 or s == 612:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7984,21 +6458,6 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 612:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 16:
-                            x.facets(y, 23, None)
-                        a = binary(a << 1, y)
-                        s = 611
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 111 or s > 612:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8017,7 +6476,7 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 614:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8036,19 +6495,6 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 614:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 613
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 112 or s > 614:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8067,7 +6513,7 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(SessionID)
+            if s == 113 or s == 616:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8093,21 +6539,6 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'Signature' and c.ns == U4:  # SignatureType
                     a = t67(a << 2 | 1, c, 67, x)
                     s = 618
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 616:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U8:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 8:
-                            x.facets(y, 34, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t145(a << 1, c, 145, x)
-                    s = 615
                 else:
                     a, s = x.escape(a, s, c)
             if s == 617:  # ElementContent: SE(Signature), EE
@@ -8144,7 +6575,7 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(RootCertificateID)
+            if s == 114 or s == 620:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8162,16 +6593,6 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                     a = t131(a << 2, c, 131, x)
                     s = 621
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 620:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                    a = t131(a << 1, c, 131, x)
-                    s = 619
                 else:
                     a, s = x.escape(a, s, c)
             if 621 <= s <= 638:  # ElementContent: SE(RootCertificateID), EE
@@ -8208,7 +6629,7 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 641:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8227,19 +6648,6 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 641:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 640
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 115 or s > 641:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8258,7 +6666,7 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 116:  # FirstStartTag: CH
+            if s == 116 or s == 643:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8279,21 +6687,6 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 643:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 26, None)
-                        a = string(a << 1, y)
-                        s = 642
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 116 or s > 643:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8312,7 +6705,7 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(MeterID)
+            if s == 117 or s == 645:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8358,21 +6751,6 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t106(a << 3 | 3, c, 106, x)
                     s = 649
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 645:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 26, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t116(a << 1, c, 116, x)
-                    s = 644
                 else:
                     a, s = x.escape(a, s, c)
             if s == 646:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
@@ -8458,7 +6836,7 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 118:  # FirstStartTag: CH
+            if s == 118 or s == 651:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8477,19 +6855,6 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 651:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 650
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 118 or s > 651:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8508,7 +6873,7 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 653:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8527,19 +6892,6 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 653:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 652
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 119 or s > 653:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8558,7 +6910,7 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 655:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8577,19 +6929,6 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 655:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -3..3
-                    if (y := c.value).__class__ is int and -3 <= y <= 3:
-                        a = a << 4 | (y + 3)
-                        s = 654
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 120 or s > 655:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8608,7 +6947,7 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 121:  # FirstStartTag: SE(FaultCode)
+            if s == 121 or s == 657:  # FirstStartTag, ElementContent: SE(FaultCode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8636,19 +6975,6 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 658
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 657:  # ElementContent: SE(FaultCode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'FaultCode' and c.ns == U6:  # faultCodeType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t109(a << 1, c, 109, x)
-                    s = 656
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 658:  # ElementContent: EE
                 if i == k:
                     return a << 1  # EE
@@ -8673,7 +6999,7 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 122:  # FirstStartTag: CH
+            if s == 122 or s == 660:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8692,19 +7018,6 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 660:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 659
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 122 or s > 660:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8723,7 +7036,7 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(PMaxScheduleEntry)
+            if s == 123 or s == 662:  # FirstStartTag, ElementContent: SE(PMaxScheduleEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8741,16 +7054,6 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
                     a = t42(a << 2, c, 42, x)
                     s = 663
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 662:  # ElementContent: SE(PMaxScheduleEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PMaxScheduleEntry' and c.ns == U6:  # PMaxScheduleEntryType
-                    a = t42(a << 1, c, 42, x)
-                    s = 661
                 else:
                     a, s = x.escape(a, s, c)
             if 663 <= s <= 1684:  # ElementContent: SE(PMaxScheduleEntry), EE
@@ -8793,51 +7096,7 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1686:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'physicalValue':
-                    if nm == 'boolValue' and c.ns == U6:  # boolean: boolean
-                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
-                        else:
-                            a = t83(a << 3, c, 83, x)
-                        s = 1688
-                    elif nm == 'byteValue' and c.ns == U6:  # byte: n-bit -128..127
-                        if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 13 | 1024 | (y + 128) << 1
-                        else:
-                            a = t151(a << 3 | 1, c, 151, x)
-                        s = 1689
-                    elif nm == 'intValue' and c.ns == U6:  # int: integer -2147483648..2147483647
-                        if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
-                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
-                        else:
-                            a = t155(a << 3 | 3, c, 155, x)
-                        s = 1691
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'physicalValue' and c.ns == U6:  # PhysicalValueType
-                        a = t90(a << 3 | 4, c, 90, x)
-                        s = 1692
-                    elif nm == 'shortValue' and c.ns == U6:  # short: integer -32768..32767
-                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
-                        else:
-                            a = t126(a << 3 | 2, c, 126, x)
-                        s = 1690
-                    elif nm == 'stringValue' and c.ns == U6:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 10, y) << 1
-                        else:
-                            a = t35(a << 3 | 5, c, 35, x)
-                        s = 1693
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 1687:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
+            if s == 1686 or s == 1687:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8905,7 +7164,7 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 125:  # FirstStartTag: SE(ParameterSetID)
+            if s == 125 or s == 1695:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8926,19 +7185,6 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Parameter' and c.ns == U6:  # ParameterType
                     a = t124(a << 1, c, 124, x)
                     s = 1696
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1695:  # ElementContent: SE(ParameterSetID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSetID' and c.ns == U6:  # short: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t126(a << 1, c, 126, x)
-                    s = 1694
                 else:
                     a, s = x.escape(a, s, c)
             if 1696 <= s <= 1710:  # ElementContent: SE(Parameter), EE
@@ -8975,7 +7221,7 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 126:  # FirstStartTag: CH
+            if s == 126 or s == 1713:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8994,19 +7240,6 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1713:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 1712
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 126 or s > 1713:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9025,7 +7258,7 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 127:  # FirstStartTag: CH
+            if s == 127 or s == 1715:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9044,19 +7277,6 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1715:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 1714
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 127 or s > 1715:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9075,7 +7295,7 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(PaymentOption)
+            if s == 128 or s == 1717:  # FirstStartTag, ElementContent: SE(PaymentOption)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9099,19 +7319,6 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t127(a << 2, c, 127, x)
                     s = 1718
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1717:  # ElementContent: SE(PaymentOption)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PaymentOption' and c.ns == U6:  # paymentOptionType: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E30.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 4 | j << 1
-                    else:
-                        a = t127(a << 1, c, 127, x)
-                    s = 1716
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1718:  # ElementContent: EE
@@ -9138,7 +7345,7 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(ChargingProfileEntryStart)
+            if s == 129 or s == 1720:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9159,19 +7366,6 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ChargingProfileEntryMaxPower' and c.ns == U6:  # PhysicalValueType
                     a = t90(a << 1, c, 90, x)
                     s = 1721
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1720:  # ElementContent: SE(ChargingProfileEntryStart)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ChargingProfileEntryStart' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t91(a << 1, c, 91, x)
-                    s = 1719
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1721:  # ElementContent: SE(ChargingProfileEntryMaxNumberOfPhasesInUse), EE
@@ -9211,7 +7405,7 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 1724:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9230,19 +7424,6 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1724:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 26
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None:
-                        a = a << 6 | j
-                        s = 1723
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 130 or s > 1724:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9261,7 +7442,7 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 131:  # FirstStartTag: SE(X509IssuerName)
+            if s == 131 or s == 1726:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9285,19 +7466,6 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t150(a << 1, c, 150, x)
                     s = 1727
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1726:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t35(a << 1, c, 35, x)
-                    s = 1725
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1727:  # ElementContent: EE
@@ -9324,7 +7492,7 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(SAScheduleTupleID)
+            if s == 132 or s == 1729:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9345,19 +7513,6 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PMaxSchedule' and c.ns == U6:  # PMaxScheduleType
                     a = t123(a << 1, c, 123, x)
                     s = 1730
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1729:  # ElementContent: SE(SAScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SAScheduleTupleID' and c.ns == U6:  # SAIDType: n-bit 1..255
-                    if (y := c.value).__class__ is int and 1 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | (y - 1) << 1
-                    else:
-                        a = t133(a << 1, c, 133, x)
-                    s = 1728
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1730:  # ElementContent: SE(SalesTariff), EE
@@ -9394,7 +7549,7 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 133:  # FirstStartTag: CH
+            if s == 133 or s == 1733:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9413,19 +7568,6 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1733:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 1..255
-                    if (y := c.value).__class__ is int and 1 <= y <= 255:
-                        a = a << 9 | (y - 1)
-                        s = 1732
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 133 or s > 1733:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9457,7 +7599,7 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 1735
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 1734:  # StartTag: SE(SalesTariffID)
+            if s == 1734 or s == 1736:  # StartTag, ElementContent: SE(SalesTariffID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9492,19 +7634,6 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'SalesTariffEntry' and c.ns == U6:  # SalesTariffEntryType
                     a = t58(a << 2 | 2, c, 58, x)
                     s = 1739
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1736:  # ElementContent: SE(SalesTariffID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SalesTariffID' and c.ns == U6:  # SAIDType: n-bit 1..255
-                    if (y := c.value).__class__ is int and 1 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | (y - 1) << 1
-                    else:
-                        a = t133(a << 1, c, 133, x)
-                    s = 1735
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1737:  # ElementContent: SE(NumEPriceLevels), SE(SalesTariffEntry)
@@ -9567,7 +7696,7 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 135:  # FirstStartTag: CH
+            if s == 135 or s == 2764:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9588,21 +7717,6 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 2764:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 26, None)
-                        a = string(a << 1, y)
-                        s = 2763
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 135 or s > 2764:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9621,7 +7735,7 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(ServiceID)
+            if s == 136 or s == 2766:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9645,19 +7759,6 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t126(a << 2, c, 126, x)
                     s = 2767
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2766:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t140(a << 1, c, 140, x)
-                    s = 2765
                 else:
                     a, s = x.escape(a, s, c)
             if s == 2767:  # ElementContent: EE
@@ -9684,7 +7785,7 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 137:  # FirstStartTag: SE(SelectedService)
+            if s == 137 or s == 2769:  # FirstStartTag, ElementContent: SE(SelectedService)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9702,16 +7803,6 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
                     a = t136(a << 2, c, 136, x)
                     s = 2770
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2769:  # ElementContent: SE(SelectedService)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedService' and c.ns == U6:  # SelectedServiceType
-                    a = t136(a << 1, c, 136, x)
-                    s = 2768
                 else:
                     a, s = x.escape(a, s, c)
             if 2770 <= s <= 2783:  # ElementContent: SE(SelectedService), EE
@@ -9748,7 +7839,7 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(ServiceID)
+            if s == 138 or s == 2786:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9780,19 +7871,6 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t142(a << 2, c, 142, x)
                     s = 2787
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2786:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U6:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t140(a << 1, c, 140, x)
-                    s = 2785
                 else:
                     a, s = x.escape(a, s, c)
             if s == 2787:  # ElementContent: SE(ServiceCategory)
@@ -9866,7 +7944,7 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 139:  # FirstStartTag: CH
+            if s == 139 or s == 2792:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9885,19 +7963,6 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 2792:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E33.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 2791
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 139 or s > 2792:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9916,7 +7981,7 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 2794:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9935,19 +8000,6 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 2794:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 2793
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 140 or s > 2794:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9966,7 +8018,7 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(Service)
+            if s == 141 or s == 2796:  # FirstStartTag, ElementContent: SE(Service)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9984,16 +8036,6 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Service' and c.ns == U6:  # ServiceType
                     a = t138(a << 2, c, 138, x)
                     s = 2797
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2796:  # ElementContent: SE(Service)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Service' and c.ns == U6:  # ServiceType
-                    a = t138(a << 1, c, 138, x)
-                    s = 2795
                 else:
                     a, s = x.escape(a, s, c)
             if 2797 <= s <= 2802:  # ElementContent: SE(Service), EE
@@ -10030,7 +8072,7 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 2805:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10051,21 +8093,6 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 2805:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 26, None)
-                        a = string(a << 1, y)
-                        s = 2804
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 142 or s > 2805:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10084,7 +8111,7 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ParameterSet)
+            if s == 143 or s == 2807:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10102,16 +8129,6 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
                     a = t125(a << 2, c, 125, x)
                     s = 2808
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2807:  # ElementContent: SE(ParameterSet)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSet' and c.ns == U6:  # ParameterSetType
-                    a = t125(a << 1, c, 125, x)
-                    s = 2806
                 else:
                     a, s = x.escape(a, s, c)
             if 2808 <= s <= 3060:  # ElementContent: SE(ParameterSet), EE
@@ -10148,7 +8165,7 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 144:  # FirstStartTag: CH
+            if s == 144 or s == 3063:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10169,21 +8186,6 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3063:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 64:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 3062
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 144 or s > 3063:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10202,7 +8204,7 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 145:  # FirstStartTag: CH
+            if s == 145 or s == 3065:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10223,21 +8225,6 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3065:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 8:
-                            x.facets(y, 34, None)
-                        a = binary(a << 1, y)
-                        s = 3064
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 145 or s > 3065:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10256,7 +8243,7 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 146:  # FirstStartTag: CH
+            if s == 146 or s == 3067:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10277,21 +8264,6 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3067:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 35, None)
-                        a = binary(a << 1, y)
-                        s = 3066
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 146 or s > 3067:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10310,7 +8282,7 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(Certificate)
+            if s == 147 or s == 3069:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10338,21 +8310,6 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t85(a << 2, c, 85, x)
                     s = 3070
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3069:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U6:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 800:
-                            x.facets(y, 4, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t85(a << 1, c, 85, x)
-                    s = 3068
                 else:
                     a, s = x.escape(a, s, c)
             if 3070 <= s <= 3071:  # ElementContent: SE(Certificate), EE
@@ -10394,7 +8351,7 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(EnergyTransferMode)
+            if s == 148 or s == 3074:  # FirstStartTag, ElementContent: SE(EnergyTransferMode)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10418,19 +8375,6 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t107(a << 2, c, 107, x)
                     s = 3075
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3074:  # ElementContent: SE(EnergyTransferMode)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EnergyTransferMode' and c.ns == U6:  # EnergyTransferModeType: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | j << 1
-                    else:
-                        a = t107(a << 1, c, 107, x)
-                    s = 3073
                 else:
                     a, s = x.escape(a, s, c)
             if 3075 <= s <= 3078:  # ElementContent: SE(EnergyTransferMode), EE
@@ -10470,7 +8414,7 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 149:  # FirstStartTag: CH
+            if s == 149 or s == 3081:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10489,19 +8433,6 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3081:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 7
-                    if (y := c.value).__class__ is str and (j := E36.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 3080
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 149 or s > 3081:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10520,7 +8451,7 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 150:  # FirstStartTag: CH
+            if s == 150 or s == 3083:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10539,19 +8470,6 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3083:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 3082
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 150 or s > 3083:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10570,7 +8488,7 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 151:  # FirstStartTag: CH
+            if s == 151 or s == 3085:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10589,19 +8507,6 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3085:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 3084
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 151 or s > 3085:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10620,7 +8525,7 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 3087:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10639,19 +8544,6 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3087:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E38.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 3086
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 152 or s > 3087:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10670,7 +8562,7 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 153:  # FirstStartTag: CH
+            if s == 153 or s == 3089:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10689,19 +8581,6 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3089:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..86400
-                    if (y := c.value).__class__ is int and 0 <= y <= 86400:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 3088
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 153 or s > 3089:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13109,7 +10988,7 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 155:  # FirstStartTag: CH
+            if s == 155 or s == 3091:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13128,19 +11007,6 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3091:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 3090
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 155 or s > 3091:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13159,7 +11025,7 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 3093:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13178,19 +11044,6 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3093:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..16777214
-                    if (y := c.value).__class__ is int and 0 <= y <= 16777214:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 3092
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 156 or s > 3093:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13209,7 +11062,7 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 158:  # FirstStartTag: CH
+            if s == 158 or s == 3095:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13228,19 +11081,6 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3095:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 3094
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 158 or s > 3095:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13289,7 +11129,7 @@ def t160(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 3098:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13308,19 +11148,6 @@ def t160(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3098:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 3097
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 160 or s > 3098:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13339,7 +11166,7 @@ def t161(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 3100:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13358,19 +11185,6 @@ def t161(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3100:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 3099
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 161 or s > 3100:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13395,22 +11209,7 @@ def t162(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3101:  # StartTag: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 15 or len(y) < 14:
-                            x.facets(y, 43, None)
-                        a = string(a << 1, y)
-                        s = 3103
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3102:  # ElementContent: CH
+            if s == 3101 or s == 3102:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13449,7 +11248,7 @@ def t163(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 3105:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13470,21 +11269,6 @@ def t163(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3105:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 65:
-                            x.facets(y, 10, None)
-                        a = binary(a << 1, y)
-                        s = 3104
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 163 or s > 3105:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13503,7 +11287,7 @@ def t164(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 164:  # FirstStartTag: CH
+            if s == 164 or s == 3107:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13524,21 +11308,6 @@ def t164(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3107:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 15 or len(y) < 14:
-                            x.facets(y, 43, None)
-                        a = string(a << 1, y)
-                        s = 3106
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 164 or s > 3107:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13557,7 +11326,7 @@ def t165(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 3109:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13578,21 +11347,6 @@ def t165(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3109:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 48:
-                            x.facets(y, 9, None)
-                        a = binary(a << 1, y)
-                        s = 3108
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 165 or s > 3109:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -13611,7 +11365,7 @@ def t166(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 3111:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -13630,19 +11384,6 @@ def t166(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 3111:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E44.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 3110
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 166 or s > 3111:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

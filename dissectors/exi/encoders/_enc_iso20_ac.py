@@ -34,7 +34,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 94:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -58,16 +58,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
                     a = t46(a << 2 | 2, c, 46, x)
                     s = 97
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 94:  # ElementContent: SE(EVMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                    a = t46(a << 1, c, 46, x)
-                    s = 93
                 else:
                     a, s = x.escape(a, s, c)
             if s == 95:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -140,7 +130,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 101:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -164,16 +154,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
                     a = t46(a << 2 | 2, c, 46, x)
                     s = 104
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 101:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                    a = t46(a << 1, c, 46, x)
-                    s = 100
                 else:
                     a, s = x.escape(a, s, c)
             if s == 102:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -346,7 +326,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 114:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -370,16 +350,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t48(a << 2 | 1, c, 48, x)
                     s = 116
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 114:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 113
                 else:
                     a, s = x.escape(a, s, c)
             if s == 115:  # ElementContent: SE(MeterInfoRequested)
@@ -445,7 +415,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 119:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -466,16 +436,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t64(a << 1, c, 64, x)
                     s = 120
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 119:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 118
                 else:
                     a, s = x.escape(a, s, c)
             if s == 120:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSETargetFrequency), SE(BPT_Dynamic_AC_CLResControlMode), SE(BPT_Scheduled_AC_CLResControlMode), SE(CLResControlMode), SE(Dynamic_AC_CLResControlMode), SE(Scheduled_AC_CLResControlMode)
@@ -666,7 +626,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(Header)
+            if s == 5 or s == 127:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -687,16 +647,6 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'BPT_AC_CPDReqEnergyTransferMode' and c.ns == U5:  # BPT_AC_CPDReqEnergyTransferModeType
                     a = t7(a << 2 | 1, c, 7, x)
                     s = 128
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 127:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 126
                 else:
                     a, s = x.escape(a, s, c)
             if s == 128:  # ElementContent: EE
@@ -723,7 +673,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(Header)
+            if s == 6 or s == 130:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -744,16 +694,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t64(a << 1, c, 64, x)
                     s = 131
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 130:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 129
                 else:
                     a, s = x.escape(a, s, c)
             if s == 131:  # ElementContent: SE(AC_CPDResEnergyTransferMode), SE(BPT_AC_CPDResEnergyTransferMode)
@@ -793,7 +733,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 7 or s == 134:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -817,16 +757,6 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
                     a = t46(a << 2 | 2, c, 46, x)
                     s = 137
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 134:  # ElementContent: SE(EVMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                    a = t46(a << 1, c, 46, x)
-                    s = 133
                 else:
                     a, s = x.escape(a, s, c)
             if s == 135:  # ElementContent: SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower)
@@ -977,7 +907,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 8 or s == 147:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1001,16 +931,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'EVSEMinimumChargePower' and c.ns == U5:  # RationalNumberType
                     a = t46(a << 2 | 2, c, 46, x)
                     s = 150
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 147:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                    a = t46(a << 1, c, 46, x)
-                    s = 146
                 else:
                     a, s = x.escape(a, s, c)
             if s == 148:  # ElementContent: SE(EVSEMaximumChargePower_L3), SE(EVSEMinimumChargePower)
@@ -1274,7 +1194,7 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 9 or s == 167:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1308,22 +1228,6 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                     a = t46(a << 1, c, 46, x)
                     s = 168
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 167:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t49(a << 2, c, 49, x)
-                    s = 165
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 2 | 1, c, 46, x)
-                    s = 166
                 else:
                     a, s = x.escape(a, s, c)
             if s == 168:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -1623,7 +1527,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 10 or s == 195:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1770,44 +1674,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 4 | 4, c, 46, x)
                         s = 200
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 195:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSETargetActivePower':
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                        else:
-                            a = t44(a << 3 | 3, c, 44, x)
-                        s = 193
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t49(a << 3, c, 49, x)
-                        s = 190
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 4, c, 46, x)
-                        s = 194
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t57(a << 3 | 1, c, 57, x)
-                        s = 191
-                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t57(a << 3 | 2, c, 57, x)
-                        s = 192
                     else:
                         a, s = x.escape(a, s, c)
             if s == 196:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -1979,7 +1845,7 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 11 or s == 214:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2302,55 +2168,6 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
                             s = 219
                         else:
                             a, s = x.escape(a, s, c)
-            if s == 214:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVMinimumChargePower_L2':
-                    if nm < 'EVMaximumChargePower_L3':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 207
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 208
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 209
-                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 205
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 210
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'EVMinimumEnergyRequest':
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 211
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 212
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 206
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 9, c, 46, x)
-                            s = 213
-                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 204
-                        else:
-                            a, s = x.escape(a, s, c)
             if s == 215:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), SE(EVMaximumDischargePower), SE(EVMaximumDischargePower_L2), SE(EVMaximumDischargePower_L3), SE(EVMinimumDischargePower), SE(EVMinimumDischargePower_L2), SE(EVMinimumDischargePower_L3), EE
                 if i == k:
                     return a << 4 | 10  # EE
@@ -2646,7 +2463,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 12 or s == 235:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 if i == k:
                     return a << 4 | 9  # EE
                 nm = (c := ch[i]).name
@@ -2874,48 +2691,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 235:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i == k:
-                    return a << 4 | 9  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSETargetActivePower_L2':
-                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 6, c, 46, x)
-                        s = 232
-                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 7, c, 46, x)
-                        s = 233
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 8, c, 46, x)
-                        s = 234
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4, c, 46, x)
-                        s = 226
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 227
-                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 228
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 229
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 230
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 231
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 12 or s > 235:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2934,13 +2709,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 13:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 236:  # ElementContent: EE
+            if s == 13 or s == 236:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -2964,13 +2733,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 237:  # ElementContent: EE
+            if s == 14 or s == 237:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -3030,7 +2793,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 16 or s == 244:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3098,31 +2861,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t53(a << 2 | 1, c, 53, x)
                     s = 247
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 244:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t53(a << 2 | 1, c, 53, x)
-                    s = 242
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t53(a << 2, c, 53, x)
-                    s = 241
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t53(a << 2 | 2, c, 53, x)
-                    s = 243
                 else:
                     a, s = x.escape(a, s, c)
             if s == 245:  # ElementContent: SE(G), SE(Y)
@@ -3230,7 +2968,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: CH
+            if s == 18 or s == 253:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3249,19 +2987,6 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 253:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 252
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 18 or s > 253:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3280,7 +3005,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 19 or s == 256:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3314,22 +3039,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                     a = t46(a << 1, c, 46, x)
                     s = 257
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 256:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t49(a << 2, c, 49, x)
-                    s = 254
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 2 | 1, c, 46, x)
-                    s = 255
                 else:
                     a, s = x.escape(a, s, c)
             if s == 257:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -3516,7 +3225,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
+            if s == 20 or s == 276:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3663,44 +3372,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
                         a = t46(a << 4 | 4, c, 46, x)
                         s = 281
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 276:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSETargetActivePower':
-                    if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                        else:
-                            a = t44(a << 3 | 3, c, 44, x)
-                        s = 274
-                    elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t49(a << 3, c, 49, x)
-                        s = 271
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 3 | 4, c, 46, x)
-                        s = 275
-                    elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t57(a << 3 | 1, c, 57, x)
-                        s = 272
-                    elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t57(a << 3 | 2, c, 57, x)
-                        s = 273
                     else:
                         a, s = x.escape(a, s, c)
             if s == 277:  # ElementContent: SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
@@ -3910,45 +3581,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 290
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 285:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t22(a << 4, c, 22, x)
-                        s = 287
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t23(a << 4 | 1, c, 23, x)
-                        s = 288
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t22(a << 4 | 6, c, 22, x)
-                        s = 293
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t26(a << 4 | 4, c, 26, x)
-                        s = 291
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t29(a << 4 | 2, c, 29, x)
-                        s = 289
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t30(a << 4 | 5, c, 30, x)
-                        s = 292
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t41(a << 4 | 3, c, 41, x)
-                        s = 290
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 286:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 285 or s == 286:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4042,7 +3675,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: CH
+            if s == 22 or s == 304:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4061,19 +3694,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 304:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 303
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 22 or s > 304:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4092,20 +3712,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t16(a << 3, c, 16, x)
-                    s = 306
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t27(a << 3 | 1, c, 27, x)
-                    s = 307
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 305:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 23 or s == 305:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4152,7 +3759,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 310
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 309:  # StartTag: SE(Reference)
+            if s == 309 or s == 311:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4162,7 +3769,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 310
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 310:  # ElementContent: SE(Reference), EE
+            if s == 310 or s == 312:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4170,25 +3777,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t28(a << 2, c, 28, x)
                     s = 312
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 311:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t28(a << 1, c, 28, x)
-                    s = 310
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 312:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t28(a << 2, c, 28, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 24 or s > 312:
@@ -4257,7 +3845,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 26 or s == 320:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4289,38 +3877,13 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 321
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 319:  # ElementContent: SE(*), EE
+            if s == 319 or s == 323:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 320:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t62(a << 2, c, 62, x)
-                    s = 318
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t62(a << 2 | 1, c, 62, x)
-                    s = 319
-                else:
-                    a, s = x.escape(a, s, c)
             if 321 <= s <= 322:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 323:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -4344,7 +3907,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Modulus)
+            if s == 27 or s == 325:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4368,19 +3931,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t53(a << 1, c, 53, x)
                     s = 326
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 325:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t53(a << 1, c, 53, x)
-                    s = 324
                 else:
                     a, s = x.escape(a, s, c)
             if s == 326:  # ElementContent: EE
@@ -4446,7 +3996,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 330
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 329:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 329 or s == 332:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4480,19 +4030,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t18(a << 1, c, 18, x)
                     s = 333
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 332:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t17(a << 2 | 1, c, 17, x)
-                    s = 331
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t40(a << 2, c, 40, x)
-                    s = 330
                 else:
                     a, s = x.escape(a, s, c)
             if s == 333:  # ElementContent: EE
@@ -4539,7 +4076,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 336
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 335:  # StartTag: SE(Transforms), EE
+            if s == 335 or s == 337:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4555,16 +4092,6 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 337:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t40(a << 2, c, 40, x)
-                    s = 336
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 29 or s > 337:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4583,7 +4110,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(SPKISexp)
+            if s == 30 or s == 339:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4607,19 +4134,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t62(a << 2, c, 62, x)
                     s = 341
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 339:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t62(a << 1, c, 62, x)
-                    s = 338
                 else:
                     a, s = x.escape(a, s, c)
             if s == 340:  # ElementContent: SE(SPKISexp), EE
@@ -4678,7 +4192,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
+            if s == 31 or s == 353:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4975,55 +4489,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 358
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 353:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVMaximumChargePower), SE(EVMaximumChargePower_L2), SE(EVMaximumChargePower_L3), SE(EVMinimumChargePower), SE(EVMinimumChargePower_L2), SE(EVMinimumChargePower_L3), SE(EVPresentActivePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVMinimumChargePower_L2':
-                    if nm < 'EVMaximumChargePower_L3':
-                        if nm == 'EVMaximumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 346
-                        elif nm == 'EVMaximumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 347
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMaximumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 348
-                        elif nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 344
-                        elif nm == 'EVMinimumChargePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 6, c, 46, x)
-                            s = 349
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'EVMinimumEnergyRequest':
-                        if nm == 'EVMinimumChargePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 7, c, 46, x)
-                            s = 350
-                        elif nm == 'EVMinimumChargePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 351
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 345
-                        elif nm == 'EVPresentActivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 9, c, 46, x)
-                            s = 352
-                        elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4, c, 46, x)
-                            s = 343
-                        else:
-                            a, s = x.escape(a, s, c)
             if s == 354:  # ElementContent: SE(EVPresentActivePower_L3), SE(EVPresentReactivePower), SE(EVPresentReactivePower_L2), SE(EVPresentReactivePower_L3), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -5106,7 +4571,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
+            if s == 32 or s == 368:  # FirstStartTag, ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
                 if i == k:
                     return a << 4 | 9  # EE
                 nm = (c := ch[i]).name
@@ -5334,48 +4799,6 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 368:  # ElementContent: SE(EVSETargetActivePower), SE(EVSETargetActivePower_L2), SE(EVSETargetActivePower_L3), SE(EVSETargetReactivePower), SE(EVSETargetReactivePower_L2), SE(EVSETargetReactivePower_L3), SE(EVSEPresentActivePower), SE(EVSEPresentActivePower_L2), SE(EVSEPresentActivePower_L3), EE
-                if i == k:
-                    return a << 4 | 9  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSETargetActivePower_L2':
-                    if nm == 'EVSEPresentActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 6, c, 46, x)
-                        s = 365
-                    elif nm == 'EVSEPresentActivePower_L2' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 7, c, 46, x)
-                        s = 366
-                    elif nm == 'EVSEPresentActivePower_L3' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4 | 8, c, 46, x)
-                        s = 367
-                    elif nm == 'EVSETargetActivePower' and c.ns == U5:  # RationalNumberType
-                        a = t46(a << 4, c, 46, x)
-                        s = 359
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'EVSETargetReactivePower':
-                        if nm == 'EVSETargetActivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 1, c, 46, x)
-                            s = 360
-                        elif nm == 'EVSETargetActivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 2, c, 46, x)
-                            s = 361
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'EVSETargetReactivePower' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 3, c, 46, x)
-                            s = 362
-                        elif nm == 'EVSETargetReactivePower_L2' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 4, c, 46, x)
-                            s = 363
-                        elif nm == 'EVSETargetReactivePower_L3' and c.ns == U5:  # RationalNumberType
-                            a = t46(a << 4 | 5, c, 46, x)
-                            s = 364
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 32 or s > 368:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5404,7 +4827,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 370
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 369:  # StartTag: SE(SignedInfo)
+            if s == 369 or s == 371:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5422,16 +4845,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t37(a << 1, c, 37, x)
                     s = 372
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 371:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t38(a << 1, c, 38, x)
-                    s = 370
                 else:
                     a, s = x.escape(a, s, c)
             if s == 372:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -5481,20 +4894,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 375:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t55(a << 3, c, 55, x)
-                    s = 377
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 376:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 375 or s == 376:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -5541,7 +4941,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 380
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 379:  # StartTag: SE(SignatureProperty)
+            if s == 379 or s == 381:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5551,7 +4951,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 380
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 380:  # ElementContent: SE(SignatureProperty), EE
+            if s == 380 or s == 382:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5559,25 +4959,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t36(a << 2, c, 36, x)
                     s = 382
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 381:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t36(a << 1, c, 36, x)
-                    s = 380
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 382:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t36(a << 2, c, 36, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 35 or s > 382:
@@ -5610,13 +4991,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 384:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 385:  # ElementContent: SE(*), CH[untyped]
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5659,7 +5034,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 388:  # StartTag: CH
+            if s == 388 or s == 390:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5678,19 +5053,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 390:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 389
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 37 or s > 390:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5719,7 +5081,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 392
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 391:  # StartTag: SE(CanonicalizationMethod)
+            if s == 391 or s == 393:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5737,16 +5099,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t34(a << 1, c, 34, x)
                     s = 394
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 393:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t15(a << 1, c, 15, x)
-                    s = 392
                 else:
                     a, s = x.escape(a, s, c)
             if s == 394:  # ElementContent: SE(Reference)
@@ -5837,7 +5189,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 40:  # FirstStartTag: SE(Transform)
+            if s == 40 or s == 402:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5847,7 +5199,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 401
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 401:  # ElementContent: SE(Transform), EE
+            if s == 401 or s == 403:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -5855,25 +5207,6 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t39(a << 2, c, 39, x)
                     s = 403
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 402:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t39(a << 1, c, 39, x)
-                    s = 401
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 403:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t39(a << 2, c, 39, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 40 or s > 403:
@@ -5894,7 +5227,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 41 or s == 410:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5970,44 +5303,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 413
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 410:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t62(a << 3 | 4, c, 62, x)
-                        s = 408
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t62(a << 3 | 3, c, 62, x)
-                        s = 407
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t65(a << 3, c, 65, x)
-                        s = 404
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t62(a << 3 | 1, c, 62, x)
-                        s = 405
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t22(a << 3 | 2, c, 22, x)
-                        s = 406
-                    else:
-                        a, s = x.escape(a, s, c)
             if 411 <= s <= 416:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -6064,7 +5359,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 44:  # FirstStartTag: CH
+            if s == 44 or s == 418:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6083,19 +5378,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 418:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 417
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 44 or s > 418:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6114,7 +5396,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 45:  # FirstStartTag: SE(Amount)
+            if s == 45 or s == 420:  # FirstStartTag, ElementContent: SE(Amount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6132,16 +5414,6 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                     a = t46(a << 1, c, 46, x)
                     s = 421
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 420:  # ElementContent: SE(Amount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 1, c, 46, x)
-                    s = 419
                 else:
                     a, s = x.escape(a, s, c)
             if s == 421:  # ElementContent: EE
@@ -6168,7 +5440,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Exponent)
+            if s == 46 or s == 423:  # FirstStartTag, ElementContent: SE(Exponent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6192,19 +5464,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 424
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 423:  # ElementContent: SE(Exponent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                        a = a << 11 | (y + 128) << 1
-                    else:
-                        a = t54(a << 1, c, 54, x)
-                    s = 422
                 else:
                     a, s = x.escape(a, s, c)
             if s == 424:  # ElementContent: EE
@@ -6231,7 +5490,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 426:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6250,19 +5509,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 426:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 425
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 47 or s > 426:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6281,7 +5527,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 428:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6300,19 +5546,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 428:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 427
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 48 or s > 428:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6331,7 +5564,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 430:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6350,19 +5583,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 430:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 429
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 49 or s > 430:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6381,7 +5601,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 441:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 if i == k:
                     return a << 4 | 10  # EE
                 nm = (c := ch[i]).name
@@ -6796,82 +6016,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 441:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i == k:
-                    return a << 4 | 10  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PresentSOC':
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t46(a << 4 | 8, c, 46, x)
-                            s = 439
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 56 | y << 1
-                            else:
-                                a = t48(a << 4 | 7, c, 48, x)
-                            s = 438
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 72 | y << 1
-                            else:
-                                a = t48(a << 4 | 9, c, 48, x)
-                            s = 440
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1536 | y << 1
-                            else:
-                                a = t57(a << 4 | 3, c, 57, x)
-                            s = 434
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 512 | y << 1
-                            else:
-                                a = t57(a << 4 | 1, c, 57, x)
-                            s = 432
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | y << 1
-                            else:
-                                a = t57(a << 4, c, 57, x)
-                            s = 431
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
-                            else:
-                                a = t49(a << 4 | 6, c, 49, x)
-                            s = 437
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
-                            else:
-                                a = t49(a << 4 | 4, c, 49, x)
-                            s = 435
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
-                            else:
-                                a = t49(a << 4 | 5, c, 49, x)
-                            s = 436
-                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t57(a << 4 | 2, c, 57, x)
-                            s = 433
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 50 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6890,7 +6034,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: CH
+            if s == 51 or s == 443:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6909,19 +6053,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 443:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 442
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 51 or s > 443:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6940,7 +6071,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 52 or s == 445:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6964,19 +6095,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t51(a << 1, c, 51, x)
                     s = 446
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 445:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t44(a << 1, c, 44, x)
-                    s = 444
                 else:
                     a, s = x.escape(a, s, c)
             if s == 446:  # ElementContent: EE
@@ -7003,7 +6121,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 448:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7022,19 +6140,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 448:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 447
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 53 or s > 448:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7053,7 +6158,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 450:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7072,19 +6177,6 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 450:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 449
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 54 or s > 450:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7103,7 +6195,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 452:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7122,19 +6214,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 452:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 451
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 55 or s > 452:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7153,7 +6232,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(SessionID)
+            if s == 56 or s == 454:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7179,21 +6258,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t47(a << 1, c, 47, x)
                     s = 455
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 454:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 14, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t66(a << 1, c, 66, x)
-                    s = 453
                 else:
                     a, s = x.escape(a, s, c)
             if s == 455:  # ElementContent: SE(Signature), EE
@@ -7230,7 +6294,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 458:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7249,19 +6313,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 458:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 457
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 57 or s > 458:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7280,7 +6331,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 460:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7301,21 +6352,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 460:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 10, None)
-                        a = string(a << 1, y)
-                        s = 459
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 58 or s > 460:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7334,7 +6370,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(MeterID)
+            if s == 59 or s == 462:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7360,21 +6396,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t47(a << 1, c, 47, x)
                     s = 463
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 462:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 10, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t58(a << 1, c, 58, x)
-                    s = 461
                 else:
                     a, s = x.escape(a, s, c)
             if s == 463:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -7585,7 +6606,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 471:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7606,21 +6627,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 471:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 11, None)
-                        a = binary(a << 1, y)
-                        s = 470
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 60 or s > 471:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7639,7 +6645,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 473:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7658,19 +6664,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 473:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 472
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 61 or s > 473:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7689,7 +6682,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 475:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7708,19 +6701,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 475:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 474
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 62 or s > 475:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7739,7 +6719,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(TimeAnchor)
+            if s == 63 or s == 477:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7778,19 +6758,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 482
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 477:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t47(a << 1, c, 47, x)
-                    s = 476
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 478:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -7873,7 +6840,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 493:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7892,19 +6859,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 493:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 40
-                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
-                        a = a << 7 | j
-                        s = 492
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 64 or s > 493:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7923,7 +6877,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(X509IssuerName)
+            if s == 65 or s == 495:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7947,19 +6901,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t69(a << 1, c, 69, x)
                     s = 496
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 495:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t22(a << 1, c, 22, x)
-                    s = 494
                 else:
                     a, s = x.escape(a, s, c)
             if s == 496:  # ElementContent: EE
@@ -7986,7 +6927,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: CH
+            if s == 66 or s == 498:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8007,21 +6948,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 498:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 8:
-                            x.facets(y, 14, None)
-                        a = binary(a << 1, y)
-                        s = 497
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 66 or s > 498:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8040,7 +6966,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(TaxRuleID)
+            if s == 67 or s == 500:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8061,19 +6987,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Amount' and c.ns == U6:  # RationalNumberType
                     a = t46(a << 1, c, 46, x)
                     s = 501
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 500:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t68(a << 1, c, 68, x)
-                    s = 499
                 else:
                     a, s = x.escape(a, s, c)
             if s == 501:  # ElementContent: EE
@@ -8100,7 +7013,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 503:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8119,19 +7032,6 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 503:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 502
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 68 or s > 503:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8150,7 +7050,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 505:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8169,19 +7069,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 505:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 504
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 69 or s > 505:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8200,7 +7087,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 507:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8219,19 +7106,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 507:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 506
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 70 or s > 507:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8280,7 +7154,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 510:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8299,19 +7173,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 510:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 509
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 72 or s > 510:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8330,7 +7191,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 512:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8349,19 +7210,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 512:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 511
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 73 or s > 512:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8380,7 +7228,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 514:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8399,19 +7247,6 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 514:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 513
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 74 or s > 514:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8430,7 +7265,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 516:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8449,19 +7284,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 516:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 515
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 75 or s > 516:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8480,7 +7302,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 518:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8499,19 +7321,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 518:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 517
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 76 or s > 518:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8530,7 +7339,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 520:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8554,16 +7363,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t48(a << 2 | 1, c, 48, x)
                     s = 522
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 520:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 519
                 else:
                     a, s = x.escape(a, s, c)
             if s == 521:  # ElementContent: SE(MeterInfoRequested)
@@ -8603,7 +7402,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(Header)
+            if s == 78 or s == 524:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8624,16 +7423,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t64(a << 1, c, 64, x)
                     s = 525
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 524:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 523
                 else:
                     a, s = x.escape(a, s, c)
             if s == 525:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -8699,7 +7488,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(Header)
+            if s == 79 or s == 530:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8715,16 +7504,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 530:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 529
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 79 or s > 530:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8743,7 +7522,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(Header)
+            if s == 80 or s == 532:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8764,16 +7543,6 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t64(a << 1, c, 64, x)
                     s = 533
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 532:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 531
                 else:
                     a, s = x.escape(a, s, c)
             if s == 533:  # ElementContent: EE
@@ -8800,7 +7569,7 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 81 or s == 536:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8834,22 +7603,6 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                     a = t46(a << 1, c, 46, x)
                     s = 537
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 536:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t49(a << 2, c, 49, x)
-                    s = 534
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 2 | 1, c, 46, x)
-                    s = 535
                 else:
                     a, s = x.escape(a, s, c)
             if s == 537:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -8886,7 +7639,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 82 or s == 543:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -8980,37 +7733,6 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 543:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t44(a << 3 | 3, c, 44, x)
-                    s = 542
-                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                    else:
-                        a = t49(a << 3, c, 49, x)
-                    s = 539
-                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 512 | y << 1
-                    else:
-                        a = t57(a << 3 | 1, c, 57, x)
-                    s = 540
-                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 1024 | y << 1
-                    else:
-                        a = t57(a << 3 | 2, c, 57, x)
-                    s = 541
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 82 or s > 543:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9029,7 +7751,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(RootCertificateID)
+            if s == 83 or s == 545:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9047,16 +7769,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                     a = t65(a << 2, c, 65, x)
                     s = 546
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 545:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                    a = t65(a << 1, c, 65, x)
-                    s = 544
                 else:
                     a, s = x.escape(a, s, c)
             if 546 <= s <= 563:  # ElementContent: SE(RootCertificateID), EE
@@ -9093,7 +7805,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 84 or s == 568:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 if i == k:
                     return a << 3 | 3  # EE
                 nm = (c := ch[i]).name
@@ -9138,22 +7850,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 568:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i == k:
-                    return a << 3 | 3  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 3 | 1, c, 46, x)
-                    s = 566
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 3 | 2, c, 46, x)
-                    s = 567
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t46(a << 3, c, 46, x)
-                    s = 565
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 84 or s > 568:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9172,13 +7868,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 569:  # ElementContent: EE
+            if s == 85 or s == 569:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -9202,7 +7892,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 571:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9218,16 +7908,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 571:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 570
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 571:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9246,7 +7926,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 573:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9262,16 +7942,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 573:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 572
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 87 or s > 573:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9290,7 +7960,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(Header)
+            if s == 88 or s == 575:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9311,16 +7981,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t64(a << 1, c, 64, x)
                     s = 576
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 575:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t56(a << 1, c, 56, x)
-                    s = 574
                 else:
                     a, s = x.escape(a, s, c)
             if s == 576:  # ElementContent: EE
@@ -9347,7 +8007,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 578:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9368,21 +8028,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 578:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 160:
-                            x.facets(y, 20, None)
-                        a = string(a << 1, y)
-                        s = 577
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 89 or s > 578:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9401,7 +8046,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: CH
+            if s == 90 or s == 580:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9422,21 +8067,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 580:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 255:
-                            x.facets(y, 21, None)
-                        a = string(a << 1, y)
-                        s = 579
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 90 or s > 580:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9455,7 +8085,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: CH
+            if s == 91 or s == 582:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9476,21 +8106,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 582:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 80:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 581
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 91 or s > 582:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9509,7 +8124,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: CH
+            if s == 92 or s == 584:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9528,19 +8143,6 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 584:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E23.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 583
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 92 or s > 584:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

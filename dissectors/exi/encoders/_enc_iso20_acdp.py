@@ -39,7 +39,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(Header)
+            if s == 1 or s == 90:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -60,16 +60,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t43(a << 1, c, 43, x)
                     s = 91
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 90:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 89
                 else:
                     a, s = x.escape(a, s, c)
             if s == 91:  # ElementContent: EE
@@ -96,7 +86,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(Header)
+            if s == 2 or s == 93:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -117,16 +107,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 94
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 93:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 92
                 else:
                     a, s = x.escape(a, s, c)
             if s == 94:  # ElementContent: SE(EVSEProcessing)
@@ -192,7 +172,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 99:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -210,16 +190,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTechnicalStatus' and c.ns == U5:  # EVTechnicalStatusType
                     a = t51(a << 1, c, 51, x)
                     s = 100
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 99:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 98
                 else:
                     a, s = x.escape(a, s, c)
             if s == 100:  # ElementContent: EE
@@ -246,7 +216,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 102:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -267,16 +237,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 103
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 102:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 101
                 else:
                     a, s = x.escape(a, s, c)
             if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
@@ -420,7 +380,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(Header)
+            if s == 5 or s == 114:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -441,16 +401,6 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t38(a << 1, c, 38, x)
                     s = 115
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 114:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 113
                 else:
                     a, s = x.escape(a, s, c)
             if s == 115:  # ElementContent: SE(EVPositioningSupport)
@@ -490,7 +440,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(Header)
+            if s == 6 or s == 118:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -511,16 +461,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 119
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 118:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 117
                 else:
                     a, s = x.escape(a, s, c)
             if s == 119:  # ElementContent: SE(EVSEProcessing)
@@ -638,13 +578,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 7:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 127:  # ElementContent: EE
+            if s == 7 or s == 127:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -668,13 +602,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 128:  # ElementContent: EE
+            if s == 8 or s == 128:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -734,7 +662,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 10 or s == 135:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -802,31 +730,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t52(a << 2 | 1, c, 52, x)
                     s = 138
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 135:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t52(a << 2 | 1, c, 52, x)
-                    s = 133
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t52(a << 2, c, 52, x)
-                    s = 132
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t52(a << 2 | 2, c, 52, x)
-                    s = 134
                 else:
                     a, s = x.escape(a, s, c)
             if s == 136:  # ElementContent: SE(G), SE(Y)
@@ -934,7 +837,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: CH
+            if s == 12 or s == 144:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -953,19 +856,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 144:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 143
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 12 or s > 144:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1022,45 +912,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 150
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 145:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t14(a << 4, c, 14, x)
-                        s = 147
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t15(a << 4 | 1, c, 15, x)
-                        s = 148
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t14(a << 4 | 6, c, 14, x)
-                        s = 153
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t18(a << 4 | 4, c, 18, x)
-                        s = 151
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t21(a << 4 | 2, c, 21, x)
-                        s = 149
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t22(a << 4 | 5, c, 22, x)
-                        s = 152
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t31(a << 4 | 3, c, 31, x)
-                        s = 150
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 146:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 145 or s == 146:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1154,7 +1006,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 164:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1173,19 +1025,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 164:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 163
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 14 or s > 164:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1204,20 +1043,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t10(a << 3, c, 10, x)
-                    s = 166
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t19(a << 3 | 1, c, 19, x)
-                    s = 167
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 165:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 15 or s == 165:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1264,7 +1090,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 170
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 169:  # StartTag: SE(Reference)
+            if s == 169 or s == 171:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1274,7 +1100,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 170
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 170:  # ElementContent: SE(Reference), EE
+            if s == 170 or s == 172:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1282,25 +1108,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t20(a << 2, c, 20, x)
                     s = 172
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 171:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t20(a << 1, c, 20, x)
-                    s = 170
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 172:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t20(a << 2, c, 20, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 16 or s > 172:
@@ -1369,7 +1176,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 18 or s == 180:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1401,38 +1208,13 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 181
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 179:  # ElementContent: SE(*), EE
+            if s == 179 or s == 183:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 180:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t59(a << 2, c, 59, x)
-                    s = 178
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t59(a << 2 | 1, c, 59, x)
-                    s = 179
-                else:
-                    a, s = x.escape(a, s, c)
             if 181 <= s <= 182:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 183:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -1456,7 +1238,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(Modulus)
+            if s == 19 or s == 185:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1480,19 +1262,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t52(a << 1, c, 52, x)
                     s = 186
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 185:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t52(a << 1, c, 52, x)
-                    s = 184
                 else:
                     a, s = x.escape(a, s, c)
             if s == 186:  # ElementContent: EE
@@ -1558,7 +1327,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 190
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 189:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 189 or s == 192:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1592,19 +1361,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t12(a << 1, c, 12, x)
                     s = 193
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 192:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t11(a << 2 | 1, c, 11, x)
-                    s = 191
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t30(a << 2, c, 30, x)
-                    s = 190
                 else:
                     a, s = x.escape(a, s, c)
             if s == 193:  # ElementContent: EE
@@ -1651,7 +1407,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 196
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 195:  # StartTag: SE(Transforms), EE
+            if s == 195 or s == 197:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1667,16 +1423,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 197:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t30(a << 2, c, 30, x)
-                    s = 196
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 21 or s > 197:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1695,7 +1441,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(SPKISexp)
+            if s == 22 or s == 199:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1719,19 +1465,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t59(a << 2, c, 59, x)
                     s = 201
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 199:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t59(a << 1, c, 59, x)
-                    s = 198
                 else:
                     a, s = x.escape(a, s, c)
             if s == 200:  # ElementContent: SE(SPKISexp), EE
@@ -1800,7 +1533,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 204
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 203:  # StartTag: SE(SignedInfo)
+            if s == 203 or s == 205:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1818,16 +1551,6 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t27(a << 1, c, 27, x)
                     s = 206
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 205:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t28(a << 1, c, 28, x)
-                    s = 204
                 else:
                     a, s = x.escape(a, s, c)
             if s == 206:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -1877,20 +1600,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 209:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t54(a << 3, c, 54, x)
-                    s = 211
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 210:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 209 or s == 210:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -1937,7 +1647,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 214
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 213:  # StartTag: SE(SignatureProperty)
+            if s == 213 or s == 215:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1947,7 +1657,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 214
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 214:  # ElementContent: SE(SignatureProperty), EE
+            if s == 214 or s == 216:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1955,25 +1665,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t26(a << 2, c, 26, x)
                     s = 216
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 215:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t26(a << 1, c, 26, x)
-                    s = 214
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 216:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t26(a << 2, c, 26, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 25 or s > 216:
@@ -2006,13 +1697,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 218:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 219:  # ElementContent: SE(*), CH[untyped]
+            if s == 218 or s == 219:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2055,7 +1740,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 222:  # StartTag: CH
+            if s == 222 or s == 224:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2074,19 +1759,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 224:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 223
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 27 or s > 224:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2115,7 +1787,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 226
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 225:  # StartTag: SE(CanonicalizationMethod)
+            if s == 225 or s == 227:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2133,16 +1805,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t24(a << 1, c, 24, x)
                     s = 228
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 227:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t9(a << 1, c, 9, x)
-                    s = 226
                 else:
                     a, s = x.escape(a, s, c)
             if s == 228:  # ElementContent: SE(Reference)
@@ -2233,7 +1895,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Transform)
+            if s == 30 or s == 236:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2243,7 +1905,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 235
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 235:  # ElementContent: SE(Transform), EE
+            if s == 235 or s == 237:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -2251,25 +1913,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t29(a << 2, c, 29, x)
                     s = 237
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 236:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t29(a << 1, c, 29, x)
-                    s = 235
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 237:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t29(a << 2, c, 29, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 30 or s > 237:
@@ -2290,7 +1933,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 31 or s == 244:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2366,44 +2009,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 247
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 244:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t59(a << 3 | 4, c, 59, x)
-                        s = 242
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t59(a << 3 | 3, c, 59, x)
-                        s = 241
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t62(a << 3, c, 62, x)
-                        s = 238
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t59(a << 3 | 1, c, 59, x)
-                        s = 239
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t14(a << 3 | 2, c, 14, x)
-                        s = 240
-                    else:
-                        a, s = x.escape(a, s, c)
             if 245 <= s <= 250:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -2460,7 +2065,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 34:  # FirstStartTag: CH
+            if s == 34 or s == 252:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2479,19 +2084,6 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 252:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 251
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 34 or s > 252:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2510,7 +2102,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Amount)
+            if s == 35 or s == 254:  # FirstStartTag, ElementContent: SE(Amount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2528,16 +2120,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                     a = t36(a << 1, c, 36, x)
                     s = 255
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 254:  # ElementContent: SE(Amount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                    a = t36(a << 1, c, 36, x)
-                    s = 253
                 else:
                     a, s = x.escape(a, s, c)
             if s == 255:  # ElementContent: EE
@@ -2564,7 +2146,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Exponent)
+            if s == 36 or s == 257:  # FirstStartTag, ElementContent: SE(Exponent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2588,19 +2170,6 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t39(a << 1, c, 39, x)
                     s = 258
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 257:  # ElementContent: SE(Exponent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                        a = a << 11 | (y + 128) << 1
-                    else:
-                        a = t53(a << 1, c, 53, x)
-                    s = 256
                 else:
                     a, s = x.escape(a, s, c)
             if s == 258:  # ElementContent: EE
@@ -2627,7 +2196,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 37:  # FirstStartTag: CH
+            if s == 37 or s == 260:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2646,19 +2215,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 260:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 259
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 37 or s > 260:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2677,7 +2233,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 38:  # FirstStartTag: CH
+            if s == 38 or s == 262:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2696,19 +2252,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 262:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 261
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 38 or s > 262:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2727,7 +2270,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 39:  # FirstStartTag: CH
+            if s == 39 or s == 264:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2746,19 +2289,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 264:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 263
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 39 or s > 264:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2777,7 +2307,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 266:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2796,19 +2326,6 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 266:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 265
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 40 or s > 266:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2827,7 +2344,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 41 or s == 277:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 if i == k:
                     return a << 4 | 10  # EE
                 nm = (c := ch[i]).name
@@ -3242,82 +2759,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 277:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i == k:
-                    return a << 4 | 10  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PresentSOC':
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t36(a << 4 | 8, c, 36, x)
-                            s = 275
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 56 | y << 1
-                            else:
-                                a = t38(a << 4 | 7, c, 38, x)
-                            s = 274
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 72 | y << 1
-                            else:
-                                a = t38(a << 4 | 9, c, 38, x)
-                            s = 276
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1536 | y << 1
-                            else:
-                                a = t50(a << 4 | 3, c, 50, x)
-                            s = 270
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 512 | y << 1
-                            else:
-                                a = t50(a << 4 | 1, c, 50, x)
-                            s = 268
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | y << 1
-                            else:
-                                a = t50(a << 4, c, 50, x)
-                            s = 267
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
-                            else:
-                                a = t40(a << 4 | 6, c, 40, x)
-                            s = 273
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
-                            else:
-                                a = t40(a << 4 | 4, c, 40, x)
-                            s = 271
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
-                            else:
-                                a = t40(a << 4 | 5, c, 40, x)
-                            s = 272
-                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t50(a << 4 | 2, c, 50, x)
-                            s = 269
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 41 or s > 277:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3336,7 +2777,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 42:  # FirstStartTag: CH
+            if s == 42 or s == 279:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3355,19 +2796,6 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 279:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 5
-                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 278
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 42 or s > 279:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3386,7 +2814,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 43:  # FirstStartTag: CH
+            if s == 43 or s == 281:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3405,19 +2833,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 281:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 280
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 43 or s > 281:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3436,7 +2851,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 44:  # FirstStartTag: CH
+            if s == 44 or s == 283:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3455,19 +2870,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 283:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 10
-                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None:
-                        a = a << 5 | j
-                        s = 282
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 44 or s > 283:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3486,7 +2888,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 45:  # FirstStartTag: CH
+            if s == 45 or s == 285:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3505,19 +2907,6 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 285:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E10.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 284
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 45 or s > 285:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3536,7 +2925,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: CH
+            if s == 46 or s == 287:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3555,19 +2944,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 287:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 286
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 46 or s > 287:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3586,7 +2962,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 289:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3605,19 +2981,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 289:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E12.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 288
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 47 or s > 289:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3636,7 +2999,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 291:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3655,19 +3018,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 291:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E13.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 290
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 48 or s > 291:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3686,7 +3036,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 49 or s == 293:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3710,19 +3060,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t47(a << 1, c, 47, x)
                     s = 294
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 293:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t34(a << 1, c, 34, x)
-                    s = 292
                 else:
                     a, s = x.escape(a, s, c)
             if s == 294:  # ElementContent: EE
@@ -3749,7 +3086,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: CH
+            if s == 50 or s == 296:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3768,19 +3105,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 296:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 295
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 50 or s > 296:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3799,7 +3123,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(EVReadyToCharge)
+            if s == 51 or s == 298:  # FirstStartTag, ElementContent: SE(EVReadyToCharge)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3823,19 +3147,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t38(a << 1, c, 38, x)
                     s = 299
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 298:  # ElementContent: SE(EVReadyToCharge)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVReadyToCharge' and c.ns == U5:  # boolean: boolean
-                    if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                        a = a << 4 | y << 1
-                    else:
-                        a = t38(a << 1, c, 38, x)
-                    s = 297
                 else:
                     a, s = x.escape(a, s, c)
             if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
@@ -4032,7 +3343,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 52:  # FirstStartTag: CH
+            if s == 52 or s == 307:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4051,19 +3362,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 307:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 306
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 52 or s > 307:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4082,7 +3380,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 309:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4101,19 +3399,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 309:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 308
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 53 or s > 309:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4132,7 +3417,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 311:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4151,19 +3436,6 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 311:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 310
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 54 or s > 311:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4182,7 +3454,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(SessionID)
+            if s == 55 or s == 313:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4208,21 +3480,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t37(a << 1, c, 37, x)
                     s = 314
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 313:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 20, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t63(a << 1, c, 63, x)
-                    s = 312
                 else:
                     a, s = x.escape(a, s, c)
             if s == 314:  # ElementContent: SE(Signature), EE
@@ -4259,7 +3516,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: CH
+            if s == 56 or s == 317:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4280,21 +3537,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 317:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 17, None)
-                        a = string(a << 1, y)
-                        s = 316
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 56 or s > 317:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4313,7 +3555,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: SE(MeterID)
+            if s == 57 or s == 319:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4339,21 +3581,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t37(a << 1, c, 37, x)
                     s = 320
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 319:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 17, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t56(a << 1, c, 56, x)
-                    s = 318
                 else:
                     a, s = x.escape(a, s, c)
             if s == 320:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -4564,7 +3791,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 328:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4585,21 +3812,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 328:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 18, None)
-                        a = binary(a << 1, y)
-                        s = 327
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 58 or s > 328:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4618,7 +3830,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: CH
+            if s == 59 or s == 330:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4637,19 +3849,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 330:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 329
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 59 or s > 330:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4668,7 +3867,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(TimeAnchor)
+            if s == 60 or s == 332:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4707,19 +3906,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 337
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 332:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t37(a << 1, c, 37, x)
-                    s = 331
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 333:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -4802,7 +3988,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 348:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4821,19 +4007,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 348:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 40
-                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
-                        a = a << 7 | j
-                        s = 347
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 61 or s > 348:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4852,7 +4025,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: SE(X509IssuerName)
+            if s == 62 or s == 350:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4876,19 +4049,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t66(a << 1, c, 66, x)
                     s = 351
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 350:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t14(a << 1, c, 14, x)
-                    s = 349
                 else:
                     a, s = x.escape(a, s, c)
             if s == 351:  # ElementContent: EE
@@ -4915,7 +4075,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: CH
+            if s == 63 or s == 353:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4936,21 +4096,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 353:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 8:
-                            x.facets(y, 20, None)
-                        a = binary(a << 1, y)
-                        s = 352
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 63 or s > 353:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4969,7 +4114,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: SE(TaxRuleID)
+            if s == 64 or s == 355:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4990,19 +4135,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Amount' and c.ns == U6:  # RationalNumberType
                     a = t36(a << 1, c, 36, x)
                     s = 356
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 355:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 354
                 else:
                     a, s = x.escape(a, s, c)
             if s == 356:  # ElementContent: EE
@@ -5029,7 +4161,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 358:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5048,19 +4180,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 358:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 357
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 65 or s > 358:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5079,7 +4198,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: CH
+            if s == 66 or s == 360:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5098,19 +4217,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 360:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 359
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 66 or s > 360:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5129,7 +4235,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 362:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5148,19 +4254,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 362:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 361
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 67 or s > 362:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5209,7 +4302,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 365:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5228,19 +4321,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 365:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 364
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 69 or s > 365:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5259,7 +4339,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 367:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5278,19 +4358,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 367:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 366
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 70 or s > 367:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5309,7 +4376,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 369:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5328,19 +4395,6 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 369:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 368
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 71 or s > 369:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5359,7 +4413,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 371:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5378,19 +4432,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 371:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 370
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 72 or s > 371:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5409,7 +4450,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 373:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5428,19 +4469,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 373:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 372
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 73 or s > 373:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5459,7 +4487,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: SE(Header)
+            if s == 74 or s == 375:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5483,16 +4511,6 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t38(a << 2 | 1, c, 38, x)
                     s = 377
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 375:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 374
                 else:
                     a, s = x.escape(a, s, c)
             if s == 376:  # ElementContent: SE(MeterInfoRequested)
@@ -5532,7 +4550,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: SE(Header)
+            if s == 75 or s == 379:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5553,16 +4571,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 380
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 379:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 378
                 else:
                     a, s = x.escape(a, s, c)
             if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -5628,7 +4636,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(Header)
+            if s == 76 or s == 385:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5644,16 +4652,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 385:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 384
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 76 or s > 385:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5672,7 +4670,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: SE(Header)
+            if s == 77 or s == 387:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5693,16 +4691,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 388
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 387:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 386
                 else:
                     a, s = x.escape(a, s, c)
             if s == 388:  # ElementContent: EE
@@ -5729,7 +4717,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 78 or s == 391:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5763,22 +4751,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                     a = t36(a << 1, c, 36, x)
                     s = 392
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 391:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t40(a << 2, c, 40, x)
-                    s = 389
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t36(a << 2 | 1, c, 36, x)
-                    s = 390
                 else:
                     a, s = x.escape(a, s, c)
             if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -5815,7 +4787,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 79 or s == 398:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -5909,37 +4881,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 398:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t34(a << 3 | 3, c, 34, x)
-                    s = 397
-                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                    else:
-                        a = t40(a << 3, c, 40, x)
-                    s = 394
-                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 512 | y << 1
-                    else:
-                        a = t50(a << 3 | 1, c, 50, x)
-                    s = 395
-                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 1024 | y << 1
-                    else:
-                        a = t50(a << 3 | 2, c, 50, x)
-                    s = 396
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 79 or s > 398:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5958,7 +4899,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(RootCertificateID)
+            if s == 80 or s == 400:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5976,16 +4917,6 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                     a = t62(a << 2, c, 62, x)
                     s = 401
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 400:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                    a = t62(a << 1, c, 62, x)
-                    s = 399
                 else:
                     a, s = x.escape(a, s, c)
             if 401 <= s <= 418:  # ElementContent: SE(RootCertificateID), EE
@@ -6022,7 +4953,7 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 81 or s == 423:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 if i == k:
                     return a << 3 | 3  # EE
                 nm = (c := ch[i]).name
@@ -6067,22 +4998,6 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 423:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i == k:
-                    return a << 3 | 3  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t36(a << 3 | 1, c, 36, x)
-                    s = 421
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t36(a << 3 | 2, c, 36, x)
-                    s = 422
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t36(a << 3, c, 36, x)
-                    s = 420
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 81 or s > 423:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6101,13 +5016,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 424:  # ElementContent: EE
+            if s == 82 or s == 424:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -6131,7 +5040,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: SE(Header)
+            if s == 83 or s == 426:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6147,16 +5056,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 426:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 425
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 83 or s > 426:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6175,7 +5074,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(Header)
+            if s == 84 or s == 428:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6191,16 +5090,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 428:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 427
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 84 or s > 428:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6219,7 +5108,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(Header)
+            if s == 85 or s == 430:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6240,16 +5129,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t61(a << 1, c, 61, x)
                     s = 431
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 430:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t55(a << 1, c, 55, x)
-                    s = 429
                 else:
                     a, s = x.escape(a, s, c)
             if s == 431:  # ElementContent: EE
@@ -6276,7 +5155,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 433:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6297,21 +5176,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 433:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 160:
-                            x.facets(y, 26, None)
-                        a = string(a << 1, y)
-                        s = 432
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6330,7 +5194,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: CH
+            if s == 87 or s == 435:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6351,21 +5215,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 435:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 255:
-                            x.facets(y, 27, None)
-                        a = string(a << 1, y)
-                        s = 434
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 87 or s > 435:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6384,7 +5233,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 437:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6405,21 +5254,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 437:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 80:
-                            x.facets(y, 28, None)
-                        a = string(a << 1, y)
-                        s = 436
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 88 or s > 437:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

@@ -44,7 +44,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(Header)
+            if s == 1 or s == 182:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -65,16 +65,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t63(a << 1, c, 63, x)
                     s = 183
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 182:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 181
                 else:
                     a, s = x.escape(a, s, c)
             if s == 183:  # ElementContent: SE(EIM_AReqAuthorizationMode), SE(PnC_AReqAuthorizationMode)
@@ -114,7 +104,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(Header)
+            if s == 2 or s == 187:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -135,16 +125,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 188
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 187:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 186
                 else:
                     a, s = x.escape(a, s, c)
             if s == 188:  # ElementContent: SE(EVSEProcessing)
@@ -184,7 +164,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(Header)
+            if s == 3 or s == 191:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -200,16 +180,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 191:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 190
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 3 or s > 191:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -228,7 +198,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(Header)
+            if s == 4 or s == 193:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -249,16 +219,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 194
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 193:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 192
                 else:
                     a, s = x.escape(a, s, c)
             if s == 194:  # ElementContent: SE(AuthorizationServices)
@@ -343,13 +303,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 200:  # ElementContent: EE
+            if s == 5 or s == 200:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -373,13 +327,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 201:  # ElementContent: EE
+            if s == 6 or s == 201:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -439,7 +387,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: SE(Header)
+            if s == 8 or s == 206:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -457,16 +405,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'OEMProvisioningCertificateChain' and c.ns == U5:  # SignedCertificateChainType
                     a = t118(a << 1, c, 118, x)
                     s = 207
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 206:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 205
                 else:
                     a, s = x.escape(a, s, c)
             if s == 207:  # ElementContent: SE(ListOfRootCertificateIDs)
@@ -526,7 +464,7 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(Header)
+            if s == 9 or s == 212:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -547,16 +485,6 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 213
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 212:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 211
                 else:
                     a, s = x.escape(a, s, c)
             if s == 213:  # ElementContent: SE(EVSEProcessing)
@@ -629,7 +557,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 10 or s == 221:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -697,31 +625,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t105(a << 2 | 1, c, 105, x)
                     s = 224
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 221:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t105(a << 2 | 1, c, 105, x)
-                    s = 219
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t105(a << 2, c, 105, x)
-                    s = 218
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t105(a << 2 | 2, c, 105, x)
-                    s = 220
                 else:
                     a, s = x.escape(a, s, c)
             if s == 222:  # ElementContent: SE(G), SE(Y)
@@ -829,7 +732,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: CH
+            if s == 12 or s == 230:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -848,19 +751,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 230:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 229
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 12 or s > 230:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -917,45 +807,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 236
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 231:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t14(a << 4, c, 14, x)
-                        s = 233
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t15(a << 4 | 1, c, 15, x)
-                        s = 234
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t14(a << 4 | 6, c, 14, x)
-                        s = 239
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t20(a << 4 | 4, c, 20, x)
-                        s = 237
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t25(a << 4 | 2, c, 25, x)
-                        s = 235
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t26(a << 4 | 5, c, 26, x)
-                        s = 238
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t53(a << 4 | 3, c, 53, x)
-                        s = 236
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 232:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 231 or s == 232:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1049,7 +901,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: CH
+            if s == 14 or s == 250:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1068,19 +920,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 250:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 249
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 14 or s > 250:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1099,20 +938,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t10(a << 3, c, 10, x)
-                    s = 252
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t23(a << 3 | 1, c, 23, x)
-                    s = 253
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 251:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 15 or s == 251:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1159,7 +985,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 256
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 255:  # StartTag: SE(Reference)
+            if s == 255 or s == 257:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1169,7 +995,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 256
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 256:  # ElementContent: SE(Reference), EE
+            if s == 256 or s == 258:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1177,25 +1003,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t24(a << 2, c, 24, x)
                     s = 258
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 257:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t24(a << 1, c, 24, x)
-                    s = 256
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 258:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t24(a << 2, c, 24, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 16 or s > 258:
@@ -1216,7 +1023,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 260:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1234,16 +1041,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignedMeteringData' and c.ns == U5:  # SignedMeteringDataType
                     a = t46(a << 1, c, 46, x)
                     s = 261
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 260:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 259
                 else:
                     a, s = x.escape(a, s, c)
             if s == 261:  # ElementContent: EE
@@ -1270,7 +1067,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 263:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1291,16 +1088,6 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 264
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 263:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 262
                 else:
                     a, s = x.escape(a, s, c)
             if s == 264:  # ElementContent: EE
@@ -1375,7 +1162,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 20 or s == 272:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1407,38 +1194,13 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 273
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 271:  # ElementContent: SE(*), EE
+            if s == 271 or s == 275:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 272:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t121(a << 2, c, 121, x)
-                    s = 270
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t121(a << 2 | 1, c, 121, x)
-                    s = 271
-                else:
-                    a, s = x.escape(a, s, c)
             if 273 <= s <= 274:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 275:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -1462,7 +1224,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 277:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1483,16 +1245,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t98(a << 1, c, 98, x)
                     s = 278
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 277:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 276
                 else:
                     a, s = x.escape(a, s, c)
             if s == 278:  # ElementContent: SE(ChargeProgress)
@@ -1561,7 +1313,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(Header)
+            if s == 22 or s == 283:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1582,16 +1334,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 284
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 283:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 282
                 else:
                     a, s = x.escape(a, s, c)
             if s == 284:  # ElementContent: SE(EVSEStatus), EE
@@ -1628,7 +1370,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(Modulus)
+            if s == 23 or s == 287:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1652,19 +1394,6 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t105(a << 1, c, 105, x)
                     s = 288
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 287:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t105(a << 1, c, 105, x)
-                    s = 286
                 else:
                     a, s = x.escape(a, s, c)
             if s == 288:  # ElementContent: EE
@@ -1730,7 +1459,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 292
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 291:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 291 or s == 294:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1764,19 +1493,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t12(a << 1, c, 12, x)
                     s = 295
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 294:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t11(a << 2 | 1, c, 11, x)
-                    s = 293
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t48(a << 2, c, 48, x)
-                    s = 292
                 else:
                     a, s = x.escape(a, s, c)
             if s == 295:  # ElementContent: EE
@@ -1823,7 +1539,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 298
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 297:  # StartTag: SE(Transforms), EE
+            if s == 297 or s == 299:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1839,16 +1555,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 299:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t48(a << 2, c, 48, x)
-                    s = 298
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 25 or s > 299:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1867,7 +1573,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(SPKISexp)
+            if s == 26 or s == 301:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1891,19 +1597,6 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t121(a << 2, c, 121, x)
                     s = 303
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 301:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t121(a << 1, c, 121, x)
-                    s = 300
                 else:
                     a, s = x.escape(a, s, c)
             if s == 302:  # ElementContent: SE(SPKISexp), EE
@@ -1962,7 +1655,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 306:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1983,16 +1676,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t114(a << 1, c, 114, x)
                     s = 307
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 306:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 305
                 else:
                     a, s = x.escape(a, s, c)
             if s == 307:  # ElementContent: SE(Dynamic_SEReqControlMode), SE(Scheduled_SEReqControlMode)
@@ -2032,7 +1715,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 311:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2053,16 +1736,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 312
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 311:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 310
                 else:
                     a, s = x.escape(a, s, c)
             if s == 312:  # ElementContent: SE(EVSEProcessing)
@@ -2134,7 +1807,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 318:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2155,16 +1828,6 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t124(a << 1, c, 124, x)
                     s = 319
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 318:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 317
                 else:
                     a, s = x.escape(a, s, c)
             if s == 319:  # ElementContent: EE
@@ -2191,7 +1854,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 321:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2212,16 +1875,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 322
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 321:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 320
                 else:
                     a, s = x.escape(a, s, c)
             if s == 322:  # ElementContent: SE(ServiceID)
@@ -2271,7 +1924,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 326:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2289,16 +1942,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SupportedServiceIDs' and c.ns == U5:  # ServiceIDListType
                     a = t155(a << 2, c, 155, x)
                     s = 327
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 326:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 325
                 else:
                     a, s = x.escape(a, s, c)
             if s == 327:  # ElementContent: EE
@@ -2325,7 +1968,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 329:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2346,16 +1989,6 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 330
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 329:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 328
                 else:
                     a, s = x.escape(a, s, c)
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
@@ -2415,7 +2048,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 335:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2433,16 +2066,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedEnergyTransferService' and c.ns == U5:  # SelectedServiceType
                     a = t148(a << 1, c, 148, x)
                     s = 336
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 335:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 334
                 else:
                     a, s = x.escape(a, s, c)
             if s == 336:  # ElementContent: SE(SelectedVASList), EE
@@ -2479,7 +2102,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 339:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2500,16 +2123,6 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 340
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 339:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 338
                 else:
                     a, s = x.escape(a, s, c)
             if s == 340:  # ElementContent: EE
@@ -2536,7 +2149,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 342:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2559,16 +2172,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 1, c, 84, x)
                     s = 343
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 342:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 341
                 else:
                     a, s = x.escape(a, s, c)
             if s == 343:  # ElementContent: EE
@@ -2595,7 +2198,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 345:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2616,16 +2219,6 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 346
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 345:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 344
                 else:
                     a, s = x.escape(a, s, c)
             if s == 346:  # ElementContent: SE(EVSEID)
@@ -2667,7 +2260,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(Header)
+            if s == 37 or s == 349:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2688,16 +2281,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t70(a << 1, c, 70, x)
                     s = 350
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 349:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 348
                 else:
                     a, s = x.escape(a, s, c)
             if s == 350:  # ElementContent: SE(EVTerminationCode), SE(EVTerminationExplanation), EE
@@ -2762,7 +2345,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(Header)
+            if s == 38 or s == 354:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2783,16 +2366,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 355
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 354:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 353
                 else:
                     a, s = x.escape(a, s, c)
             if s == 355:  # ElementContent: EE
@@ -2829,7 +2402,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 357
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 356:  # StartTag: SE(SignedInfo)
+            if s == 356 or s == 358:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2847,16 +2420,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t43(a << 1, c, 43, x)
                     s = 359
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 358:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t44(a << 1, c, 44, x)
-                    s = 357
                 else:
                     a, s = x.escape(a, s, c)
             if s == 359:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -2906,20 +2469,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 362:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t108(a << 3, c, 108, x)
-                    s = 364
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 363:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 362 or s == 363:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -2966,7 +2516,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 367
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 366:  # StartTag: SE(SignatureProperty)
+            if s == 366 or s == 368:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2976,7 +2526,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 367
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 367:  # ElementContent: SE(SignatureProperty), EE
+            if s == 367 or s == 369:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -2984,25 +2534,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t42(a << 2, c, 42, x)
                     s = 369
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 368:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t42(a << 1, c, 42, x)
-                    s = 367
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 369:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t42(a << 2, c, 42, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 41 or s > 369:
@@ -3035,13 +2566,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 371:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 372:  # ElementContent: SE(*), CH[untyped]
+            if s == 371 or s == 372:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3084,7 +2609,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 375:  # StartTag: CH
+            if s == 375 or s == 377:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3103,19 +2628,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 377:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 376
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 43 or s > 377:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3144,7 +2656,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 379
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 378:  # StartTag: SE(CanonicalizationMethod)
+            if s == 378 or s == 380:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3162,16 +2674,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t40(a << 1, c, 40, x)
                     s = 381
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 380:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t7(a << 1, c, 7, x)
-                    s = 379
                 else:
                     a, s = x.escape(a, s, c)
             if s == 381:  # ElementContent: SE(Reference)
@@ -3218,17 +2720,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 384:  # StartTag: SE(ContractCertificateChain)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ContractCertificateChain' and c.ns == U5:  # ContractCertificateChainType
-                    a = t71(a << 1, c, 71, x)
-                    s = 386
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 385:  # ElementContent: SE(ContractCertificateChain)
+            if s == 384 or s == 385:  # StartTag, ElementContent: SE(ContractCertificateChain)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3327,22 +2819,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 392:  # StartTag: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 36, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t152(a << 1, c, 152, x)
-                    s = 394
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 393:  # ElementContent: SE(SessionID)
+            if s == 392 or s == 393:  # StartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3470,7 +2947,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: SE(Transform)
+            if s == 48 or s == 404:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3480,7 +2957,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 403
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 403:  # ElementContent: SE(Transform), EE
+            if s == 403 or s == 405:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -3488,25 +2965,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t47(a << 2, c, 47, x)
                     s = 405
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 404:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t47(a << 1, c, 47, x)
-                    s = 403
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 405:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t47(a << 2, c, 47, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 48 or s > 405:
@@ -3527,7 +2985,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: SE(Header)
+            if s == 49 or s == 407:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3548,16 +3006,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t86(a << 1, c, 86, x)
                     s = 408
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 407:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 406
                 else:
                     a, s = x.escape(a, s, c)
             if s == 408:  # ElementContent: SE(ParkingMethod)
@@ -3654,7 +3102,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(Header)
+            if s == 50 or s == 414:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3675,16 +3123,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 415
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 414:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 413
                 else:
                     a, s = x.escape(a, s, c)
             if s == 415:  # ElementContent: SE(ParkingSpace), SE(DeviceLocation), SE(TargetDistance), EE
@@ -3768,7 +3206,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Header)
+            if s == 51 or s == 420:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3789,16 +3227,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t87(a << 1, c, 87, x)
                     s = 421
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 420:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 419
                 else:
                     a, s = x.escape(a, s, c)
             if s == 421:  # ElementContent: SE(CheckOutTime)
@@ -3838,7 +3266,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Header)
+            if s == 52 or s == 424:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3859,16 +3287,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 425
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 424:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 423
                 else:
                     a, s = x.escape(a, s, c)
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
@@ -3908,7 +3326,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 53 or s == 433:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3984,44 +3402,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 436
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 433:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t121(a << 3 | 4, c, 121, x)
-                        s = 431
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t121(a << 3 | 3, c, 121, x)
-                        s = 430
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t141(a << 3, c, 141, x)
-                        s = 427
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t121(a << 3 | 1, c, 121, x)
-                        s = 428
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t14(a << 3 | 2, c, 14, x)
-                        s = 429
-                    else:
-                        a, s = x.escape(a, s, c)
             if 434 <= s <= 439:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -4091,7 +3471,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 441
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 440:  # StartTag: SE(TimeAnchor)
+            if s == 440 or s == 442:  # StartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4115,19 +3495,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t137(a << 1, c, 137, x)
                     s = 443
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 442:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 441
                 else:
                     a, s = x.escape(a, s, c)
             if s == 443:  # ElementContent: SE(PriceScheduleDescription), SE(Currency)
@@ -4303,7 +3670,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 455:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4322,19 +3689,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 455:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 454
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 57 or s > 455:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4353,7 +3707,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: SE(AdditionalService)
+            if s == 58 or s == 457:  # FirstStartTag, ElementContent: SE(AdditionalService)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4371,16 +3725,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'AdditionalService' and c.ns == U5:  # AdditionalServiceType
                     a = t59(a << 2, c, 59, x)
                     s = 458
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 457:  # ElementContent: SE(AdditionalService)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AdditionalService' and c.ns == U5:  # AdditionalServiceType
-                    a = t59(a << 1, c, 59, x)
-                    s = 456
                 else:
                     a, s = x.escape(a, s, c)
             if 458 <= s <= 460:  # ElementContent: SE(AdditionalService), EE
@@ -4417,7 +3761,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(ServiceName)
+            if s == 59 or s == 463:  # FirstStartTag, ElementContent: SE(ServiceName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4440,21 +3784,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ServiceFee' and c.ns == U5:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 464
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 463:  # ElementContent: SE(ServiceName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceName' and c.ns == U5:  # nameType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 80:
-                            x.facets(y, 21, 'ServiceName')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t102(a << 1, c, 102, x)
-                    s = 462
                 else:
                     a, s = x.escape(a, s, c)
             if s == 464:  # ElementContent: EE
@@ -4481,7 +3810,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: SE(Amount)
+            if s == 60 or s == 466:  # FirstStartTag, ElementContent: SE(Amount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4499,16 +3828,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'CostPerUnit' and c.ns == U6:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 467
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 466:  # ElementContent: SE(Amount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Amount' and c.ns == U6:  # RationalNumberType
-                    a = t61(a << 1, c, 61, x)
-                    s = 465
                 else:
                     a, s = x.escape(a, s, c)
             if s == 467:  # ElementContent: EE
@@ -4535,7 +3854,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: SE(Exponent)
+            if s == 61 or s == 469:  # FirstStartTag, ElementContent: SE(Exponent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4559,19 +3878,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t75(a << 1, c, 75, x)
                     s = 470
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 469:  # ElementContent: SE(Exponent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Exponent' and c.ns == U6:  # byte: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                        a = a << 11 | (y + 128) << 1
-                    else:
-                        a = t106(a << 1, c, 106, x)
-                    s = 468
                 else:
                     a, s = x.escape(a, s, c)
             if s == 470:  # ElementContent: EE
@@ -4598,7 +3904,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 472:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4617,19 +3923,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 472:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 471
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 62 or s > 472:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4648,7 +3941,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: CH
+            if s == 63 or s == 474:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4667,19 +3960,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 474:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E4.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 473
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 63 or s > 474:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4698,7 +3978,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 476:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4717,19 +3997,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 476:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E5.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 475
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 64 or s > 476:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4748,7 +4015,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 478:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4767,19 +4034,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 478:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 477
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 65 or s > 478:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4798,7 +4052,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(Certificate)
+            if s == 66 or s == 480:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4821,21 +4075,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SubCertificates' and c.ns == U5:  # SubCertificatesType
                     a = t153(a << 2, c, 153, x)
                     s = 481
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 480:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1600:
-                            x.facets(y, 7, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t67(a << 1, c, 67, x)
-                    s = 479
                 else:
                     a, s = x.escape(a, s, c)
             if s == 481:  # ElementContent: EE
@@ -4862,7 +4101,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 483:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4883,21 +4122,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 483:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 1600:
-                            x.facets(y, 7, None)
-                        a = binary(a << 1, y)
-                        s = 482
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 67 or s > 483:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4916,7 +4140,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 485:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4935,19 +4159,6 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 485:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 484
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 68 or s > 485:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4966,7 +4177,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(PowerSchedule)
+            if s == 69 or s == 487:  # FirstStartTag, ElementContent: SE(PowerSchedule)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4987,16 +4198,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'PriceLevelSchedule' and c.ns == U5:  # PriceLevelScheduleType
                     a = t131(a << 2 | 1, c, 131, x)
                     s = 489
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 487:  # ElementContent: SE(PowerSchedule)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PowerSchedule' and c.ns == U5:  # PowerScheduleType
-                    a = t128(a << 1, c, 128, x)
-                    s = 486
                 else:
                     a, s = x.escape(a, s, c)
             if 488 <= s <= 489:  # ElementContent: EE
@@ -5023,7 +4224,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 491:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5042,19 +4243,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 491:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 490
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 70 or s > 491:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5073,7 +4261,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 71:  # FirstStartTag: SE(Certificate)
+            if s == 71 or s == 493:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5096,21 +4284,6 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SubCertificates' and c.ns == U5:  # SubCertificatesType
                     a = t153(a << 1, c, 153, x)
                     s = 494
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 493:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1600:
-                            x.facets(y, 7, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t67(a << 1, c, 67, x)
-                    s = 492
                 else:
                     a, s = x.escape(a, s, c)
             if s == 494:  # ElementContent: EE
@@ -5137,7 +4310,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 496:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5158,21 +4331,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 496:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 3:
-                            x.facets(y, 10, None)
-                        a = string(a << 1, y)
-                        s = 495
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 72 or s > 496:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5191,7 +4349,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 498:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5212,21 +4370,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 498:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 133:
-                            x.facets(y, 11, None)
-                        a = binary(a << 1, y)
-                        s = 497
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 73 or s > 498:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5245,7 +4388,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 500:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5264,19 +4407,6 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 500:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 499
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 74 or s > 500:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5295,7 +4425,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 502:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5314,19 +4444,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 502:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 501
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 75 or s > 502:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5345,7 +4462,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 76 or s == 513:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 if i == k:
                     return a << 4 | 10  # EE
                 nm = (c := ch[i]).name
@@ -5760,82 +4877,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 513:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i == k:
-                    return a << 4 | 10  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PresentSOC':
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U6:  # RationalNumberType
-                            a = t61(a << 4 | 8, c, 61, x)
-                            s = 511
-                        elif nm == 'ChargingComplete' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 56 | y << 1
-                            else:
-                                a = t62(a << 4 | 7, c, 62, x)
-                            s = 510
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U6:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 72 | y << 1
-                            else:
-                                a = t62(a << 4 | 9, c, 62, x)
-                            s = 512
-                        elif nm == 'MaximumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1536 | y << 1
-                            else:
-                                a = t113(a << 4 | 3, c, 113, x)
-                            s = 506
-                        elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 512 | y << 1
-                            else:
-                                a = t113(a << 4 | 1, c, 113, x)
-                            s = 504
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'PresentSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | y << 1
-                            else:
-                                a = t113(a << 4, c, 113, x)
-                            s = 503
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
-                            else:
-                                a = t74(a << 4 | 6, c, 74, x)
-                            s = 509
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
-                            else:
-                                a = t74(a << 4 | 4, c, 74, x)
-                            s = 507
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
-                            else:
-                                a = t74(a << 4 | 5, c, 74, x)
-                            s = 508
-                        elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t113(a << 4 | 2, c, 113, x)
-                            s = 505
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 76 or s > 513:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5854,13 +4895,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 514:  # ElementContent: EE
+            if s == 77 or s == 514:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -5884,7 +4919,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: SE(DepartureTime)
+            if s == 78 or s == 516:  # FirstStartTag, ElementContent: SE(DepartureTime)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5917,19 +4952,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t113(a << 2 | 1, c, 113, x)
                     s = 518
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 516:  # ElementContent: SE(DepartureTime)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 515
                 else:
                     a, s = x.escape(a, s, c)
             if s == 517:  # ElementContent: SE(TargetSOC), SE(EVTargetEnergyRequest)
@@ -6025,7 +5047,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
+            if s == 79 or s == 529:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
                 if i == k:
                     return a << 3 | 5  # EE
                 nm = (c := ch[i]).name
@@ -6123,41 +5145,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 529:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                if i == k:
-                    return a << 3 | 5  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'MinimumSOC':
-                    if nm == 'AbsolutePriceSchedule' and c.ns == U5:  # AbsolutePriceScheduleType
-                        a = t56(a << 3 | 3, c, 56, x)
-                        s = 527
-                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t74(a << 3, c, 74, x)
-                        s = 524
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t113(a << 3 | 1, c, 113, x)
-                        s = 525
-                    elif nm == 'PriceLevelSchedule' and c.ns == U5:  # PriceLevelScheduleType
-                        a = t131(a << 3 | 4, c, 131, x)
-                        s = 528
-                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t113(a << 3 | 2, c, 113, x)
-                        s = 526
-                    else:
-                        a, s = x.escape(a, s, c)
             if s < 79 or s > 529:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6176,13 +5163,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 530:  # ElementContent: EE
+            if s == 80 or s == 530:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -6206,7 +5187,7 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 532:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6225,19 +5206,6 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 532:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 531
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 81 or s > 532:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6256,13 +5224,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 533:  # ElementContent: EE
+            if s == 82 or s == 533:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -6286,13 +5248,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 534:  # ElementContent: EE
+            if s == 83 or s == 534:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -6316,7 +5272,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: CH
+            if s == 84 or s == 536:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6337,21 +5293,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 536:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 255:
-                            x.facets(y, 15, None)
-                        a = string(a << 1, y)
-                        s = 535
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 84 or s > 536:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6370,7 +5311,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TimeAnchor)
+            if s == 85 or s == 538:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6396,19 +5337,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t72(a << 1, c, 72, x)
                     s = 539
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 538:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 537
                 else:
                     a, s = x.escape(a, s, c)
             if s == 539:  # ElementContent: SE(PriceAlgorithm)
@@ -6460,7 +5388,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 543:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6479,19 +5407,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 543:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E16.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 542
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 543:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6510,7 +5425,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: CH
+            if s == 87 or s == 545:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6529,19 +5444,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 545:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E17.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 544
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 87 or s > 545:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6560,7 +5462,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(EVPowerSchedule)
+            if s == 88 or s == 547:  # FirstStartTag, ElementContent: SE(EVPowerSchedule)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6578,16 +5480,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVAbsolutePriceSchedule' and c.ns == U5:  # EVAbsolutePriceScheduleType
                     a = t85(a << 1, c, 85, x)
                     s = 548
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 547:  # ElementContent: SE(EVPowerSchedule)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVPowerSchedule' and c.ns == U5:  # EVPowerScheduleType
-                    a = t92(a << 1, c, 92, x)
-                    s = 546
                 else:
                     a, s = x.escape(a, s, c)
             if s == 548:  # ElementContent: EE
@@ -6614,7 +5506,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(TimeAnchor)
+            if s == 89 or s == 550:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6638,19 +5530,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'Scheduled_EVPPTControlMode' and c.ns == U5:  # Scheduled_EVPPTControlModeType
                     a = t144(a << 2 | 1, c, 144, x)
                     s = 552
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 550:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 549
                 else:
                     a, s = x.escape(a, s, c)
             if 551 <= s <= 552:  # ElementContent: SE(EVPowerProfileEntries)
@@ -6687,7 +5566,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(EVPowerProfileEntry)
+            if s == 90 or s == 555:  # FirstStartTag, ElementContent: SE(EVPowerProfileEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6705,16 +5584,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPowerProfileEntry' and c.ns == U5:  # PowerScheduleEntryType
                     a = t91(a << 2, c, 91, x)
                     s = 556
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 555:  # ElementContent: SE(EVPowerProfileEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVPowerProfileEntry' and c.ns == U5:  # PowerScheduleEntryType
-                    a = t91(a << 1, c, 91, x)
-                    s = 554
                 else:
                     a, s = x.escape(a, s, c)
             if 556 <= s <= 2601:  # ElementContent: SE(EVPowerProfileEntry), EE
@@ -6751,7 +5620,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(Duration)
+            if s == 91 or s == 2604:  # FirstStartTag, ElementContent: SE(Duration)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6772,19 +5641,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Power' and c.ns == U5:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 2605
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2604:  # ElementContent: SE(Duration)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 2603
                 else:
                     a, s = x.escape(a, s, c)
             if s == 2605:  # ElementContent: SE(Power_L2), SE(Power_L3), EE
@@ -6834,7 +5690,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(TimeAnchor)
+            if s == 92 or s == 2609:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6855,19 +5711,6 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPowerScheduleEntries' and c.ns == U5:  # EVPowerScheduleEntryListType
                     a = t93(a << 1, c, 93, x)
                     s = 2610
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2609:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 2608
                 else:
                     a, s = x.escape(a, s, c)
             if s == 2610:  # ElementContent: EE
@@ -6894,7 +5737,7 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(EVPowerScheduleEntry)
+            if s == 93 or s == 2612:  # FirstStartTag, ElementContent: SE(EVPowerScheduleEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6912,16 +5755,6 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPowerScheduleEntry' and c.ns == U5:  # EVPowerScheduleEntryType
                     a = t94(a << 2, c, 94, x)
                     s = 2613
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 2612:  # ElementContent: SE(EVPowerScheduleEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVPowerScheduleEntry' and c.ns == U5:  # EVPowerScheduleEntryType
-                    a = t94(a << 1, c, 94, x)
-                    s = 2611
                 else:
                     a, s = x.escape(a, s, c)
             if 2613 <= s <= 3634:  # ElementContent: SE(EVPowerScheduleEntry), EE
@@ -6958,7 +5791,7 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Duration)
+            if s == 94 or s == 3637:  # FirstStartTag, ElementContent: SE(Duration)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6979,19 +5812,6 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Power' and c.ns == U5:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 3638
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3637:  # ElementContent: SE(Duration)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 3636
                 else:
                     a, s = x.escape(a, s, c)
             if s == 3638:  # ElementContent: EE
@@ -7018,7 +5838,7 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(EnergyFee)
+            if s == 95 or s == 3640:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7036,16 +5856,6 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PowerRangeStart' and c.ns == U5:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 3641
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3640:  # ElementContent: SE(EnergyFee)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EnergyFee' and c.ns == U5:  # RationalNumberType
-                    a = t61(a << 1, c, 61, x)
-                    s = 3639
                 else:
                     a, s = x.escape(a, s, c)
             if s == 3641:  # ElementContent: EE
@@ -7072,7 +5882,7 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(Duration)
+            if s == 96 or s == 3643:  # FirstStartTag, ElementContent: SE(Duration)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7093,19 +5903,6 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPriceRule' and c.ns == U5:  # EVPriceRuleType
                     a = t95(a << 1, c, 95, x)
                     s = 3644
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3643:  # ElementContent: SE(Duration)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 3642
                 else:
                     a, s = x.escape(a, s, c)
             if 3644 <= s <= 3650:  # ElementContent: SE(EVPriceRule), EE
@@ -7142,7 +5939,7 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(EVPriceRuleStack)
+            if s == 97 or s == 3653:  # FirstStartTag, ElementContent: SE(EVPriceRuleStack)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7160,16 +5957,6 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPriceRuleStack' and c.ns == U5:  # EVPriceRuleStackType
                     a = t96(a << 2, c, 96, x)
                     s = 3654
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 3653:  # ElementContent: SE(EVPriceRuleStack)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVPriceRuleStack' and c.ns == U5:  # EVPriceRuleStackType
-                    a = t96(a << 1, c, 96, x)
-                    s = 3652
                 else:
                     a, s = x.escape(a, s, c)
             if 3654 <= s <= 4675:  # ElementContent: SE(EVPriceRuleStack), EE
@@ -7206,7 +5993,7 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 4678:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7225,19 +6012,6 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4678:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E18.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 4677
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 98 or s > 4678:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7256,7 +6030,7 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 4680:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7275,19 +6049,6 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4680:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E19.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 4679
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 99 or s > 4680:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7306,7 +6067,7 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 4682:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7325,19 +6086,6 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4682:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E20.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 4681
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 100 or s > 4682:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7356,7 +6104,7 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 101:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 101 or s == 4684:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7380,19 +6128,6 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t100(a << 1, c, 100, x)
                     s = 4685
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4684:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t57(a << 1, c, 57, x)
-                    s = 4683
                 else:
                     a, s = x.escape(a, s, c)
             if s == 4685:  # ElementContent: EE
@@ -7419,7 +6154,7 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 102:  # FirstStartTag: CH
+            if s == 102 or s == 4687:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7440,21 +6175,6 @@ def t102(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4687:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 80:
-                            x.facets(y, 21, None)
-                        a = string(a << 1, y)
-                        s = 4686
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 102 or s > 4687:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7473,7 +6193,7 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 4689:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7494,21 +6214,6 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4689:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 160:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 4688
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 103 or s > 4689:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7527,7 +6232,7 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 104:  # FirstStartTag: SE(Service)
+            if s == 104 or s == 4691:  # FirstStartTag, ElementContent: SE(Service)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7545,16 +6250,6 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Service' and c.ns == U5:  # ServiceType
                     a = t150(a << 2, c, 150, x)
                     s = 4692
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4691:  # ElementContent: SE(Service)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Service' and c.ns == U5:  # ServiceType
-                    a = t150(a << 1, c, 150, x)
-                    s = 4690
                 else:
                     a, s = x.escape(a, s, c)
             if 4692 <= s <= 4697:  # ElementContent: SE(Service), EE
@@ -7591,7 +6286,7 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 4700:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7610,19 +6305,6 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4700:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 4699
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 105 or s > 4700:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7641,7 +6323,7 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 4702:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7660,19 +6342,6 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4702:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 4701
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 106 or s > 4702:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7691,7 +6360,7 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 107:  # FirstStartTag: CH
+            if s == 107 or s == 4704:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7712,21 +6381,6 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4704:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 16:
-                            x.facets(y, 24, None)
-                        a = binary(a << 1, y)
-                        s = 4703
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 107 or s > 4704:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7745,7 +6399,7 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 108:  # FirstStartTag: CH
+            if s == 108 or s == 4706:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7764,19 +6418,6 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4706:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 4705
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 108 or s > 4706:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7795,7 +6436,7 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(SessionID)
+            if s == 109 or s == 4708:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7821,21 +6462,6 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t65(a << 1, c, 65, x)
                     s = 4709
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4708:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U6:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 36, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t152(a << 1, c, 152, x)
-                    s = 4707
                 else:
                     a, s = x.escape(a, s, c)
             if s == 4709:  # ElementContent: SE(Signature), EE
@@ -7872,7 +6498,7 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 110:  # FirstStartTag: CH
+            if s == 110 or s == 4712:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7893,21 +6519,6 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4712:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 3:
-                            x.facets(y, 10, None)
-                        a = string(a << 1, y)
-                        s = 4711
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 110 or s > 4712:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7926,7 +6537,7 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(RootCertificateID)
+            if s == 111 or s == 4714:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7944,16 +6555,6 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
                     a = t141(a << 2, c, 141, x)
                     s = 4715
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4714:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U6:  # X509IssuerSerialType
-                    a = t141(a << 1, c, 141, x)
-                    s = 4713
                 else:
                     a, s = x.escape(a, s, c)
             if 4715 <= s <= 4732:  # ElementContent: SE(RootCertificateID), EE
@@ -7990,7 +6591,7 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 112:  # FirstStartTag: CH
+            if s == 112 or s == 4735:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8009,19 +6610,6 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4735:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 4734
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 112 or s > 4735:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8040,7 +6628,7 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 113:  # FirstStartTag: CH
+            if s == 113 or s == 4737:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8059,19 +6647,6 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4737:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 4736
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 113 or s > 4737:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8090,7 +6665,7 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 114:  # FirstStartTag: CH
+            if s == 114 or s == 4739:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8109,19 +6684,6 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4739:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 12..1024
-                    if (y := c.value).__class__ is int and 12 <= y <= 1024:
-                        a = a << 11 | (y - 12)
-                        s = 4738
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 114 or s > 4739:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8140,7 +6702,7 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 115:  # FirstStartTag: CH
+            if s == 115 or s == 4741:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8161,21 +6723,6 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4741:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 29, None)
-                        a = string(a << 1, y)
-                        s = 4740
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 115 or s > 4741:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8194,7 +6741,7 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(MeterID)
+            if s == 116 or s == 4743:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8220,21 +6767,6 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t65(a << 1, c, 65, x)
                     s = 4744
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4743:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U6:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 29, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t115(a << 1, c, 115, x)
-                    s = 4742
                 else:
                     a, s = x.escape(a, s, c)
             if s == 4744:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -8445,7 +6977,7 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 117:  # FirstStartTag: CH
+            if s == 117 or s == 4752:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8466,21 +6998,6 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4752:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 30, None)
-                        a = binary(a << 1, y)
-                        s = 4751
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 117 or s > 4752:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8505,22 +7022,7 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4753:  # StartTag: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1600:
-                            x.facets(y, 7, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t67(a << 1, c, 67, x)
-                    s = 4755
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4754:  # ElementContent: SE(Certificate)
+            if s == 4753 or s == 4754:  # StartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8569,7 +7071,7 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 119:  # FirstStartTag: SE(OverstayRuleDescription), SE(StartTime)
+            if s == 119 or s == 4759:  # FirstStartTag, ElementContent: SE(OverstayRuleDescription), SE(StartTime)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8613,27 +7115,6 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 4760
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 4759:  # ElementContent: SE(OverstayRuleDescription), SE(StartTime)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'OverstayRuleDescription' and c.ns == U5:  # descriptionType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 160:
-                            x.facets(y, 22, 'OverstayRuleDescription')
-                        a = string(a << 3, y) << 1
-                    else:
-                        a = t103(a << 2, c, 103, x)
-                    s = 4757
-                elif nm == 'StartTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | 512 | y) << 1 if 0 <= y < 128 else uint(a << 3 | 2, y) << 1
-                    else:
-                        a = t74(a << 2 | 1, c, 74, x)
-                    s = 4758
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 4760:  # ElementContent: SE(OverstayFeePeriod)
                 if i == k:
                     return x.end(a, s)
@@ -8671,7 +7152,7 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 120:  # FirstStartTag: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
+            if s == 120 or s == 4765:  # FirstStartTag, ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8723,25 +7204,6 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 4766
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 4765:  # ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'OverstayPowerThreshold' and c.ns == U5:  # RationalNumberType
-                    a = t61(a << 2 | 1, c, 61, x)
-                    s = 4763
-                elif nm == 'OverstayRule' and c.ns == U5:  # OverstayRuleType
-                    a = t119(a << 2 | 2, c, 119, x)
-                    s = 4764
-                elif nm == 'OverstayTimeThreshold' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t74(a << 2, c, 74, x)
-                    s = 4762
-                else:
-                    a, s = x.escape(a, s, c)
             if 4766 <= s <= 4768:  # ElementContent: SE(OverstayRule), EE
                 if i == k:
                     return a << 2 | 1  # EE
@@ -8776,7 +7238,7 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 121:  # FirstStartTag: CH
+            if s == 121 or s == 4771:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8795,19 +7257,6 @@ def t121(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4771:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 4770
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 121 or s > 4771:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8832,53 +7281,7 @@ def t122(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4772:  # StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'intValue':
-                    if nm == 'boolValue' and c.ns == U5:  # boolean: boolean
-                        if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                            a = a << 6 | y << 1
-                        else:
-                            a = t62(a << 3, c, 62, x)
-                        s = 4774
-                    elif nm == 'byteValue' and c.ns == U5:  # byte: n-bit -128..127
-                        if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                            a = a << 13 | 1024 | (y + 128) << 1
-                        else:
-                            a = t106(a << 3 | 1, c, 106, x)
-                        s = 4775
-                    elif nm == 'finiteString' and c.ns == U5:  # nameType: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            if len(y) > 80:
-                                x.facets(y, 21, 'finiteString')
-                            a = string(a << 4 | 10, y) << 1
-                        else:
-                            a = t102(a << 3 | 5, c, 102, x)
-                        s = 4779
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'intValue' and c.ns == U5:  # int: integer -2147483648..2147483647
-                        if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647 and not c.attrs and not c.children:
-                            a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 6, y) << 1
-                        else:
-                            a = t162(a << 3 | 3, c, 162, x)
-                        s = 4777
-                    elif nm == 'rationalNumber' and c.ns == U5:  # RationalNumberType
-                        a = t61(a << 3 | 4, c, 61, x)
-                        s = 4778
-                    elif nm == 'shortValue' and c.ns == U5:  # short: integer -32768..32767
-                        if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                            a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else sint(a << 4 | 4, y) << 1
-                        else:
-                            a = t75(a << 3 | 2, c, 75, x)
-                        s = 4776
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 4773:  # ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
+            if s == 4772 or s == 4773:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8948,7 +7351,7 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 123:  # FirstStartTag: SE(ParameterSetID)
+            if s == 123 or s == 4781:  # FirstStartTag, ElementContent: SE(ParameterSetID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8969,19 +7372,6 @@ def t123(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Parameter' and c.ns == U5:  # ParameterType
                     a = t122(a << 1, c, 122, x)
                     s = 4782
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4781:  # ElementContent: SE(ParameterSetID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSetID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t124(a << 1, c, 124, x)
-                    s = 4780
                 else:
                     a, s = x.escape(a, s, c)
             if 4782 <= s <= 4812:  # ElementContent: SE(Parameter), EE
@@ -9018,7 +7408,7 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 124:  # FirstStartTag: CH
+            if s == 124 or s == 4815:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9037,19 +7427,6 @@ def t124(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4815:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 4814
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 124 or s > 4815:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9068,7 +7445,7 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 125:  # FirstStartTag: CH
+            if s == 125 or s == 4817:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9087,19 +7464,6 @@ def t125(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4817:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E31.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 4816
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 125 or s > 4817:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9124,22 +7488,7 @@ def t126(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 4818:  # StartTag: SE(GenChallenge)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 16:
-                            x.facets(y, 24, 'GenChallenge')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t107(a << 1, c, 107, x)
-                    s = 4820
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4819:  # ElementContent: SE(GenChallenge)
+            if s == 4818 or s == 4819:  # StartTag, ElementContent: SE(GenChallenge)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9188,7 +7537,7 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 127:  # FirstStartTag: SE(GenChallenge)
+            if s == 127 or s == 4823:  # FirstStartTag, ElementContent: SE(GenChallenge)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9211,21 +7560,6 @@ def t127(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SupportedProviders' and c.ns == U5:  # SupportedProvidersListType
                     a = t154(a << 2, c, 154, x)
                     s = 4824
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4823:  # ElementContent: SE(GenChallenge)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'GenChallenge' and c.ns == U5:  # genChallengeType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 16:
-                            x.facets(y, 24, 'GenChallenge')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t107(a << 1, c, 107, x)
-                    s = 4822
                 else:
                     a, s = x.escape(a, s, c)
             if s == 4824:  # ElementContent: EE
@@ -9252,7 +7586,7 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 128:  # FirstStartTag: SE(TimeAnchor)
+            if s == 128 or s == 4826:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9279,19 +7613,6 @@ def t128(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'PowerTolerance' and c.ns == U5:  # RationalNumberType
                     a = t61(a << 2 | 1, c, 61, x)
                     s = 4828
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4826:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 4825
                 else:
                     a, s = x.escape(a, s, c)
             if s == 4827:  # ElementContent: SE(PowerTolerance), SE(PowerScheduleEntries)
@@ -9341,7 +7662,7 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 129:  # FirstStartTag: SE(PowerScheduleEntry)
+            if s == 129 or s == 4831:  # FirstStartTag, ElementContent: SE(PowerScheduleEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9359,16 +7680,6 @@ def t129(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PowerScheduleEntry' and c.ns == U5:  # PowerScheduleEntryType
                     a = t91(a << 2, c, 91, x)
                     s = 4832
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 4831:  # ElementContent: SE(PowerScheduleEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PowerScheduleEntry' and c.ns == U5:  # PowerScheduleEntryType
-                    a = t91(a << 1, c, 91, x)
-                    s = 4830
                 else:
                     a, s = x.escape(a, s, c)
             if 4832 <= s <= 5853:  # ElementContent: SE(PowerScheduleEntry), EE
@@ -9405,7 +7716,7 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 130:  # FirstStartTag: CH
+            if s == 130 or s == 5856:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9424,19 +7735,6 @@ def t130(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 5856:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 2
-                    if (y := c.value).__class__ is str and (j := E32.get(y)) is not None:
-                        a = a << 2 | j
-                        s = 5855
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 130 or s > 5856:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9468,7 +7766,7 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 5858
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 5857:  # StartTag: SE(TimeAnchor)
+            if s == 5857 or s == 5859:  # StartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9492,19 +7790,6 @@ def t131(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t137(a << 1, c, 137, x)
                     s = 5860
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 5859:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 5858
                 else:
                     a, s = x.escape(a, s, c)
             if s == 5860:  # ElementContent: SE(PriceScheduleDescription), SE(NumberOfPriceLevels)
@@ -9575,7 +7860,7 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 132:  # FirstStartTag: SE(PriceLevelScheduleEntry)
+            if s == 132 or s == 5865:  # FirstStartTag, ElementContent: SE(PriceLevelScheduleEntry)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9593,16 +7878,6 @@ def t132(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PriceLevelScheduleEntry' and c.ns == U5:  # PriceLevelScheduleEntryType
                     a = t133(a << 2, c, 133, x)
                     s = 5866
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 5865:  # ElementContent: SE(PriceLevelScheduleEntry)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PriceLevelScheduleEntry' and c.ns == U5:  # PriceLevelScheduleEntryType
-                    a = t133(a << 1, c, 133, x)
-                    s = 5864
                 else:
                     a, s = x.escape(a, s, c)
             if 5866 <= s <= 6887:  # ElementContent: SE(PriceLevelScheduleEntry), EE
@@ -9639,7 +7914,7 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 133:  # FirstStartTag: SE(Duration)
+            if s == 133 or s == 6890:  # FirstStartTag, ElementContent: SE(Duration)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9663,19 +7938,6 @@ def t133(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t112(a << 1, c, 112, x)
                     s = 6891
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 6890:  # ElementContent: SE(Duration)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 6889
                 else:
                     a, s = x.escape(a, s, c)
             if s == 6891:  # ElementContent: EE
@@ -9702,7 +7964,7 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 134:  # FirstStartTag: SE(EnergyFee)
+            if s == 134 or s == 6893:  # FirstStartTag, ElementContent: SE(EnergyFee)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9747,16 +8009,6 @@ def t134(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 6897
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 6893:  # ElementContent: SE(EnergyFee)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EnergyFee' and c.ns == U5:  # RationalNumberType
-                    a = t61(a << 1, c, 61, x)
-                    s = 6892
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 6894:  # ElementContent: SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
                 if i == k:
                     return x.end(a, s)
@@ -9857,7 +8109,7 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 135:  # FirstStartTag: SE(Duration)
+            if s == 135 or s == 6900:  # FirstStartTag, ElementContent: SE(Duration)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9878,19 +8130,6 @@ def t135(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PriceRule' and c.ns == U5:  # PriceRuleType
                     a = t134(a << 1, c, 134, x)
                     s = 6901
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 6900:  # ElementContent: SE(Duration)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Duration' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t74(a << 1, c, 74, x)
-                    s = 6899
                 else:
                     a, s = x.escape(a, s, c)
             if 6901 <= s <= 6907:  # ElementContent: SE(PriceRule), EE
@@ -9927,7 +8166,7 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 136:  # FirstStartTag: SE(PriceRuleStack)
+            if s == 136 or s == 6910:  # FirstStartTag, ElementContent: SE(PriceRuleStack)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9945,16 +8184,6 @@ def t136(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PriceRuleStack' and c.ns == U5:  # PriceRuleStackType
                     a = t135(a << 2, c, 135, x)
                     s = 6911
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 6910:  # ElementContent: SE(PriceRuleStack)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PriceRuleStack' and c.ns == U5:  # PriceRuleStackType
-                    a = t135(a << 1, c, 135, x)
-                    s = 6909
                 else:
                     a, s = x.escape(a, s, c)
             if 6911 <= s <= 7932:  # ElementContent: SE(PriceRuleStack), EE
@@ -9991,7 +8220,7 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 137:  # FirstStartTag: CH
+            if s == 137 or s == 7935:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10010,19 +8239,6 @@ def t137(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 7935:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 7934
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 137 or s > 7935:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10041,7 +8257,7 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 138:  # FirstStartTag: SE(EMAID)
+            if s == 138 or s == 7937:  # FirstStartTag, ElementContent: SE(EMAID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10069,21 +8285,6 @@ def t138(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t84(a << 2, c, 84, x)
                     s = 7938
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7937:  # ElementContent: SE(EMAID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EMAID' and c.ns == U5:  # identifierType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 255:
-                            x.facets(y, 15, 'EMAID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t84(a << 1, c, 84, x)
-                    s = 7936
                 else:
                     a, s = x.escape(a, s, c)
             if 7938 <= s <= 7943:  # ElementContent: SE(EMAID), EE
@@ -10125,7 +8326,7 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 139:  # FirstStartTag: SE(TimeAnchor)
+            if s == 139 or s == 7946:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10164,19 +8365,6 @@ def t139(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 7951
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 7946:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U6:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 7945
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 7947:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -10259,7 +8447,7 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 140:  # FirstStartTag: CH
+            if s == 140 or s == 7962:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10278,19 +8466,6 @@ def t140(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 7962:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 40
-                    if (y := c.value).__class__ is str and (j := E34.get(y)) is not None:
-                        a = a << 7 | j
-                        s = 7961
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 140 or s > 7962:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10309,7 +8484,7 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 141:  # FirstStartTag: SE(X509IssuerName)
+            if s == 141 or s == 7964:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10333,19 +8508,6 @@ def t141(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t161(a << 1, c, 161, x)
                     s = 7965
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7964:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t14(a << 1, c, 14, x)
-                    s = 7963
                 else:
                     a, s = x.escape(a, s, c)
             if s == 7965:  # ElementContent: EE
@@ -10372,7 +8534,7 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 142:  # FirstStartTag: CH
+            if s == 142 or s == 7967:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -10393,21 +8555,6 @@ def t142(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 7967:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 94:
-                            x.facets(y, 35, None)
-                        a = binary(a << 1, y)
-                        s = 7966
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 142 or s > 7967:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10426,7 +8573,7 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 143:  # FirstStartTag: SE(ScheduleTupleID)
+            if s == 143 or s == 7969:  # FirstStartTag, ElementContent: SE(ScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10447,19 +8594,6 @@ def t143(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ChargingSchedule' and c.ns == U5:  # ChargingScheduleType
                     a = t69(a << 1, c, 69, x)
                     s = 7970
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7969:  # ElementContent: SE(ScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ScheduleTupleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t137(a << 1, c, 137, x)
-                    s = 7968
                 else:
                     a, s = x.escape(a, s, c)
             if s == 7970:  # ElementContent: SE(DischargingSchedule), EE
@@ -10496,7 +8630,7 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 144:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 144 or s == 7973:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10520,19 +8654,6 @@ def t144(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t130(a << 2, c, 130, x)
                     s = 7974
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7973:  # ElementContent: SE(SelectedScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedScheduleTupleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t137(a << 1, c, 137, x)
-                    s = 7972
                 else:
                     a, s = x.escape(a, s, c)
             if s == 7974:  # ElementContent: EE
@@ -10559,7 +8680,7 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 145:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
+            if s == 145 or s == 7980:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
                 if i == k:
                     return a << 3 | 5  # EE
                 nm = (c := ch[i]).name
@@ -10652,35 +8773,6 @@ def t145(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 7980:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                if i == k:
-                    return a << 3 | 5  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVMaximumEnergyRequest':
-                    if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t74(a << 3, c, 74, x)
-                        s = 7975
-                    elif nm == 'EVEnergyOffer' and c.ns == U5:  # EVEnergyOfferType
-                        a = t88(a << 3 | 4, c, 88, x)
-                        s = 7979
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t61(a << 3 | 2, c, 61, x)
-                        s = 7977
-                    elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t61(a << 3 | 3, c, 61, x)
-                        s = 7978
-                    elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                        a = t61(a << 3 | 1, c, 61, x)
-                        s = 7976
-                    else:
-                        a, s = x.escape(a, s, c)
             if s < 145 or s > 7980:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10699,7 +8791,7 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 146:  # FirstStartTag: SE(ScheduleTuple)
+            if s == 146 or s == 7982:  # FirstStartTag, ElementContent: SE(ScheduleTuple)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10717,16 +8809,6 @@ def t146(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ScheduleTuple' and c.ns == U5:  # ScheduleTupleType
                     a = t143(a << 2, c, 143, x)
                     s = 7983
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7982:  # ElementContent: SE(ScheduleTuple)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ScheduleTuple' and c.ns == U5:  # ScheduleTupleType
-                    a = t143(a << 1, c, 143, x)
-                    s = 7981
                 else:
                     a, s = x.escape(a, s, c)
             if s == 7983:  # ElementContent: SE(ScheduleTuple), EE
@@ -10763,7 +8845,7 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 147:  # FirstStartTag: SE(SelectedScheduleTupleID)
+            if s == 147 or s == 7986:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10782,19 +8864,6 @@ def t147(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 7986:  # ElementContent: SE(SelectedScheduleTupleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedScheduleTupleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t137(a << 1, c, 137, x)
-                    s = 7985
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 147 or s > 7986:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -10813,7 +8882,7 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 148:  # FirstStartTag: SE(ServiceID)
+            if s == 148 or s == 7988:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10837,19 +8906,6 @@ def t148(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t124(a << 1, c, 124, x)
                     s = 7989
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7988:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t124(a << 1, c, 124, x)
-                    s = 7987
                 else:
                     a, s = x.escape(a, s, c)
             if s == 7989:  # ElementContent: EE
@@ -10876,7 +8932,7 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 149:  # FirstStartTag: SE(SelectedService)
+            if s == 149 or s == 7991:  # FirstStartTag, ElementContent: SE(SelectedService)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10894,16 +8950,6 @@ def t149(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SelectedService' and c.ns == U5:  # SelectedServiceType
                     a = t148(a << 2, c, 148, x)
                     s = 7992
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 7991:  # ElementContent: SE(SelectedService)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SelectedService' and c.ns == U5:  # SelectedServiceType
-                    a = t148(a << 1, c, 148, x)
-                    s = 7990
                 else:
                     a, s = x.escape(a, s, c)
             if 7992 <= s <= 8005:  # ElementContent: SE(SelectedService), EE
@@ -10940,7 +8986,7 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 150:  # FirstStartTag: SE(ServiceID)
+            if s == 150 or s == 8008:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -10964,19 +9010,6 @@ def t150(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t62(a << 1, c, 62, x)
                     s = 8009
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8008:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t124(a << 1, c, 124, x)
-                    s = 8007
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8009:  # ElementContent: EE
@@ -11003,7 +9036,7 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 151:  # FirstStartTag: SE(ParameterSet)
+            if s == 151 or s == 8011:  # FirstStartTag, ElementContent: SE(ParameterSet)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11021,16 +9054,6 @@ def t151(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'ParameterSet' and c.ns == U5:  # ParameterSetType
                     a = t123(a << 2, c, 123, x)
                     s = 8012
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8011:  # ElementContent: SE(ParameterSet)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ParameterSet' and c.ns == U5:  # ParameterSetType
-                    a = t123(a << 1, c, 123, x)
-                    s = 8010
                 else:
                     a, s = x.escape(a, s, c)
             if 8012 <= s <= 8041:  # ElementContent: SE(ParameterSet), EE
@@ -11067,7 +9090,7 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 152:  # FirstStartTag: CH
+            if s == 152 or s == 8044:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11088,21 +9111,6 @@ def t152(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8044:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 8:
-                            x.facets(y, 36, None)
-                        a = binary(a << 1, y)
-                        s = 8043
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 152 or s > 8044:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11121,7 +9129,7 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 153:  # FirstStartTag: SE(Certificate)
+            if s == 153 or s == 8046:  # FirstStartTag, ElementContent: SE(Certificate)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11149,21 +9157,6 @@ def t153(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t67(a << 2, c, 67, x)
                     s = 8047
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8046:  # ElementContent: SE(Certificate)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Certificate' and c.ns == U5:  # certificateType: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) > 1600:
-                            x.facets(y, 7, 'Certificate')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t67(a << 1, c, 67, x)
-                    s = 8045
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8047:  # ElementContent: SE(Certificate), EE
@@ -11205,7 +9198,7 @@ def t154(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 154:  # FirstStartTag: SE(ProviderID)
+            if s == 154 or s == 8050:  # FirstStartTag, ElementContent: SE(ProviderID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11233,21 +9226,6 @@ def t154(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t102(a << 2, c, 102, x)
                     s = 8051
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8050:  # ElementContent: SE(ProviderID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ProviderID' and c.ns == U5:  # nameType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 80:
-                            x.facets(y, 21, 'ProviderID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t102(a << 1, c, 102, x)
-                    s = 8049
                 else:
                     a, s = x.escape(a, s, c)
             if 8051 <= s <= 8176:  # ElementContent: SE(ProviderID), EE
@@ -11289,7 +9267,7 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 155:  # FirstStartTag: SE(ServiceID)
+            if s == 155 or s == 8179:  # FirstStartTag, ElementContent: SE(ServiceID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11313,19 +9291,6 @@ def t155(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t124(a << 2, c, 124, x)
                     s = 8180
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8179:  # ElementContent: SE(ServiceID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'ServiceID' and c.ns == U5:  # serviceIDType: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t124(a << 1, c, 124, x)
-                    s = 8178
                 else:
                     a, s = x.escape(a, s, c)
             if 8180 <= s <= 8193:  # ElementContent: SE(ServiceID), EE
@@ -11365,7 +9330,7 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 156:  # FirstStartTag: CH
+            if s == 156 or s == 8196:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11386,21 +9351,6 @@ def t156(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8196:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 206:
-                            x.facets(y, 37, None)
-                        a = binary(a << 1, y)
-                        s = 8195
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 156 or s > 8196:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11419,7 +9369,7 @@ def t157(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 157:  # FirstStartTag: SE(TaxRuleID)
+            if s == 157 or s == 8198:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11440,19 +9390,6 @@ def t157(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Amount' and c.ns == U6:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 8199
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8198:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t137(a << 1, c, 137, x)
-                    s = 8197
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8199:  # ElementContent: EE
@@ -11479,7 +9416,7 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 158:  # FirstStartTag: SE(TaxRuleID)
+            if s == 158 or s == 8201:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11508,19 +9445,6 @@ def t158(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t102(a << 2, c, 102, x)
                     s = 8202
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8201:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t137(a << 1, c, 137, x)
-                    s = 8200
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8202:  # ElementContent: SE(TaxRate)
@@ -11628,7 +9552,7 @@ def t159(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 159:  # FirstStartTag: SE(TaxRule)
+            if s == 159 or s == 8210:  # FirstStartTag, ElementContent: SE(TaxRule)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -11646,16 +9570,6 @@ def t159(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'TaxRule' and c.ns == U5:  # TaxRuleType
                     a = t158(a << 2, c, 158, x)
                     s = 8211
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8210:  # ElementContent: SE(TaxRule)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRule' and c.ns == U5:  # TaxRuleType
-                    a = t158(a << 1, c, 158, x)
-                    s = 8209
                 else:
                     a, s = x.escape(a, s, c)
             if 8211 <= s <= 8218:  # ElementContent: SE(TaxRule), EE
@@ -11692,7 +9606,7 @@ def t160(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 160:  # FirstStartTag: CH
+            if s == 160 or s == 8221:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11713,21 +9627,6 @@ def t160(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8221:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 84:
-                            x.facets(y, 38, None)
-                        a = binary(a << 1, y)
-                        s = 8220
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 160 or s > 8221:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11746,7 +9645,7 @@ def t161(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 161:  # FirstStartTag: CH
+            if s == 161 or s == 8223:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11765,19 +9664,6 @@ def t161(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8223:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 8222
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 161 or s > 8223:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11796,7 +9682,7 @@ def t162(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 162:  # FirstStartTag: CH
+            if s == 162 or s == 8225:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11815,19 +9701,6 @@ def t162(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8225:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 8224
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 162 or s > 8225:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11846,7 +9719,7 @@ def t163(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 163:  # FirstStartTag: CH
+            if s == 163 or s == 8227:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11865,19 +9738,6 @@ def t163(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8227:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 8226
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 163 or s > 8227:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11926,7 +9786,7 @@ def t165(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 165:  # FirstStartTag: CH
+            if s == 165 or s == 8230:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11945,19 +9805,6 @@ def t165(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8230:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 8229
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 165 or s > 8230:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -11976,7 +9823,7 @@ def t166(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 166:  # FirstStartTag: CH
+            if s == 166 or s == 8232:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -11995,19 +9842,6 @@ def t166(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8232:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 8231
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 166 or s > 8232:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12026,7 +9860,7 @@ def t167(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 167:  # FirstStartTag: CH
+            if s == 167 or s == 8234:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -12045,19 +9879,6 @@ def t167(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8234:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 8233
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 167 or s > 8234:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12076,7 +9897,7 @@ def t168(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 168:  # FirstStartTag: SE(TimeAnchor)
+            if s == 168 or s == 8236:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12100,19 +9921,6 @@ def t168(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t137(a << 1, c, 137, x)
                     s = 8237
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8236:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 8235
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8237:  # ElementContent: SE(PriceScheduleDescription), EE
@@ -12154,7 +9962,7 @@ def t169(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 169:  # FirstStartTag: SE(TargetOffsetX)
+            if s == 169 or s == 8240:  # FirstStartTag, ElementContent: SE(TargetOffsetX)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12178,19 +9986,6 @@ def t169(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t57(a << 1, c, 57, x)
                     s = 8241
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8240:  # ElementContent: SE(TargetOffsetX)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TargetOffsetX' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t57(a << 1, c, 57, x)
-                    s = 8239
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8241:  # ElementContent: EE
@@ -12217,7 +10012,7 @@ def t170(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 170:  # FirstStartTag: SE(Header)
+            if s == 170 or s == 8243:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12241,16 +10036,6 @@ def t170(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t62(a << 2 | 1, c, 62, x)
                     s = 8245
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8243:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8242
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8244:  # ElementContent: SE(MeterInfoRequested)
@@ -12290,7 +10075,7 @@ def t171(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 171:  # FirstStartTag: SE(Header)
+            if s == 171 or s == 8247:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12311,16 +10096,6 @@ def t171(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 8248
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8247:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8246
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8248:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -12386,7 +10161,7 @@ def t172(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 172:  # FirstStartTag: SE(Header)
+            if s == 172 or s == 8253:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12402,16 +10177,6 @@ def t172(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8253:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8252
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 172 or s > 8253:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12430,7 +10195,7 @@ def t173(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 173:  # FirstStartTag: SE(Header)
+            if s == 173 or s == 8255:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12451,16 +10216,6 @@ def t173(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 8256
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8255:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8254
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8256:  # ElementContent: EE
@@ -12487,7 +10242,7 @@ def t174(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 174:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 174 or s == 8259:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12521,22 +10276,6 @@ def t174(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
                     a = t61(a << 1, c, 61, x)
                     s = 8260
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8259:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t74(a << 2, c, 74, x)
-                    s = 8257
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t61(a << 2 | 1, c, 61, x)
-                    s = 8258
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8260:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -12573,7 +10312,7 @@ def t175(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 175:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 175 or s == 8266:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -12667,37 +10406,6 @@ def t175(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8266:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AckMaxDelay' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t57(a << 3 | 3, c, 57, x)
-                    s = 8265
-                elif nm == 'DepartureTime' and c.ns == U6:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                    else:
-                        a = t74(a << 3, c, 74, x)
-                    s = 8262
-                elif nm == 'MinimumSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 512 | y << 1
-                    else:
-                        a = t113(a << 3 | 1, c, 113, x)
-                    s = 8263
-                elif nm == 'TargetSOC' and c.ns == U6:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 1024 | y << 1
-                    else:
-                        a = t113(a << 3 | 2, c, 113, x)
-                    s = 8264
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 175 or s > 8266:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12716,7 +10424,7 @@ def t176(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 176:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 176 or s == 8270:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 if i == k:
                     return a << 3 | 3  # EE
                 nm = (c := ch[i]).name
@@ -12761,22 +10469,6 @@ def t176(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8270:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i == k:
-                    return a << 3 | 3  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t61(a << 3 | 1, c, 61, x)
-                    s = 8268
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t61(a << 3 | 2, c, 61, x)
-                    s = 8269
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U6:  # RationalNumberType
-                    a = t61(a << 3, c, 61, x)
-                    s = 8267
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 176 or s > 8270:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12795,13 +10487,7 @@ def t177(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 177:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 8271:  # ElementContent: EE
+            if s == 177 or s == 8271:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -12825,7 +10511,7 @@ def t178(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 178:  # FirstStartTag: SE(Header)
+            if s == 178 or s == 8273:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12841,16 +10527,6 @@ def t178(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8273:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8272
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 178 or s > 8273:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12869,7 +10545,7 @@ def t179(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 179:  # FirstStartTag: SE(Header)
+            if s == 179 or s == 8275:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12885,16 +10561,6 @@ def t179(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 8275:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8274
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 179 or s > 8275:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -12913,7 +10579,7 @@ def t180(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 180:  # FirstStartTag: SE(Header)
+            if s == 180 or s == 8277:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -12934,16 +10600,6 @@ def t180(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t140(a << 1, c, 140, x)
                     s = 8278
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 8277:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U6:  # MessageHeaderType
-                    a = t109(a << 1, c, 109, x)
-                    s = 8276
                 else:
                     a, s = x.escape(a, s, c)
             if s == 8278:  # ElementContent: EE

@@ -34,7 +34,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 1 or s == 100:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -52,16 +52,6 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 101
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 100:  # ElementContent: SE(EVMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 1, c, 52, x)
-                    s = 99
                 else:
                     a, s = x.escape(a, s, c)
             if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -184,7 +174,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 2 or s == 112:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -202,16 +192,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 113
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 112:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 1, c, 52, x)
-                    s = 111
                 else:
                     a, s = x.escape(a, s, c)
             if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -331,7 +311,7 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 3:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 3 or s == 125:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -365,22 +345,6 @@ def t3(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 126
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 125:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t55(a << 2, c, 55, x)
-                    s = 123
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 2 | 1, c, 52, x)
-                    s = 124
                 else:
                     a, s = x.escape(a, s, c)
             if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -520,7 +484,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 4 or s == 143:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -644,44 +608,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 144
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 143:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSEMaximumChargePower':
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                        else:
-                            a = t50(a << 3 | 3, c, 50, x)
-                        s = 141
-                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 138
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 4, c, 52, x)
-                        s = 142
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t64(a << 3 | 1, c, 64, x)
-                        s = 139
-                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t64(a << 3 | 2, c, 64, x)
-                        s = 140
-                    else:
-                        a, s = x.escape(a, s, c)
             if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 if i == k:
                     return x.end(a, s)
@@ -766,7 +692,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 5:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 5 or s == 155:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -832,25 +758,6 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 156
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 155:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 1, c, 52, x)
-                    s = 152
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 2, c, 52, x)
-                    s = 153
-                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3 | 3, c, 52, x)
-                    s = 154
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3, c, 52, x)
-                    s = 151
                 else:
                     a, s = x.escape(a, s, c)
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
@@ -1057,7 +964,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
+            if s == 6 or s == 173:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
                 if i == k:
                     return a << 4 | 8  # EE
                 nm = (c := ch[i]).name
@@ -1243,41 +1150,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 173:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                if i == k:
-                    return a << 4 | 8  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSEMaximumVoltage':
-                    if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 2, c, 52, x)
-                        s = 167
-                    elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4, c, 52, x)
-                        s = 165
-                    elif nm == 'EVSEMaximumDischargeCurrent' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 6, c, 52, x)
-                        s = 171
-                    elif nm == 'EVSEMaximumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 4, c, 52, x)
-                        s = 169
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 3, c, 52, x)
-                        s = 168
-                    elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 1, c, 52, x)
-                        s = 166
-                    elif nm == 'EVSEMinimumDischargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 5, c, 52, x)
-                        s = 170
-                    elif nm == 'EVSEMinimumVoltage' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 4 | 7, c, 52, x)
-                        s = 172
-                    else:
-                        a, s = x.escape(a, s, c)
             if s < 6 or s > 173:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1296,13 +1168,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 7:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 174:  # ElementContent: EE
+            if s == 7 or s == 174:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -1326,13 +1192,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 175:  # ElementContent: EE
+            if s == 8 or s == 175:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -1392,7 +1252,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(EVMaximumChargePower)
+            if s == 10 or s == 180:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1410,16 +1270,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMinimumChargePower' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 181
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 180:  # ElementContent: SE(EVMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 1, c, 52, x)
-                    s = 179
                 else:
                     a, s = x.escape(a, s, c)
             if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
@@ -1499,7 +1349,7 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(EVSEMaximumChargePower)
+            if s == 11 or s == 188:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1517,16 +1367,6 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 189
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 188:  # ElementContent: SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 1, c, 52, x)
-                    s = 187
                 else:
                     a, s = x.escape(a, s, c)
             if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
@@ -1603,7 +1443,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(Header)
+            if s == 12 or s == 196:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1619,16 +1459,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 196:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 195
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 12 or s > 196:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1647,7 +1477,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Header)
+            if s == 13 or s == 198:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1668,16 +1498,6 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 199
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 198:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 197
                 else:
                     a, s = x.escape(a, s, c)
             if s == 199:  # ElementContent: SE(EVSEProcessing)
@@ -1717,7 +1537,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(Header)
+            if s == 14 or s == 202:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1741,16 +1561,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t54(a << 2 | 1, c, 54, x)
                     s = 204
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 202:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 201
                 else:
                     a, s = x.escape(a, s, c)
             if s == 203:  # ElementContent: SE(MeterInfoRequested)
@@ -1826,7 +1636,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 15:  # FirstStartTag: SE(Header)
+            if s == 15 or s == 208:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1847,16 +1657,6 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 209
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 208:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 207
                 else:
                     a, s = x.escape(a, s, c)
             if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
@@ -2016,7 +1816,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(Header)
+            if s == 16 or s == 220:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2037,16 +1837,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'DC_CPDReqEnergyTransferMode' and c.ns == U6:  # DC_CPDReqEnergyTransferModeType
                     a = t10(a << 2 | 1, c, 10, x)
                     s = 221
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 220:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 219
                 else:
                     a, s = x.escape(a, s, c)
             if s == 221:  # ElementContent: EE
@@ -2073,7 +1863,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 17:  # FirstStartTag: SE(Header)
+            if s == 17 or s == 223:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2094,16 +1884,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 224
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 223:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 222
                 else:
                     a, s = x.escape(a, s, c)
             if s == 224:  # ElementContent: SE(BPT_DC_CPDResEnergyTransferMode), SE(DC_CPDResEnergyTransferMode)
@@ -2143,7 +1923,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 18:  # FirstStartTag: SE(Header)
+            if s == 18 or s == 227:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2164,16 +1944,6 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t57(a << 1, c, 57, x)
                     s = 228
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 227:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 226
                 else:
                     a, s = x.escape(a, s, c)
             if s == 228:  # ElementContent: SE(EVPresentVoltage)
@@ -2220,7 +1990,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 19:  # FirstStartTag: SE(Header)
+            if s == 19 or s == 232:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2241,16 +2011,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 233
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 232:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 231
                 else:
                     a, s = x.escape(a, s, c)
             if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2287,7 +2047,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 20:  # FirstStartTag: SE(Header)
+            if s == 20 or s == 236:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2308,16 +2068,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t57(a << 1, c, 57, x)
                     s = 237
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 236:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 235
                 else:
                     a, s = x.escape(a, s, c)
             if s == 237:  # ElementContent: EE
@@ -2344,7 +2094,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 21:  # FirstStartTag: SE(Header)
+            if s == 21 or s == 239:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2365,16 +2115,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 240
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 239:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 238
                 else:
                     a, s = x.escape(a, s, c)
             if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
@@ -2411,7 +2151,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 22 or s == 245:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2479,31 +2219,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t60(a << 2 | 1, c, 60, x)
                     s = 248
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 245:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t60(a << 2 | 1, c, 60, x)
-                    s = 243
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t60(a << 2, c, 60, x)
-                    s = 242
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t60(a << 2 | 2, c, 60, x)
-                    s = 244
                 else:
                     a, s = x.escape(a, s, c)
             if s == 246:  # ElementContent: SE(G), SE(Y)
@@ -2611,7 +2326,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 24:  # FirstStartTag: CH
+            if s == 24 or s == 254:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2630,19 +2345,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 254:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 253
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 24 or s > 254:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2661,7 +2363,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 25 or s == 257:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2695,22 +2397,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 258
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 257:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t55(a << 2, c, 55, x)
-                    s = 255
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 2 | 1, c, 52, x)
-                    s = 256
                 else:
                     a, s = x.escape(a, s, c)
             if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -2797,7 +2483,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
+            if s == 26 or s == 270:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2921,44 +2607,6 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 271
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 270:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'EVSEMaximumChargePower':
-                    if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                        if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                            a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                        else:
-                            a = t50(a << 3 | 3, c, 50, x)
-                        s = 268
-                    elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                        if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                            a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                        else:
-                            a = t55(a << 3, c, 55, x)
-                        s = 265
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                        a = t52(a << 3 | 4, c, 52, x)
-                        s = 269
-                    elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 512 | y << 1
-                        else:
-                            a = t64(a << 3 | 1, c, 64, x)
-                        s = 266
-                    elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                        if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                            a = a << 12 | 1024 | y << 1
-                        else:
-                            a = t64(a << 3 | 2, c, 64, x)
-                        s = 267
-                    else:
-                        a, s = x.escape(a, s, c)
             if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
                 if i == k:
                     return x.end(a, s)
@@ -3041,45 +2689,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 279
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 274:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t28(a << 4, c, 28, x)
-                        s = 276
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t29(a << 4 | 1, c, 29, x)
-                        s = 277
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t28(a << 4 | 6, c, 28, x)
-                        s = 282
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t32(a << 4 | 4, c, 32, x)
-                        s = 280
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t35(a << 4 | 2, c, 35, x)
-                        s = 278
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t36(a << 4 | 5, c, 36, x)
-                        s = 281
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t47(a << 4 | 3, c, 47, x)
-                        s = 279
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 275:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 274 or s == 275:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3173,7 +2783,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: CH
+            if s == 28 or s == 293:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3192,19 +2802,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 293:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 292
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 28 or s > 293:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3223,20 +2820,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t22(a << 3, c, 22, x)
-                    s = 295
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t33(a << 3 | 1, c, 33, x)
-                    s = 296
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 294:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 29 or s == 294:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3283,7 +2867,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 299
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 298:  # StartTag: SE(Reference)
+            if s == 298 or s == 300:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3293,7 +2877,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 299
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 299:  # ElementContent: SE(Reference), EE
+            if s == 299 or s == 301:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -3301,25 +2885,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t34(a << 2, c, 34, x)
                     s = 301
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 300:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t34(a << 1, c, 34, x)
-                    s = 299
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 301:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t34(a << 2, c, 34, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 30 or s > 301:
@@ -3388,7 +2953,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 32 or s == 309:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3420,38 +2985,13 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 310
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 308:  # ElementContent: SE(*), EE
+            if s == 308 or s == 312:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 309:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t69(a << 2, c, 69, x)
-                    s = 307
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t69(a << 2 | 1, c, 69, x)
-                    s = 308
-                else:
-                    a, s = x.escape(a, s, c)
             if 310 <= s <= 311:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 312:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -3475,7 +3015,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Modulus)
+            if s == 33 or s == 314:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3499,19 +3039,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t60(a << 1, c, 60, x)
                     s = 315
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 314:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t60(a << 1, c, 60, x)
-                    s = 313
                 else:
                     a, s = x.escape(a, s, c)
             if s == 315:  # ElementContent: EE
@@ -3577,7 +3104,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 319
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 318:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 318 or s == 321:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3611,19 +3138,6 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t24(a << 1, c, 24, x)
                     s = 322
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 321:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t23(a << 2 | 1, c, 23, x)
-                    s = 320
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t46(a << 2, c, 46, x)
-                    s = 319
                 else:
                     a, s = x.escape(a, s, c)
             if s == 322:  # ElementContent: EE
@@ -3670,7 +3184,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 325
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 324:  # StartTag: SE(Transforms), EE
+            if s == 324 or s == 326:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -3686,16 +3200,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 326:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t46(a << 2, c, 46, x)
-                    s = 325
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 35 or s > 326:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3714,7 +3218,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(SPKISexp)
+            if s == 36 or s == 328:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3738,19 +3242,6 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t69(a << 2, c, 69, x)
                     s = 330
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 328:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t69(a << 1, c, 69, x)
-                    s = 327
                 else:
                     a, s = x.escape(a, s, c)
             if s == 329:  # ElementContent: SE(SPKISexp), EE
@@ -3809,7 +3300,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
+            if s == 37 or s == 336:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3875,25 +3366,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVTargetVoltage' and c.ns == U6:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 337
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 336:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 1, c, 52, x)
-                    s = 333
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 2, c, 52, x)
-                    s = 334
-                elif nm == 'EVTargetCurrent' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3 | 3, c, 52, x)
-                    s = 335
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3, c, 52, x)
-                    s = 332
                 else:
                     a, s = x.escape(a, s, c)
             if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
@@ -4004,7 +3476,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 38:  # FirstStartTag: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
+            if s == 38 or s == 347:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -4068,25 +3540,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 347:  # ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVSEMaximumChargeCurrent' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3 | 2, c, 52, x)
-                    s = 345
-                elif nm == 'EVSEMaximumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3, c, 52, x)
-                    s = 343
-                elif nm == 'EVSEMaximumVoltage' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3 | 3, c, 52, x)
-                    s = 346
-                elif nm == 'EVSEMinimumChargePower' and c.ns == U6:  # RationalNumberType
-                    a = t52(a << 3 | 1, c, 52, x)
-                    s = 344
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 38 or s > 347:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4115,7 +3568,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 349
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 348:  # StartTag: SE(SignedInfo)
+            if s == 348 or s == 350:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4133,16 +3586,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t43(a << 1, c, 43, x)
                     s = 351
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 350:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t44(a << 1, c, 44, x)
-                    s = 349
                 else:
                     a, s = x.escape(a, s, c)
             if s == 351:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -4192,20 +3635,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 354:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t62(a << 3, c, 62, x)
-                    s = 356
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 355:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 354 or s == 355:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -4252,7 +3682,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 359
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 358:  # StartTag: SE(SignatureProperty)
+            if s == 358 or s == 360:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4262,7 +3692,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 359
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 359:  # ElementContent: SE(SignatureProperty), EE
+            if s == 359 or s == 361:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4270,25 +3700,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t42(a << 2, c, 42, x)
                     s = 361
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 360:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t42(a << 1, c, 42, x)
-                    s = 359
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 361:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t42(a << 2, c, 42, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 41 or s > 361:
@@ -4321,13 +3732,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 363:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 364:  # ElementContent: SE(*), CH[untyped]
+            if s == 363 or s == 364:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4370,7 +3775,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 367:  # StartTag: CH
+            if s == 367 or s == 369:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4389,19 +3794,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 369:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 368
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 43 or s > 369:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4430,7 +3822,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 371
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 370:  # StartTag: SE(CanonicalizationMethod)
+            if s == 370 or s == 372:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4448,16 +3840,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t40(a << 1, c, 40, x)
                     s = 373
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 372:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t9(a << 1, c, 9, x)
-                    s = 371
                 else:
                     a, s = x.escape(a, s, c)
             if s == 373:  # ElementContent: SE(Reference)
@@ -4548,7 +3930,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: SE(Transform)
+            if s == 46 or s == 381:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4558,7 +3940,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 380
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 380:  # ElementContent: SE(Transform), EE
+            if s == 380 or s == 382:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -4566,25 +3948,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t45(a << 2, c, 45, x)
                     s = 382
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 381:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t45(a << 1, c, 45, x)
-                    s = 380
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 382:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t45(a << 2, c, 45, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 46 or s > 382:
@@ -4605,7 +3968,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 47 or s == 389:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4681,44 +4044,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 392
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 389:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t69(a << 3 | 4, c, 69, x)
-                        s = 387
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t69(a << 3 | 3, c, 69, x)
-                        s = 386
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t72(a << 3, c, 72, x)
-                        s = 383
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t69(a << 3 | 1, c, 69, x)
-                        s = 384
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t28(a << 3 | 2, c, 28, x)
-                        s = 385
-                    else:
-                        a, s = x.escape(a, s, c)
             if 390 <= s <= 395:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -4775,7 +4100,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: CH
+            if s == 50 or s == 397:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4794,19 +4119,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 397:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 396
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 50 or s > 397:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4825,7 +4137,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(Amount)
+            if s == 51 or s == 399:  # FirstStartTag, ElementContent: SE(Amount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4843,16 +4155,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 400
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 399:  # ElementContent: SE(Amount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Amount' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 1, c, 52, x)
-                    s = 398
                 else:
                     a, s = x.escape(a, s, c)
             if s == 400:  # ElementContent: EE
@@ -4879,7 +4181,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(Exponent)
+            if s == 52 or s == 402:  # FirstStartTag, ElementContent: SE(Exponent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4903,19 +4205,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t68(a << 1, c, 68, x)
                     s = 403
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 402:  # ElementContent: SE(Exponent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                        a = a << 11 | (y + 128) << 1
-                    else:
-                        a = t61(a << 1, c, 61, x)
-                    s = 401
                 else:
                     a, s = x.escape(a, s, c)
             if s == 403:  # ElementContent: EE
@@ -4942,7 +4231,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: CH
+            if s == 53 or s == 405:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4961,19 +4250,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 405:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 404
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 53 or s > 405:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4992,7 +4268,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 407:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5011,19 +4287,6 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 407:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 406
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 54 or s > 407:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5042,7 +4305,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: CH
+            if s == 55 or s == 409:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5061,19 +4324,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 409:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 408
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 55 or s > 409:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5092,7 +4342,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 56 or s == 420:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 if i == k:
                     return a << 4 | 10  # EE
                 nm = (c := ch[i]).name
@@ -5507,82 +4757,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 420:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i == k:
-                    return a << 4 | 10  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PresentSOC':
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t52(a << 4 | 8, c, 52, x)
-                            s = 418
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 56 | y << 1
-                            else:
-                                a = t54(a << 4 | 7, c, 54, x)
-                            s = 417
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 72 | y << 1
-                            else:
-                                a = t54(a << 4 | 9, c, 54, x)
-                            s = 419
-                        elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1536 | y << 1
-                            else:
-                                a = t64(a << 4 | 3, c, 64, x)
-                            s = 413
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 512 | y << 1
-                            else:
-                                a = t64(a << 4 | 1, c, 64, x)
-                            s = 411
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | y << 1
-                            else:
-                                a = t64(a << 4, c, 64, x)
-                            s = 410
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
-                            else:
-                                a = t55(a << 4 | 6, c, 55, x)
-                            s = 416
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
-                            else:
-                                a = t55(a << 4 | 4, c, 55, x)
-                            s = 414
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
-                            else:
-                                a = t55(a << 4 | 5, c, 55, x)
-                            s = 415
-                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t64(a << 4 | 2, c, 64, x)
-                            s = 412
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 56 or s > 420:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5601,7 +4775,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 422:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5620,19 +4794,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 422:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E6.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 421
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 57 or s > 422:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5651,7 +4812,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 424:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5670,19 +4831,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 424:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E7.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 423
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 58 or s > 424:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5701,7 +4849,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 426:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5725,19 +4873,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t58(a << 1, c, 58, x)
                     s = 427
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 426:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t50(a << 1, c, 50, x)
-                    s = 425
                 else:
                     a, s = x.escape(a, s, c)
             if s == 427:  # ElementContent: EE
@@ -5764,7 +4899,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 429:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5783,19 +4918,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 429:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 428
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 60 or s > 429:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5814,7 +4936,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 431:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5833,19 +4955,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 431:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 430
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 61 or s > 431:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5864,7 +4973,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 433:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5883,19 +4992,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 433:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 432
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 62 or s > 433:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5914,7 +5010,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5940,21 +5036,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t53(a << 1, c, 53, x)
                     s = 436
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 435:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 15, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t73(a << 1, c, 73, x)
-                    s = 434
                 else:
                     a, s = x.escape(a, s, c)
             if s == 436:  # ElementContent: SE(Signature), EE
@@ -5991,7 +5072,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 439:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6010,19 +5091,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 439:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 438
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 64 or s > 439:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6041,7 +5109,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: CH
+            if s == 65 or s == 441:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6062,21 +5130,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 441:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 11, None)
-                        a = string(a << 1, y)
-                        s = 440
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 65 or s > 441:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6095,7 +5148,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(MeterID)
+            if s == 66 or s == 443:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6121,21 +5174,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t53(a << 1, c, 53, x)
                     s = 444
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 443:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U5:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 11, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t65(a << 1, c, 65, x)
-                    s = 442
                 else:
                     a, s = x.escape(a, s, c)
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -6346,7 +5384,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: CH
+            if s == 67 or s == 452:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6367,21 +5405,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 452:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 12, None)
-                        a = binary(a << 1, y)
-                        s = 451
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 67 or s > 452:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6400,7 +5423,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 68:  # FirstStartTag: CH
+            if s == 68 or s == 454:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6419,19 +5442,6 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 454:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 453
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 68 or s > 454:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6450,7 +5460,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 69:  # FirstStartTag: CH
+            if s == 69 or s == 456:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6469,19 +5479,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 456:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 455
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 69 or s > 456:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6500,7 +5497,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 70:  # FirstStartTag: SE(TimeAnchor)
+            if s == 70 or s == 458:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6539,19 +5536,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 463
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 458:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t53(a << 1, c, 53, x)
-                    s = 457
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 459:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -6634,7 +5618,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 474:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6653,19 +5637,6 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 474:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 40
-                    if (y := c.value).__class__ is str and (j := E14.get(y)) is not None:
-                        a = a << 7 | j
-                        s = 473
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 71 or s > 474:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6684,7 +5655,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 72:  # FirstStartTag: SE(X509IssuerName)
+            if s == 72 or s == 476:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6708,19 +5679,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t76(a << 1, c, 76, x)
                     s = 477
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 476:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t28(a << 1, c, 28, x)
-                    s = 475
                 else:
                     a, s = x.escape(a, s, c)
             if s == 477:  # ElementContent: EE
@@ -6747,7 +5705,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: CH
+            if s == 73 or s == 479:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6768,21 +5726,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 479:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 8:
-                            x.facets(y, 15, None)
-                        a = binary(a << 1, y)
-                        s = 478
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 73 or s > 479:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6801,7 +5744,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: SE(TaxRuleID)
+            if s == 74 or s == 481:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6822,19 +5765,6 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Amount' and c.ns == U5:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 482
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 481:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t75(a << 1, c, 75, x)
-                    s = 480
                 else:
                     a, s = x.escape(a, s, c)
             if s == 482:  # ElementContent: EE
@@ -6861,7 +5791,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 484:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6880,19 +5810,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 484:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 483
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 75 or s > 484:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6911,7 +5828,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 486:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6930,19 +5847,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 486:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 485
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 76 or s > 486:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6961,7 +5865,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 488:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6980,19 +5884,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 488:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 487
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 77 or s > 488:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7041,7 +5932,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: CH
+            if s == 79 or s == 491:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7060,19 +5951,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 491:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 490
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 79 or s > 491:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7091,7 +5969,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: CH
+            if s == 80 or s == 493:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7110,19 +5988,6 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 493:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 492
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 80 or s > 493:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7141,7 +6006,7 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 81:  # FirstStartTag: CH
+            if s == 81 or s == 495:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7160,19 +6025,6 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 495:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 494
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 81 or s > 495:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7191,7 +6043,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: CH
+            if s == 82 or s == 497:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7210,19 +6062,6 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 497:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 496
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 82 or s > 497:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7241,7 +6080,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 499:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7260,19 +6099,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 499:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 498
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 83 or s > 499:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7291,7 +6117,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(Header)
+            if s == 84 or s == 501:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7315,16 +6141,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t54(a << 2 | 1, c, 54, x)
                     s = 503
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 501:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 500
                 else:
                     a, s = x.escape(a, s, c)
             if s == 502:  # ElementContent: SE(MeterInfoRequested)
@@ -7364,7 +6180,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(Header)
+            if s == 85 or s == 505:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7385,16 +6201,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 506
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 505:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 504
                 else:
                     a, s = x.escape(a, s, c)
             if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -7460,7 +6266,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: SE(Header)
+            if s == 86 or s == 511:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7476,16 +6282,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 511:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 510
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 511:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7504,7 +6300,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(Header)
+            if s == 87 or s == 513:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7525,16 +6321,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 514
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 513:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 512
                 else:
                     a, s = x.escape(a, s, c)
             if s == 514:  # ElementContent: EE
@@ -7561,7 +6347,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 88 or s == 517:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7595,22 +6381,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                     a = t52(a << 1, c, 52, x)
                     s = 518
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 517:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t55(a << 2, c, 55, x)
-                    s = 515
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 2 | 1, c, 52, x)
-                    s = 516
                 else:
                     a, s = x.escape(a, s, c)
             if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -7647,7 +6417,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 89 or s == 524:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -7741,37 +6511,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 524:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t50(a << 3 | 3, c, 50, x)
-                    s = 523
-                elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                    else:
-                        a = t55(a << 3, c, 55, x)
-                    s = 520
-                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 512 | y << 1
-                    else:
-                        a = t64(a << 3 | 1, c, 64, x)
-                    s = 521
-                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 1024 | y << 1
-                    else:
-                        a = t64(a << 3 | 2, c, 64, x)
-                    s = 522
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 89 or s > 524:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7790,7 +6529,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(RootCertificateID)
+            if s == 90 or s == 526:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7808,16 +6547,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
                     a = t72(a << 2, c, 72, x)
                     s = 527
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 526:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                    a = t72(a << 1, c, 72, x)
-                    s = 525
                 else:
                     a, s = x.escape(a, s, c)
             if 527 <= s <= 544:  # ElementContent: SE(RootCertificateID), EE
@@ -7854,7 +6583,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 91 or s == 549:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 if i == k:
                     return a << 3 | 3  # EE
                 nm = (c := ch[i]).name
@@ -7899,22 +6628,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 549:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i == k:
-                    return a << 3 | 3  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 1, c, 52, x)
-                    s = 547
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3 | 2, c, 52, x)
-                    s = 548
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t52(a << 3, c, 52, x)
-                    s = 546
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 91 or s > 549:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7933,13 +6646,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 550:  # ElementContent: EE
+            if s == 92 or s == 550:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -7963,7 +6670,7 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 93:  # FirstStartTag: SE(Header)
+            if s == 93 or s == 552:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7979,16 +6686,6 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 552:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 551
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 93 or s > 552:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8007,7 +6704,7 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 94:  # FirstStartTag: SE(Header)
+            if s == 94 or s == 554:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8023,16 +6720,6 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 554:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 553
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 94 or s > 554:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8051,7 +6738,7 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(Header)
+            if s == 95 or s == 556:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8072,16 +6759,6 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t71(a << 1, c, 71, x)
                     s = 557
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 556:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 555
                 else:
                     a, s = x.escape(a, s, c)
             if s == 557:  # ElementContent: EE
@@ -8108,7 +6785,7 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 96:  # FirstStartTag: CH
+            if s == 96 or s == 559:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8129,21 +6806,6 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 559:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 160:
-                            x.facets(y, 21, None)
-                        a = string(a << 1, y)
-                        s = 558
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 96 or s > 559:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8162,7 +6824,7 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 97:  # FirstStartTag: CH
+            if s == 97 or s == 561:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8183,21 +6845,6 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 561:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 255:
-                            x.facets(y, 22, None)
-                        a = string(a << 1, y)
-                        s = 560
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 97 or s > 561:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8216,7 +6863,7 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 98:  # FirstStartTag: CH
+            if s == 98 or s == 563:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8237,21 +6884,6 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 563:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 80:
-                            x.facets(y, 23, None)
-                        a = string(a << 1, y)
-                        s = 562
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 98 or s > 563:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

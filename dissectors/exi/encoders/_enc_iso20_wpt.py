@@ -41,13 +41,7 @@ def t1(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 1:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 121:  # ElementContent: EE
+            if s == 1 or s == 121:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -71,13 +65,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 122:  # ElementContent: EE
+            if s == 2 or s == 122:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -137,7 +125,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 4 or s == 129:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -205,31 +193,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t60(a << 2 | 1, c, 60, x)
                     s = 132
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 129:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t60(a << 2 | 1, c, 60, x)
-                    s = 127
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t60(a << 2, c, 60, x)
-                    s = 126
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t60(a << 2 | 2, c, 60, x)
-                    s = 128
                 else:
                     a, s = x.escape(a, s, c)
             if s == 130:  # ElementContent: SE(G), SE(Y)
@@ -337,7 +300,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 138:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -356,19 +319,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 138:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 137
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 6 or s > 138:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -425,45 +375,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 144
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 139:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t8(a << 4, c, 8, x)
-                        s = 141
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t9(a << 4 | 1, c, 9, x)
-                        s = 142
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t8(a << 4 | 6, c, 8, x)
-                        s = 147
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t12(a << 4 | 4, c, 12, x)
-                        s = 145
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t15(a << 4 | 2, c, 15, x)
-                        s = 143
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t16(a << 4 | 5, c, 16, x)
-                        s = 146
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t37(a << 4 | 3, c, 37, x)
-                        s = 144
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 140:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 139 or s == 140:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -557,7 +469,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 8:  # FirstStartTag: CH
+            if s == 8 or s == 158:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -576,19 +488,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 158:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 157
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 8 or s > 158:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -607,20 +506,7 @@ def t9(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 9:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t4(a << 3, c, 4, x)
-                    s = 160
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t13(a << 3 | 1, c, 13, x)
-                    s = 161
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 159:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 9 or s == 159:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -667,7 +553,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 164
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 163:  # StartTag: SE(Reference)
+            if s == 163 or s == 165:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -677,7 +563,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 164
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 164:  # ElementContent: SE(Reference), EE
+            if s == 164 or s == 166:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -685,25 +571,6 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t14(a << 2, c, 14, x)
                     s = 166
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 165:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t14(a << 1, c, 14, x)
-                    s = 164
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 166:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t14(a << 2, c, 14, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 10 or s > 166:
@@ -772,7 +639,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 12:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 12 or s == 174:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -804,38 +671,13 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 175
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 173:  # ElementContent: SE(*), EE
+            if s == 173 or s == 177:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 174:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t78(a << 2, c, 78, x)
-                    s = 172
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t78(a << 2 | 1, c, 78, x)
-                    s = 173
-                else:
-                    a, s = x.escape(a, s, c)
             if 175 <= s <= 176:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 177:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -859,7 +701,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 13:  # FirstStartTag: SE(Modulus)
+            if s == 13 or s == 179:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -883,19 +725,6 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t60(a << 1, c, 60, x)
                     s = 180
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 179:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t60(a << 1, c, 60, x)
-                    s = 178
                 else:
                     a, s = x.escape(a, s, c)
             if s == 180:  # ElementContent: EE
@@ -961,7 +790,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 184
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 183:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 183 or s == 186:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -995,19 +824,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t6(a << 1, c, 6, x)
                     s = 187
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 186:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t5(a << 2 | 1, c, 5, x)
-                    s = 185
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t24(a << 2, c, 24, x)
-                    s = 184
                 else:
                     a, s = x.escape(a, s, c)
             if s == 187:  # ElementContent: EE
@@ -1054,7 +870,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 190
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 189:  # StartTag: SE(Transforms), EE
+            if s == 189 or s == 191:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1070,16 +886,6 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 191:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t24(a << 2, c, 24, x)
-                    s = 190
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 15 or s > 191:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1098,7 +904,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 16:  # FirstStartTag: SE(SPKISexp)
+            if s == 16 or s == 193:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1122,19 +928,6 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t78(a << 2, c, 78, x)
                     s = 195
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 193:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t78(a << 1, c, 78, x)
-                    s = 192
                 else:
                     a, s = x.escape(a, s, c)
             if s == 194:  # ElementContent: SE(SPKISexp), EE
@@ -1203,7 +996,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 198
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 197:  # StartTag: SE(SignedInfo)
+            if s == 197 or s == 199:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1221,16 +1014,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t21(a << 1, c, 21, x)
                     s = 200
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 199:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t22(a << 1, c, 22, x)
-                    s = 198
                 else:
                     a, s = x.escape(a, s, c)
             if s == 200:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -1280,20 +1063,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 203:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t62(a << 3, c, 62, x)
-                    s = 205
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 204:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 203 or s == 204:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -1340,7 +1110,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 208
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 207:  # StartTag: SE(SignatureProperty)
+            if s == 207 or s == 209:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1350,7 +1120,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 208
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 208:  # ElementContent: SE(SignatureProperty), EE
+            if s == 208 or s == 210:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1358,25 +1128,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t20(a << 2, c, 20, x)
                     s = 210
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 209:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t20(a << 1, c, 20, x)
-                    s = 208
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 210:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t20(a << 2, c, 20, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 19 or s > 210:
@@ -1409,13 +1160,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 212:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 213:  # ElementContent: SE(*), CH[untyped]
+            if s == 212 or s == 213:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1458,7 +1203,7 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 216:  # StartTag: CH
+            if s == 216 or s == 218:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1477,19 +1222,6 @@ def t21(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 218:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 217
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 21 or s > 218:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1518,7 +1250,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 220
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 219:  # StartTag: SE(CanonicalizationMethod)
+            if s == 219 or s == 221:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1536,16 +1268,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t18(a << 1, c, 18, x)
                     s = 222
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 221:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t3(a << 1, c, 3, x)
-                    s = 220
                 else:
                     a, s = x.escape(a, s, c)
             if s == 222:  # ElementContent: SE(Reference)
@@ -1636,7 +1358,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 24:  # FirstStartTag: SE(Transform)
+            if s == 24 or s == 230:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1646,7 +1368,7 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 229
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 229:  # ElementContent: SE(Transform), EE
+            if s == 229 or s == 231:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1654,25 +1376,6 @@ def t24(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t23(a << 2, c, 23, x)
                     s = 231
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 230:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t23(a << 1, c, 23, x)
-                    s = 229
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 231:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t23(a << 2, c, 23, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 24 or s > 231:
@@ -1693,7 +1396,7 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 25:  # FirstStartTag: SE(Header)
+            if s == 25 or s == 233:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1714,16 +1417,6 @@ def t25(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t56(a << 1, c, 56, x)
                     s = 234
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 233:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 232
                 else:
                     a, s = x.escape(a, s, c)
             if s == 234:  # ElementContent: SE(TargetCoilCurrent), SE(EVResultCode)
@@ -1794,7 +1487,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 26:  # FirstStartTag: SE(Header)
+            if s == 26 or s == 254:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1815,16 +1508,6 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 255
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 254:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 253
                 else:
                     a, s = x.escape(a, s, c)
             if s == 255:  # ElementContent: SE(EVSEProcessing)
@@ -1918,7 +1601,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: SE(Header)
+            if s == 27 or s == 276:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1942,16 +1625,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t47(a << 2 | 1, c, 47, x)
                     s = 278
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 276:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 275
                 else:
                     a, s = x.escape(a, s, c)
             if s == 277:  # ElementContent: SE(MeterInfoRequested)
@@ -2078,7 +1751,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: SE(Header)
+            if s == 28 or s == 301:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2099,16 +1772,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 302
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 301:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 300
                 else:
                     a, s = x.escape(a, s, c)
             if s == 302:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVPCPowerRequest)
@@ -2293,7 +1956,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(Header)
+            if s == 29 or s == 330:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2311,16 +1974,6 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPCMaxReceivablePower' and c.ns == U6:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 331
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 330:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 329
                 else:
                     a, s = x.escape(a, s, c)
             if s == 331:  # ElementContent: SE(SDMaxGroundClearence)
@@ -2411,7 +2064,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: SE(Header)
+            if s == 30 or s == 353:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2432,16 +2085,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 354
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 353:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 352
                 else:
                     a, s = x.escape(a, s, c)
             if s == 354:  # ElementContent: SE(PDInputPowerClass)
@@ -2562,7 +2205,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: SE(Header)
+            if s == 31 or s == 379:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2583,16 +2226,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t56(a << 1, c, 56, x)
                     s = 380
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 379:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 378
                 else:
                     a, s = x.escape(a, s, c)
             if s == 380:  # ElementContent: SE(EVResultCode)
@@ -2696,7 +2329,7 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 32:  # FirstStartTag: SE(Header)
+            if s == 32 or s == 400:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2717,16 +2350,6 @@ def t32(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 401
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 400:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 399
                 else:
                     a, s = x.escape(a, s, c)
             if s == 401:  # ElementContent: SE(EVSEProcessing)
@@ -2830,7 +2453,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: SE(Header)
+            if s == 33 or s == 421:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -2851,16 +2474,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t56(a << 1, c, 56, x)
                     s = 422
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 421:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 420
                 else:
                     a, s = x.escape(a, s, c)
             if s == 422:  # ElementContent: SE(EVDeviceFinePositioningMethodList)
@@ -2994,7 +2607,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 34:  # FirstStartTag: SE(Header)
+            if s == 34 or s == 445:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3015,16 +2628,6 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 446
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 445:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 444
                 else:
                     a, s = x.escape(a, s, c)
             if s == 446:  # ElementContent: SE(PrimaryDeviceFinePositioningMethodList)
@@ -3158,7 +2761,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: SE(Header)
+            if s == 35 or s == 469:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3179,16 +2782,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t56(a << 1, c, 56, x)
                     s = 470
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 469:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 468
                 else:
                     a, s = x.escape(a, s, c)
             if s == 470:  # ElementContent: SE(ObservedIDCode), SE(EVResultCode)
@@ -3262,7 +2855,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: SE(Header)
+            if s == 36 or s == 490:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3283,16 +2876,6 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 491
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 490:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 489
                 else:
                     a, s = x.escape(a, s, c)
             if s == 491:  # ElementContent: SE(EVSEProcessing)
@@ -3389,7 +2972,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 37:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 37 or s == 517:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3465,44 +3048,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 520
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 517:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t78(a << 3 | 4, c, 78, x)
-                        s = 515
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t78(a << 3 | 3, c, 78, x)
-                        s = 514
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t84(a << 3, c, 84, x)
-                        s = 511
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t78(a << 3 | 1, c, 78, x)
-                        s = 512
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t8(a << 3 | 2, c, 8, x)
-                        s = 513
-                    else:
-                        a, s = x.escape(a, s, c)
             if 518 <= s <= 523:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -3559,7 +3104,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 525:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3578,19 +3123,6 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 525:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 524
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 40 or s > 525:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3609,7 +3141,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: SE(Amount)
+            if s == 41 or s == 527:  # FirstStartTag, ElementContent: SE(Amount)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3627,16 +3159,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'CostPerUnit' and c.ns == U5:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 528
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 527:  # ElementContent: SE(Amount)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Amount' and c.ns == U5:  # RationalNumberType
-                    a = t44(a << 1, c, 44, x)
-                    s = 526
                 else:
                     a, s = x.escape(a, s, c)
             if s == 528:  # ElementContent: EE
@@ -3663,7 +3185,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 42:  # FirstStartTag: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
+            if s == 42 or s == 533:  # FirstStartTag, ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -3769,43 +3291,6 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 533:  # ElementContent: SE(SSID), SE(BSSID), SE(IPAddress), SE(Port), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'BSSID' and c.ns == U6:  # bssidType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 12:
-                            x.facets(y, 4, 'BSSID')
-                        a = string(a << 4 | 2, y) << 1
-                    else:
-                        a = t46(a << 3 | 1, c, 46, x)
-                    s = 530
-                elif nm == 'IPAddress' and c.ns == U6:  # ipaddressType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 39:
-                            x.facets(y, 14, 'IPAddress')
-                        a = string(a << 4 | 4, y) << 1
-                    else:
-                        a = t64(a << 3 | 2, c, 64, x)
-                    s = 531
-                elif nm == 'Port' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t40(a << 3 | 3, c, 40, x)
-                    s = 532
-                elif nm == 'SSID' and c.ns == U6:  # identifierType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 255:
-                            x.facets(y, 24, 'SSID')
-                        a = string(a << 4, y) << 1
-                    else:
-                        a = t88(a << 3, c, 88, x)
-                    s = 529
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 42 or s > 533:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -3824,7 +3309,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 43:  # FirstStartTag: SE(AlternativeSECC)
+            if s == 43 or s == 535:  # FirstStartTag, ElementContent: SE(AlternativeSECC)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3842,16 +3327,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'AlternativeSECC' and c.ns == U6:  # AlternativeSECCType
                     a = t42(a << 2, c, 42, x)
                     s = 536
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 535:  # ElementContent: SE(AlternativeSECC)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AlternativeSECC' and c.ns == U6:  # AlternativeSECCType
-                    a = t42(a << 1, c, 42, x)
-                    s = 534
                 else:
                     a, s = x.escape(a, s, c)
             if 536 <= s <= 541:  # ElementContent: SE(AlternativeSECC), EE
@@ -3888,7 +3363,7 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 44:  # FirstStartTag: SE(Exponent)
+            if s == 44 or s == 544:  # FirstStartTag, ElementContent: SE(Exponent)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -3912,19 +3387,6 @@ def t44(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t48(a << 1, c, 48, x)
                     s = 545
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 544:  # ElementContent: SE(Exponent)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Exponent' and c.ns == U5:  # byte: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127 and not c.attrs and not c.children:
-                        a = a << 11 | (y + 128) << 1
-                    else:
-                        a = t61(a << 1, c, 61, x)
-                    s = 543
                 else:
                     a, s = x.escape(a, s, c)
             if s == 545:  # ElementContent: EE
@@ -3951,7 +3413,7 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 45:  # FirstStartTag: CH
+            if s == 45 or s == 547:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -3970,19 +3432,6 @@ def t45(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 547:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 546
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 45 or s > 547:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4001,7 +3450,7 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 46:  # FirstStartTag: CH
+            if s == 46 or s == 549:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4022,21 +3471,6 @@ def t46(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 549:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 12:
-                            x.facets(y, 4, None)
-                        a = string(a << 1, y)
-                        s = 548
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 46 or s > 549:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4055,7 +3489,7 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 47:  # FirstStartTag: CH
+            if s == 47 or s == 551:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4074,19 +3508,6 @@ def t47(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 551:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 550
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 47 or s > 551:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4105,7 +3526,7 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 48:  # FirstStartTag: CH
+            if s == 48 or s == 553:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4124,19 +3545,6 @@ def t48(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 553:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 552
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 48 or s > 553:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4155,7 +3563,7 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 49:  # FirstStartTag: CH
+            if s == 49 or s == 555:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4174,19 +3582,6 @@ def t49(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 555:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 554
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 49 or s > 555:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4205,7 +3600,7 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 50:  # FirstStartTag: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
+            if s == 50 or s == 566:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
                 if i == k:
                     return a << 4 | 10  # EE
                 nm = (c := ch[i]).name
@@ -4620,82 +4015,6 @@ def t50(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 566:  # ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if i == k:
-                    return a << 4 | 10  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PresentSOC':
-                    if nm < 'InletHot':
-                        if nm == 'BatteryEnergyCapacity' and c.ns == U5:  # RationalNumberType
-                            a = t44(a << 4 | 8, c, 44, x)
-                            s = 564
-                        elif nm == 'ChargingComplete' and c.ns == U5:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 56 | y << 1
-                            else:
-                                a = t47(a << 4 | 7, c, 47, x)
-                            s = 563
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'InletHot' and c.ns == U5:  # boolean: boolean
-                            if (y := c.value).__class__ is bool and not c.attrs and not c.children:
-                                a = a << 7 | 72 | y << 1
-                            else:
-                                a = t47(a << 4 | 9, c, 47, x)
-                            s = 565
-                        elif nm == 'MaximumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1536 | y << 1
-                            else:
-                                a = t71(a << 4 | 3, c, 71, x)
-                            s = 559
-                        elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 512 | y << 1
-                            else:
-                                a = t71(a << 4 | 1, c, 71, x)
-                            s = 557
-                        else:
-                            a, s = x.escape(a, s, c)
-                else:
-                    if nm < 'RemainingTimeToMinimumSOC':
-                        if nm == 'PresentSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | y << 1
-                            else:
-                                a = t71(a << 4, c, 71, x)
-                            s = 556
-                        elif nm == 'RemainingTimeToMaximumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 3072 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 12, y) << 1
-                            else:
-                                a = t49(a << 4 | 6, c, 49, x)
-                            s = 562
-                        else:
-                            a, s = x.escape(a, s, c)
-                    else:
-                        if nm == 'RemainingTimeToMinimumSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2048 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 8, y) << 1
-                            else:
-                                a = t49(a << 4 | 4, c, 49, x)
-                            s = 560
-                        elif nm == 'RemainingTimeToTargetSOC' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                            if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                                a = (a << 13 | 2560 | y) << 1 if 0 <= y < 128 else uint(a << 5 | 10, y) << 1
-                            else:
-                                a = t49(a << 4 | 5, c, 49, x)
-                            s = 561
-                        elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                            if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                                a = a << 13 | 1024 | y << 1
-                            else:
-                                a = t71(a << 4 | 2, c, 71, x)
-                            s = 558
-                        else:
-                            a, s = x.escape(a, s, c)
             if s < 50 or s > 566:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4714,7 +4033,7 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 51:  # FirstStartTag: SE(WPT_AlignmentCheckMethod)
+            if s == 51 or s == 568:  # FirstStartTag, ElementContent: SE(WPT_AlignmentCheckMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4738,19 +4057,6 @@ def t51(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t93(a << 2, c, 93, x)
                     s = 569
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 568:  # ElementContent: SE(WPT_AlignmentCheckMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'WPT_AlignmentCheckMethod' and c.ns == U6:  # WPT_AlignmentCheckMethodType: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E26.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 5 | j << 1
-                    else:
-                        a = t93(a << 1, c, 93, x)
-                    s = 567
                 else:
                     a, s = x.escape(a, s, c)
             if 569 <= s <= 574:  # ElementContent: SE(WPT_AlignmentCheckMethod), EE
@@ -4790,7 +4096,7 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 52:  # FirstStartTag: SE(WPT_FinePositioningMethod)
+            if s == 52 or s == 577:  # FirstStartTag, ElementContent: SE(WPT_FinePositioningMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4814,19 +4120,6 @@ def t52(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t94(a << 2, c, 94, x)
                     s = 578
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 577:  # ElementContent: SE(WPT_FinePositioningMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'WPT_FinePositioningMethod' and c.ns == U6:  # WPT_FinePositioningMethodType: enumeration of 5
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | j << 1
-                    else:
-                        a = t94(a << 1, c, 94, x)
-                    s = 576
                 else:
                     a, s = x.escape(a, s, c)
             if 578 <= s <= 583:  # ElementContent: SE(WPT_FinePositioningMethod), EE
@@ -4866,7 +4159,7 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 53:  # FirstStartTag: SE(WPT_PairingMethod)
+            if s == 53 or s == 586:  # FirstStartTag, ElementContent: SE(WPT_PairingMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -4890,19 +4183,6 @@ def t53(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t99(a << 2, c, 99, x)
                     s = 587
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 586:  # ElementContent: SE(WPT_PairingMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'WPT_PairingMethod' and c.ns == U6:  # WPT_PairingMethodType: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None and not c.attrs and not c.children:
-                        a = a << 6 | j << 1
-                    else:
-                        a = t99(a << 1, c, 99, x)
-                    s = 585
                 else:
                     a, s = x.escape(a, s, c)
             if 587 <= s <= 592:  # ElementContent: SE(WPT_PairingMethod), EE
@@ -4942,7 +4222,7 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 54:  # FirstStartTag: CH
+            if s == 54 or s == 595:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -4961,19 +4241,6 @@ def t54(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 595:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E8.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 594
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 54 or s > 595:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -4992,7 +4259,7 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 55:  # FirstStartTag: SE(EVPCCoilCurrentRequest)
+            if s == 55 or s == 597:  # FirstStartTag, ElementContent: SE(EVPCCoilCurrentRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5010,16 +4277,6 @@ def t55(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVPCCoilCurrentInformation' and c.ns == U6:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 598
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 597:  # ElementContent: SE(EVPCCoilCurrentRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVPCCoilCurrentRequest' and c.ns == U6:  # RationalNumberType
-                    a = t44(a << 1, c, 44, x)
-                    s = 596
                 else:
                     a, s = x.escape(a, s, c)
             if s == 598:  # ElementContent: SE(EVPCCurrentOutputInformation)
@@ -5066,7 +4323,7 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 56:  # FirstStartTag: CH
+            if s == 56 or s == 602:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5085,19 +4342,6 @@ def t56(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 602:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E9.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 601
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 56 or s > 602:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5116,7 +4360,7 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 57:  # FirstStartTag: CH
+            if s == 57 or s == 604:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5135,19 +4379,6 @@ def t57(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 604:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E10.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 603
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 57 or s > 604:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5166,7 +4397,7 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 58:  # FirstStartTag: CH
+            if s == 58 or s == 606:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5185,19 +4416,6 @@ def t58(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 606:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E11.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 605
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 58 or s > 606:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5216,7 +4434,7 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 59:  # FirstStartTag: SE(NotificationMaxDelay)
+            if s == 59 or s == 608:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5240,19 +4458,6 @@ def t59(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t58(a << 1, c, 58, x)
                     s = 609
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 608:  # ElementContent: SE(NotificationMaxDelay)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NotificationMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t40(a << 1, c, 40, x)
-                    s = 607
                 else:
                     a, s = x.escape(a, s, c)
             if s == 609:  # ElementContent: EE
@@ -5279,7 +4484,7 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 60:  # FirstStartTag: CH
+            if s == 60 or s == 611:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5298,19 +4503,6 @@ def t60(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 611:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 610
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 60 or s > 611:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5329,7 +4521,7 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 61:  # FirstStartTag: CH
+            if s == 61 or s == 613:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5348,19 +4540,6 @@ def t61(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 613:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 612
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 61 or s > 613:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5379,7 +4558,7 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 62:  # FirstStartTag: CH
+            if s == 62 or s == 615:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5398,19 +4577,6 @@ def t62(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 615:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 614
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 62 or s > 615:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5429,7 +4595,7 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 63:  # FirstStartTag: SE(SessionID)
+            if s == 63 or s == 617:  # FirstStartTag, ElementContent: SE(SessionID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5455,21 +4621,6 @@ def t63(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t45(a << 1, c, 45, x)
                     s = 618
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 617:  # ElementContent: SE(SessionID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SessionID' and c.ns == U5:  # sessionIDType: hexBinary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        if len(y) != 8:
-                            x.facets(y, 25, 'SessionID')
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t89(a << 1, c, 89, x)
-                    s = 616
                 else:
                     a, s = x.escape(a, s, c)
             if s == 618:  # ElementContent: SE(Signature), EE
@@ -5506,7 +4657,7 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 64:  # FirstStartTag: CH
+            if s == 64 or s == 621:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5527,21 +4678,6 @@ def t64(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 621:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 39:
-                            x.facets(y, 14, None)
-                        a = string(a << 1, y)
-                        s = 620
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 64 or s > 621:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5560,7 +4696,7 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 65:  # FirstStartTag: SE(NumberOfReceivers)
+            if s == 65 or s == 623:  # FirstStartTag, ElementContent: SE(NumberOfReceivers)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5581,19 +4717,6 @@ def t65(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RxSpecData' and c.ns == U6:  # WPT_TxRxSpecDataType
                     a = t85(a << 1, c, 85, x)
                     s = 624
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 623:  # ElementContent: SE(NumberOfReceivers)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NumberOfReceivers' and c.ns == U6:  # unsignedByte: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | y << 1
-                    else:
-                        a = t75(a << 1, c, 75, x)
-                    s = 622
                 else:
                     a, s = x.escape(a, s, c)
             if s == 624:  # ElementContent: SE(RxSpecData)
@@ -5640,7 +4763,7 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 66:  # FirstStartTag: SE(WPT_LF_RxDataList)
+            if s == 66 or s == 880:  # FirstStartTag, ElementContent: SE(WPT_LF_RxDataList)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5656,16 +4779,6 @@ def t66(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 880:  # ElementContent: SE(WPT_LF_RxDataList)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'WPT_LF_RxDataList' and c.ns == U6:  # WPT_LF_RxDataType
-                    a = t97(a << 1, c, 97, x)
-                    s = 879
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 66 or s > 880:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5684,7 +4797,7 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 67:  # FirstStartTag: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
+            if s == 67 or s == 883:  # FirstStartTag, ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5703,19 +4816,6 @@ def t67(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 883:  # ElementContent: SE(LF_TransmitterSetupData), SE(LF_ReceiverSetupData)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'LF_ReceiverSetupData' and c.ns == U6:  # WPT_LF_ReceiverDataType
-                    a = t65(a << 2 | 1, c, 65, x)
-                    s = 882
-                elif nm == 'LF_TransmitterSetupData' and c.ns == U6:  # WPT_LF_TransmitterDataType
-                    a = t68(a << 2, c, 68, x)
-                    s = 881
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 67 or s > 883:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5734,7 +4834,7 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 68:  # FirstStartTag: SE(NumberOfTransmitters)
+            if s == 68 or s == 885:  # FirstStartTag, ElementContent: SE(NumberOfTransmitters)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5755,19 +4855,6 @@ def t68(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignalFrequency' and c.ns == U6:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 886
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 885:  # ElementContent: SE(NumberOfTransmitters)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NumberOfTransmitters' and c.ns == U6:  # unsignedByte: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | y << 1
-                    else:
-                        a = t75(a << 1, c, 75, x)
-                    s = 884
                 else:
                     a, s = x.escape(a, s, c)
             if 886 <= s <= 887:  # ElementContent: SE(TxSpecData)
@@ -5853,7 +4940,7 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 69:  # FirstStartTag: SE(WPT_LF_TxDataList)
+            if s == 69 or s == 1144:  # FirstStartTag, ElementContent: SE(WPT_LF_TxDataList)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -5869,16 +4956,6 @@ def t69(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1144:  # ElementContent: SE(WPT_LF_TxDataList)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'WPT_LF_TxDataList' and c.ns == U6:  # WPT_LF_TxDataType
-                    a = t98(a << 1, c, 98, x)
-                    s = 1143
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 69 or s > 1144:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5897,7 +4974,7 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 70:  # FirstStartTag: CH
+            if s == 70 or s == 1146:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5918,21 +4995,6 @@ def t70(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1146:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 256:
-                            x.facets(y, 15, None)
-                        a = binary(a << 1, y)
-                        s = 1145
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 70 or s > 1146:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -5951,7 +5013,7 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 71:  # FirstStartTag: CH
+            if s == 71 or s == 1148:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -5970,19 +5032,6 @@ def t71(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1148:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100:
-                        a = a << 8 | y
-                        s = 1147
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 71 or s > 1148:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6001,7 +5050,7 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 72:  # FirstStartTag: CH
+            if s == 72 or s == 1150:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6022,21 +5071,6 @@ def t72(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1150:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 32:
-                            x.facets(y, 17, None)
-                        a = string(a << 1, y)
-                        s = 1149
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 72 or s > 1150:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6055,7 +5089,7 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 73:  # FirstStartTag: SE(MeterID)
+            if s == 73 or s == 1152:  # FirstStartTag, ElementContent: SE(MeterID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6081,21 +5115,6 @@ def t73(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t45(a << 1, c, 45, x)
                     s = 1153
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1152:  # ElementContent: SE(MeterID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'MeterID' and c.ns == U5:  # meterIDType: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        if len(y) > 32:
-                            x.facets(y, 17, 'MeterID')
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t72(a << 1, c, 72, x)
-                    s = 1151
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1153:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
@@ -6306,7 +5325,7 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 74:  # FirstStartTag: CH
+            if s == 74 or s == 1161:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6327,21 +5346,6 @@ def t74(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1161:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) > 64:
-                            x.facets(y, 18, None)
-                        a = binary(a << 1, y)
-                        s = 1160
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 74 or s > 1161:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6360,7 +5364,7 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 75:  # FirstStartTag: CH
+            if s == 75 or s == 1163:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6379,19 +5383,6 @@ def t75(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1163:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 1162
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 75 or s > 1163:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6410,7 +5401,7 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 76:  # FirstStartTag: CH
+            if s == 76 or s == 1165:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6429,19 +5420,6 @@ def t76(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1165:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 1164
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 76 or s > 1165:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6460,7 +5438,7 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 77:  # FirstStartTag: CH
+            if s == 77 or s == 1167:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6479,19 +5457,6 @@ def t77(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1167:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 4
-                    if (y := c.value).__class__ is str and (j := E21.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 1166
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 77 or s > 1167:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6510,7 +5475,7 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 78:  # FirstStartTag: CH
+            if s == 78 or s == 1169:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6529,19 +5494,6 @@ def t78(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1169:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 1168
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 78 or s > 1169:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6560,7 +5512,7 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 79:  # FirstStartTag: SE(IndexNumber)
+            if s == 79 or s == 1171:  # FirstStartTag, ElementContent: SE(IndexNumber)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6584,19 +5536,6 @@ def t79(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t76(a << 1, c, 76, x)
                     s = 1172
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1171:  # ElementContent: SE(IndexNumber)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'IndexNumber' and c.ns == U6:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t40(a << 1, c, 40, x)
-                    s = 1170
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1172:  # ElementContent: EE
@@ -6623,7 +5562,7 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 80:  # FirstStartTag: SE(RSSIDataList)
+            if s == 80 or s == 1174:  # FirstStartTag, ElementContent: SE(RSSIDataList)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6639,16 +5578,6 @@ def t80(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1174:  # ElementContent: SE(RSSIDataList)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RSSIDataList' and c.ns == U6:  # WPT_LF_RxRSSIType
-                    a = t81(a << 1, c, 81, x)
-                    s = 1173
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 80 or s > 1174:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6667,7 +5596,7 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 81:  # FirstStartTag: SE(TxIdentifier)
+            if s == 81 or s == 1176:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6688,19 +5617,6 @@ def t81(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RSSI' and c.ns == U6:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 1177
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1176:  # ElementContent: SE(TxIdentifier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t76(a << 1, c, 76, x)
-                    s = 1175
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1177:  # ElementContent: EE
@@ -6727,7 +5643,7 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 82:  # FirstStartTag: SE(TimeAnchor)
+            if s == 82 or s == 1179:  # FirstStartTag, ElementContent: SE(TimeAnchor)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6766,19 +5682,6 @@ def t82(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 1184
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 1179:  # ElementContent: SE(TimeAnchor)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TimeAnchor' and c.ns == U5:  # unsignedLong: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t45(a << 1, c, 45, x)
-                    s = 1178
-                else:
-                    a, s = x.escape(a, s, c)
             if s == 1180:  # ElementContent: SE(OccupancyCosts), SE(AdditionalServicesCosts), SE(OverstayCosts), SE(TaxCosts), EE
                 if i == k:
                     return a << 3 | 4  # EE
@@ -6861,7 +5764,7 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 83:  # FirstStartTag: CH
+            if s == 83 or s == 1195:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -6880,19 +5783,6 @@ def t83(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1195:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 40
-                    if (y := c.value).__class__ is str and (j := E22.get(y)) is not None:
-                        a = a << 7 | j
-                        s = 1194
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 83 or s > 1195:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -6911,7 +5801,7 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 84:  # FirstStartTag: SE(X509IssuerName)
+            if s == 84 or s == 1197:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6935,19 +5825,6 @@ def t84(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t100(a << 1, c, 100, x)
                     s = 1198
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1197:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t8(a << 1, c, 8, x)
-                    s = 1196
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1198:  # ElementContent: EE
@@ -6974,7 +5851,7 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 85:  # FirstStartTag: SE(TxRxIdentifier)
+            if s == 85 or s == 1200:  # FirstStartTag, ElementContent: SE(TxRxIdentifier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -6995,19 +5872,6 @@ def t85(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'TxRxPosition' and c.ns == U6:  # WPT_CoordinateXYZType
                     a = t92(a << 1, c, 92, x)
                     s = 1201
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1200:  # ElementContent: SE(TxRxIdentifier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TxRxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t76(a << 1, c, 76, x)
-                    s = 1199
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1201:  # ElementContent: SE(TxRxOrientation)
@@ -7044,7 +5908,7 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 86:  # FirstStartTag: CH
+            if s == 86 or s == 1204:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7063,19 +5927,6 @@ def t86(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1204:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E23.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 1203
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 86 or s > 1204:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7094,7 +5945,7 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 87:  # FirstStartTag: SE(SPCPrimaryDeviceCoilCurrentInformation)
+            if s == 87 or s == 1206:  # FirstStartTag, ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7110,16 +5961,6 @@ def t87(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1206:  # ElementContent: SE(SPCPrimaryDeviceCoilCurrentInformation)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPCPrimaryDeviceCoilCurrentInformation' and c.ns == U6:  # RationalNumberType
-                    a = t44(a << 1, c, 44, x)
-                    s = 1205
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 87 or s > 1206:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7138,7 +5979,7 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 88:  # FirstStartTag: CH
+            if s == 88 or s == 1208:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7159,21 +6000,6 @@ def t88(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1208:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 255:
-                            x.facets(y, 24, None)
-                        a = string(a << 1, y)
-                        s = 1207
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 88 or s > 1208:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7192,7 +6018,7 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 89:  # FirstStartTag: CH
+            if s == 89 or s == 1210:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7213,21 +6039,6 @@ def t89(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1210:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        if len(y) != 8:
-                            x.facets(y, 25, None)
-                        a = binary(a << 1, y)
-                        s = 1209
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 89 or s > 1210:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7246,7 +6057,7 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 90:  # FirstStartTag: SE(TaxRuleID)
+            if s == 90 or s == 1212:  # FirstStartTag, ElementContent: SE(TaxRuleID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7267,19 +6078,6 @@ def t90(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Amount' and c.ns == U5:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 1213
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1212:  # ElementContent: SE(TaxRuleID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TaxRuleID' and c.ns == U5:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t76(a << 1, c, 76, x)
-                    s = 1211
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1213:  # ElementContent: EE
@@ -7306,7 +6104,7 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 91:  # FirstStartTag: SE(PulseSequenceOrder)
+            if s == 91 or s == 1215:  # FirstStartTag, ElementContent: SE(PulseSequenceOrder)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7324,16 +6122,6 @@ def t91(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'PulseSequenceOrder' and c.ns == U6:  # WPT_TxRxPulseOrderType
                     a = t79(a << 1, c, 79, x)
                     s = 1216
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1215:  # ElementContent: SE(PulseSequenceOrder)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PulseSequenceOrder' and c.ns == U6:  # WPT_TxRxPulseOrderType
-                    a = t79(a << 1, c, 79, x)
-                    s = 1214
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1216:  # ElementContent: SE(PulseSequenceOrder), SE(PulseSeparationTime)
@@ -7479,7 +6267,7 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 92:  # FirstStartTag: SE(Coord_X)
+            if s == 92 or s == 1474:  # FirstStartTag, ElementContent: SE(Coord_X)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7503,19 +6291,6 @@ def t92(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t48(a << 1, c, 48, x)
                     s = 1475
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1474:  # ElementContent: SE(Coord_X)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Coord_X' and c.ns == U6:  # short: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else sint(a << 2, y) << 1
-                    else:
-                        a = t48(a << 1, c, 48, x)
-                    s = 1473
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1475:  # ElementContent: SE(Coord_Z)
@@ -7555,7 +6330,7 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 93:  # FirstStartTag: CH
+            if s == 93 or s == 1478:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7574,19 +6349,6 @@ def t93(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1478:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 3
-                    if (y := c.value).__class__ is str and (j := E26.get(y)) is not None:
-                        a = a << 3 | j
-                        s = 1477
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 93 or s > 1478:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7605,7 +6367,7 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 94:  # FirstStartTag: CH
+            if s == 94 or s == 1480:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7624,19 +6386,6 @@ def t94(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1480:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 5
-                    if (y := c.value).__class__ is str and (j := E27.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 1479
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 94 or s > 1480:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7655,7 +6404,7 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 95:  # FirstStartTag: SE(PackageIndex)
+            if s == 95 or s == 1482:  # FirstStartTag, ElementContent: SE(PackageIndex)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7679,19 +6428,6 @@ def t95(a: int, e: Element, s: int, x: Enc) -> int:
                 elif nm == 'LF_TxData' and c.ns == U6:  # WPT_LF_TxDataListType
                     a = t69(a << 2, c, 69, x)
                     s = 1483
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1482:  # ElementContent: SE(PackageIndex)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PackageIndex' and c.ns == U6:  # unsignedByte: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | y << 1
-                    else:
-                        a = t75(a << 1, c, 75, x)
-                    s = 1481
                 else:
                     a, s = x.escape(a, s, c)
             if 1483 <= s <= 1484:  # ElementContent: EE
@@ -7718,7 +6454,7 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 96:  # FirstStartTag: SE(NumPackages)
+            if s == 96 or s == 1486:  # FirstStartTag, ElementContent: SE(NumPackages)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7739,19 +6475,6 @@ def t96(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'WPT_LF_DataPackage' and c.ns == U6:  # WPT_LF_DataPackageType
                     a = t95(a << 1, c, 95, x)
                     s = 1487
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1486:  # ElementContent: SE(NumPackages)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'NumPackages' and c.ns == U6:  # unsignedByte: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255 and not c.attrs and not c.children:
-                        a = a << 11 | y << 1
-                    else:
-                        a = t75(a << 1, c, 75, x)
-                    s = 1485
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1487:  # ElementContent: EE
@@ -7778,7 +6501,7 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 97:  # FirstStartTag: SE(RxIdentifier)
+            if s == 97 or s == 1489:  # FirstStartTag, ElementContent: SE(RxIdentifier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7799,19 +6522,6 @@ def t97(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RSSIData' and c.ns == U6:  # WPT_LF_RxRSSIListType
                     a = t80(a << 1, c, 80, x)
                     s = 1490
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1489:  # ElementContent: SE(RxIdentifier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t76(a << 1, c, 76, x)
-                    s = 1488
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1490:  # ElementContent: EE
@@ -7838,7 +6548,7 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 98:  # FirstStartTag: SE(TxIdentifier)
+            if s == 98 or s == 1492:  # FirstStartTag, ElementContent: SE(TxIdentifier)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -7859,19 +6569,6 @@ def t98(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EIRP' and c.ns == U6:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 1493
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1492:  # ElementContent: SE(TxIdentifier)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'TxIdentifier' and c.ns == U6:  # numericIDType: unsigned 1..4294967295
-                    if (y := c.value).__class__ is int and 1 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 10 | y) << 1 if 0 <= y < 128 else uint(a << 2, y) << 1
-                    else:
-                        a = t76(a << 1, c, 76, x)
-                    s = 1491
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1493:  # ElementContent: EE
@@ -7898,7 +6595,7 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 99:  # FirstStartTag: CH
+            if s == 99 or s == 1495:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7917,19 +6614,6 @@ def t99(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1495:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: enumeration of 6
-                    if (y := c.value).__class__ is str and (j := E28.get(y)) is not None:
-                        a = a << 4 | j
-                        s = 1494
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 99 or s > 1495:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7948,7 +6632,7 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 100:  # FirstStartTag: CH
+            if s == 100 or s == 1497:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -7967,19 +6651,6 @@ def t100(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1497:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 1496
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 100 or s > 1497:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -7998,7 +6669,7 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 101:  # FirstStartTag: CH
+            if s == 101 or s == 1499:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8017,19 +6688,6 @@ def t101(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1499:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 1498
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 101 or s > 1499:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8078,7 +6736,7 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 103:  # FirstStartTag: CH
+            if s == 103 or s == 1502:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8097,19 +6755,6 @@ def t103(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1502:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 1501
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 103 or s > 1502:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8128,7 +6773,7 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 104:  # FirstStartTag: CH
+            if s == 104 or s == 1504:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8147,19 +6792,6 @@ def t104(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1504:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 1503
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 104 or s > 1504:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8178,7 +6810,7 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 105:  # FirstStartTag: CH
+            if s == 105 or s == 1506:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8197,19 +6829,6 @@ def t105(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1506:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 1505
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 105 or s > 1506:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8228,7 +6847,7 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 106:  # FirstStartTag: CH
+            if s == 106 or s == 1508:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -8247,19 +6866,6 @@ def t106(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1508:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 1507
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 106 or s > 1508:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8278,7 +6884,7 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 107:  # FirstStartTag: SE(Header)
+            if s == 107 or s == 1510:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8302,16 +6908,6 @@ def t107(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t47(a << 2 | 1, c, 47, x)
                     s = 1512
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1510:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1509
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1511:  # ElementContent: SE(MeterInfoRequested)
@@ -8351,7 +6947,7 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 108:  # FirstStartTag: SE(Header)
+            if s == 108 or s == 1514:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8372,16 +6968,6 @@ def t108(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 1515
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1514:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1513
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1515:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
@@ -8447,7 +7033,7 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 109:  # FirstStartTag: SE(Header)
+            if s == 109 or s == 1520:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8463,16 +7049,6 @@ def t109(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1520:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1519
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 109 or s > 1520:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8491,7 +7067,7 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 110:  # FirstStartTag: SE(Header)
+            if s == 110 or s == 1522:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8512,16 +7088,6 @@ def t110(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 1523
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1522:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1521
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1523:  # ElementContent: EE
@@ -8548,7 +7114,7 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 111:  # FirstStartTag: SE(DepartureTime), SE(EVTargetEnergyRequest)
+            if s == 111 or s == 1526:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8582,22 +7148,6 @@ def t111(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
                     a = t44(a << 1, c, 44, x)
                     s = 1527
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1526:  # ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 11 | y) << 1 if 0 <= y < 128 else uint(a << 3, y) << 1
-                    else:
-                        a = t49(a << 2, c, 49, x)
-                    s = 1524
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t44(a << 2 | 1, c, 44, x)
-                    s = 1525
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1527:  # ElementContent: SE(EVMinimumEnergyRequest)
@@ -8634,7 +7184,7 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 112:  # FirstStartTag: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
+            if s == 112 or s == 1533:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
                 if i == k:
                     return a << 3 | 4  # EE
                 nm = (c := ch[i]).name
@@ -8728,37 +7278,6 @@ def t112(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1533:  # ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                if i == k:
-                    return a << 3 | 4  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'AckMaxDelay' and c.ns == U5:  # unsignedShort: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535 and not c.attrs and not c.children:
-                        a = (a << 12 | 1536 | y) << 1 if 0 <= y < 128 else uint(a << 4 | 6, y) << 1
-                    else:
-                        a = t40(a << 3 | 3, c, 40, x)
-                    s = 1532
-                elif nm == 'DepartureTime' and c.ns == U5:  # unsignedInt: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295 and not c.attrs and not c.children:
-                        a = (a << 12 | y) << 1 if 0 <= y < 128 else uint(a << 4, y) << 1
-                    else:
-                        a = t49(a << 3, c, 49, x)
-                    s = 1529
-                elif nm == 'MinimumSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 512 | y << 1
-                    else:
-                        a = t71(a << 3 | 1, c, 71, x)
-                    s = 1530
-                elif nm == 'TargetSOC' and c.ns == U5:  # percentValueType: n-bit 0..100
-                    if (y := c.value).__class__ is int and 0 <= y <= 100 and not c.attrs and not c.children:
-                        a = a << 12 | 1024 | y << 1
-                    else:
-                        a = t71(a << 3 | 2, c, 71, x)
-                    s = 1531
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 112 or s > 1533:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8777,7 +7296,7 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 113:  # FirstStartTag: SE(RootCertificateID)
+            if s == 113 or s == 1535:  # FirstStartTag, ElementContent: SE(RootCertificateID)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8795,16 +7314,6 @@ def t113(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
                     a = t84(a << 2, c, 84, x)
                     s = 1536
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1535:  # ElementContent: SE(RootCertificateID)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'RootCertificateID' and c.ns == U5:  # X509IssuerSerialType
-                    a = t84(a << 1, c, 84, x)
-                    s = 1534
                 else:
                     a, s = x.escape(a, s, c)
             if 1536 <= s <= 1553:  # ElementContent: SE(RootCertificateID), EE
@@ -8841,7 +7350,7 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 114:  # FirstStartTag: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
+            if s == 114 or s == 1558:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
                 if i == k:
                     return a << 3 | 3  # EE
                 nm = (c := ch[i]).name
@@ -8886,22 +7395,6 @@ def t114(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1558:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                if i == k:
-                    return a << 3 | 3  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'EVMaximumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t44(a << 3 | 1, c, 44, x)
-                    s = 1556
-                elif nm == 'EVMinimumEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t44(a << 3 | 2, c, 44, x)
-                    s = 1557
-                elif nm == 'EVTargetEnergyRequest' and c.ns == U5:  # RationalNumberType
-                    a = t44(a << 3, c, 44, x)
-                    s = 1555
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 114 or s > 1558:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8920,13 +7413,7 @@ def t115(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 115:  # FirstStartTag: EE
-                if i == k:
-                    return a << 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 1559:  # ElementContent: EE
+            if s == 115 or s == 1559:  # FirstStartTag, ElementContent: EE
                 if i == k:
                     return a << 1  # EE
                 c = ch[i]
@@ -8950,7 +7437,7 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 116:  # FirstStartTag: SE(Header)
+            if s == 116 or s == 1561:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -8966,16 +7453,6 @@ def t116(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1561:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1560
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 116 or s > 1561:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -8994,7 +7471,7 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 117:  # FirstStartTag: SE(Header)
+            if s == 117 or s == 1563:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9010,16 +7487,6 @@ def t117(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1563:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1562
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 117 or s > 1563:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9038,7 +7505,7 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 118:  # FirstStartTag: SE(Header)
+            if s == 118 or s == 1565:  # FirstStartTag, ElementContent: SE(Header)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -9059,16 +7526,6 @@ def t118(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t83(a << 1, c, 83, x)
                     s = 1566
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 1565:  # ElementContent: SE(Header)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Header' and c.ns == U5:  # MessageHeaderType
-                    a = t63(a << 1, c, 63, x)
-                    s = 1564
                 else:
                     a, s = x.escape(a, s, c)
             if s == 1566:  # ElementContent: EE
@@ -9095,7 +7552,7 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 119:  # FirstStartTag: CH
+            if s == 119 or s == 1568:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9116,21 +7573,6 @@ def t119(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1568:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 160:
-                            x.facets(y, 32, None)
-                        a = string(a << 1, y)
-                        s = 1567
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 119 or s > 1568:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -9149,7 +7591,7 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 120:  # FirstStartTag: CH
+            if s == 120 or s == 1570:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -9170,21 +7612,6 @@ def t120(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 1570:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        if len(y) > 80:
-                            x.facets(y, 33, None)
-                        a = string(a << 1, y)
-                        s = 1569
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 120 or s > 1570:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:

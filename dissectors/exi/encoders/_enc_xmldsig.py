@@ -65,7 +65,7 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 2:  # FirstStartTag: SE(P), SE(G), SE(Y)
+            if s == 2 or s == 50:  # FirstStartTag, ElementContent: SE(P), SE(G), SE(Y)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -133,31 +133,6 @@ def t2(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t26(a << 2 | 1, c, 26, x)
                     s = 53
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 50:  # ElementContent: SE(P), SE(G), SE(Y)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'G' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t26(a << 2 | 1, c, 26, x)
-                    s = 48
-                elif nm == 'P' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t26(a << 2, c, 26, x)
-                    s = 47
-                elif nm == 'Y' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 4, y) << 1
-                    else:
-                        a = t26(a << 2 | 2, c, 26, x)
-                    s = 49
                 else:
                     a, s = x.escape(a, s, c)
             if s == 51:  # ElementContent: SE(G), SE(Y)
@@ -265,7 +240,7 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 4:  # FirstStartTag: CH
+            if s == 4 or s == 59:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -284,19 +259,6 @@ def t4(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 59:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 58
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 4 or s > 59:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -353,45 +315,7 @@ def t5(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 65
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 60:  # StartTag: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'PGPData':
-                    if nm == 'KeyName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5, y) << 1
-                        else:
-                            a = t6(a << 4, c, 6, x)
-                        s = 62
-                    elif nm == 'KeyValue' and c.ns == U4:  # KeyValueType
-                        a = t7(a << 4 | 1, c, 7, x)
-                        s = 63
-                    elif nm == 'MgmtData' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 5 | 12, y) << 1
-                        else:
-                            a = t6(a << 4 | 6, c, 6, x)
-                        s = 68
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'PGPData' and c.ns == U4:  # PGPDataType
-                        a = t10(a << 4 | 4, c, 10, x)
-                        s = 66
-                    elif nm == 'RetrievalMethod' and c.ns == U4:  # RetrievalMethodType
-                        a = t13(a << 4 | 2, c, 13, x)
-                        s = 64
-                    elif nm == 'SPKIData' and c.ns == U4:  # SPKIDataType
-                        a = t14(a << 4 | 5, c, 14, x)
-                        s = 67
-                    elif nm == 'X509Data' and c.ns == U4:  # X509DataType
-                        a = t23(a << 4 | 3, c, 23, x)
-                        s = 65
-                    else:
-                        a, s = x.escape(a, s, c)
-            if s == 61:  # ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
+            if s == 60 or s == 61:  # StartTag, ElementContent: SE(KeyName), SE(KeyValue), SE(RetrievalMethod), SE(X509Data), SE(PGPData), SE(SPKIData), SE(MgmtData), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -485,7 +409,7 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 6:  # FirstStartTag: CH
+            if s == 6 or s == 79:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -504,19 +428,6 @@ def t6(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 79:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 78
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 6 or s > 79:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -535,20 +446,7 @@ def t7(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 7:  # FirstStartTag: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DSAKeyValue' and c.ns == U4:  # DSAKeyValueType
-                    a = t2(a << 3, c, 2, x)
-                    s = 81
-                elif nm == 'RSAKeyValue' and c.ns == U4:  # RSAKeyValueType
-                    a = t11(a << 3 | 1, c, 11, x)
-                    s = 82
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 80:  # ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
+            if s == 7 or s == 80:  # FirstStartTag, ElementContent: SE(DSAKeyValue), SE(RSAKeyValue), SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -595,7 +493,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 85
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 84:  # StartTag: SE(Reference)
+            if s == 84 or s == 86:  # StartTag, ElementContent: SE(Reference)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -605,7 +503,7 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 85
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 85:  # ElementContent: SE(Reference), EE
+            if s == 85 or s == 87:  # ElementContent: SE(Reference), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -613,25 +511,6 @@ def t8(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Reference' and c.ns == U4:  # ReferenceType
                     a = t12(a << 2, c, 12, x)
                     s = 87
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 86:  # ElementContent: SE(Reference)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t12(a << 1, c, 12, x)
-                    s = 85
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 87:  # ElementContent: SE(Reference), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Reference' and c.ns == U4:  # ReferenceType
-                    a = t12(a << 2, c, 12, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 8 or s > 87:
@@ -700,7 +579,7 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 10:  # FirstStartTag: SE(PGPKeyID), SE(PGPKeyPacket)
+            if s == 10 or s == 95:  # FirstStartTag, ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -732,38 +611,13 @@ def t10(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 96
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 94:  # ElementContent: SE(*), EE
+            if s == 94 or s == 98:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 95:  # ElementContent: SE(PGPKeyID), SE(PGPKeyPacket)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'PGPKeyID' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3, y) << 1
-                    else:
-                        a = t28(a << 2, c, 28, x)
-                    s = 93
-                elif nm == 'PGPKeyPacket' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 3 | 2, y) << 1
-                    else:
-                        a = t28(a << 2 | 1, c, 28, x)
-                    s = 94
-                else:
-                    a, s = x.escape(a, s, c)
             if 96 <= s <= 97:  # ElementContent: SE(*), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 98:  # ElementContent: SE(*), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 c = ch[i]
@@ -787,7 +641,7 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 11:  # FirstStartTag: SE(Modulus)
+            if s == 11 or s == 100:  # FirstStartTag, ElementContent: SE(Modulus)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -811,19 +665,6 @@ def t11(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t26(a << 1, c, 26, x)
                     s = 101
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 100:  # ElementContent: SE(Modulus)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Modulus' and c.ns == U4:  # CryptoBinary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t26(a << 1, c, 26, x)
-                    s = 99
                 else:
                     a, s = x.escape(a, s, c)
             if s == 101:  # ElementContent: EE
@@ -889,7 +730,7 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 105
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 104:  # StartTag: SE(Transforms), SE(DigestMethod)
+            if s == 104 or s == 107:  # StartTag, ElementContent: SE(Transforms), SE(DigestMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -923,19 +764,6 @@ def t12(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t4(a << 1, c, 4, x)
                     s = 108
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 107:  # ElementContent: SE(Transforms), SE(DigestMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'DigestMethod' and c.ns == U4:  # DigestMethodType
-                    a = t3(a << 2 | 1, c, 3, x)
-                    s = 106
-                elif nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t22(a << 2, c, 22, x)
-                    s = 105
                 else:
                     a, s = x.escape(a, s, c)
             if s == 108:  # ElementContent: EE
@@ -982,7 +810,7 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 111
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 110:  # StartTag: SE(Transforms), EE
+            if s == 110 or s == 112:  # StartTag, ElementContent: SE(Transforms), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -998,16 +826,6 @@ def t13(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 112:  # ElementContent: SE(Transforms), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transforms' and c.ns == U4:  # TransformsType
-                    a = t22(a << 2, c, 22, x)
-                    s = 111
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 13 or s > 112:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1026,7 +844,7 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 14:  # FirstStartTag: SE(SPKISexp)
+            if s == 14 or s == 114:  # FirstStartTag, ElementContent: SE(SPKISexp)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1050,19 +868,6 @@ def t14(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t28(a << 2, c, 28, x)
                     s = 116
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 114:  # ElementContent: SE(SPKISexp)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SPKISexp' and c.ns == U4:  # base64Binary: base64Binary
-                    if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                        a = binary(a << 2, y) << 1
-                    else:
-                        a = t28(a << 1, c, 28, x)
-                    s = 113
                 else:
                     a, s = x.escape(a, s, c)
             if s == 115:  # ElementContent: SE(SPKISexp), EE
@@ -1131,7 +936,7 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 119
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 118:  # StartTag: SE(SignedInfo)
+            if s == 118 or s == 120:  # StartTag, ElementContent: SE(SignedInfo)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1149,16 +954,6 @@ def t15(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureValue' and c.ns == U4:  # SignatureValueType
                     a = t19(a << 1, c, 19, x)
                     s = 121
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 120:  # ElementContent: SE(SignedInfo)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignedInfo' and c.ns == U4:  # SignedInfoType
-                    a = t20(a << 1, c, 20, x)
-                    s = 119
                 else:
                     a, s = x.escape(a, s, c)
             if s == 121:  # ElementContent: SE(KeyInfo), SE(Object), EE
@@ -1208,20 +1003,7 @@ def t16(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 124:  # StartTag: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                if i == k:
-                    return a << 3 | 2  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'HMACOutputLength' and c.ns == U4:  # HMACOutputLengthType: integer
-                    if (y := c.value).__class__ is int and not c.attrs and not c.children:
-                        a = (a << 13 | y) << 1 if 0 <= y < 128 else sint(a << 4, y) << 1
-                    else:
-                        a = t27(a << 3, c, 27, x)
-                    s = 126
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 125:  # ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
+            if s == 124 or s == 125:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
                 if i == k:
                     return a << 3 | 2  # EE
                 nm = (c := ch[i]).name
@@ -1268,7 +1050,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 129
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 128:  # StartTag: SE(SignatureProperty)
+            if s == 128 or s == 130:  # StartTag, ElementContent: SE(SignatureProperty)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1278,7 +1060,7 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 129
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 129:  # ElementContent: SE(SignatureProperty), EE
+            if s == 129 or s == 131:  # ElementContent: SE(SignatureProperty), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1286,25 +1068,6 @@ def t17(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
                     a = t18(a << 2, c, 18, x)
                     s = 131
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 130:  # ElementContent: SE(SignatureProperty)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t18(a << 1, c, 18, x)
-                    s = 129
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 131:  # ElementContent: SE(SignatureProperty), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'SignatureProperty' and c.ns == U4:  # SignaturePropertyType
-                    a = t18(a << 2, c, 18, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 17 or s > 131:
@@ -1337,13 +1100,7 @@ def t18(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 133:  # StartTag: SE(*), CH[untyped]
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                a, s = x.escape(a, s, c)
-            if s == 134:  # ElementContent: SE(*), CH[untyped]
+            if s == 133 or s == 134:  # StartTag, ElementContent: SE(*), CH[untyped]
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1386,7 +1143,7 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                         a, s = x.characters(a, s, c.value)
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 137:  # StartTag: CH
+            if s == 137 or s == 139:  # StartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1405,19 +1162,6 @@ def t19(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 139:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 138
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 19 or s > 139:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1446,7 +1190,7 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 141
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 140:  # StartTag: SE(CanonicalizationMethod)
+            if s == 140 or s == 142:  # StartTag, ElementContent: SE(CanonicalizationMethod)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1464,16 +1208,6 @@ def t20(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'SignatureMethod' and c.ns == U4:  # SignatureMethodType
                     a = t16(a << 1, c, 16, x)
                     s = 143
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 142:  # ElementContent: SE(CanonicalizationMethod)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'CanonicalizationMethod' and c.ns == U4:  # CanonicalizationMethodType
-                    a = t1(a << 1, c, 1, x)
-                    s = 141
                 else:
                     a, s = x.escape(a, s, c)
             if s == 143:  # ElementContent: SE(Reference)
@@ -1564,7 +1298,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 22:  # FirstStartTag: SE(Transform)
+            if s == 22 or s == 151:  # FirstStartTag, ElementContent: SE(Transform)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1574,7 +1308,7 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                     s = 150
                 else:
                     a, s = x.escape(a, s, c)
-            if s == 150:  # ElementContent: SE(Transform), EE
+            if s == 150 or s == 152:  # ElementContent: SE(Transform), EE
                 if i == k:
                     return a << 2 | 1  # EE
                 nm = (c := ch[i]).name
@@ -1582,25 +1316,6 @@ def t22(a: int, e: Element, s: int, x: Enc) -> int:
                 if nm == 'Transform' and c.ns == U4:  # TransformType
                     a = t21(a << 2, c, 21, x)
                     s = 152
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 151:  # ElementContent: SE(Transform)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t21(a << 1, c, 21, x)
-                    s = 150
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 152:  # ElementContent: SE(Transform), EE
-                if i == k:
-                    return a << 2 | 1  # EE
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'Transform' and c.ns == U4:  # TransformType
-                    a = t21(a << 2, c, 21, x)
                 else:
                     a, s = x.escape(a, s, c)
             if s < 22 or s > 152:
@@ -1621,7 +1336,7 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 23:  # FirstStartTag: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
+            if s == 23 or s == 159:  # FirstStartTag, ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1697,44 +1412,6 @@ def t23(a: int, e: Element, s: int, x: Enc) -> int:
                         s = 162
                     else:
                         a, s = x.escape(a, s, c)
-            if s == 159:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm < 'X509IssuerSerial':
-                    if nm == 'X509CRL' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 8, y) << 1
-                        else:
-                            a = t28(a << 3 | 4, c, 28, x)
-                        s = 157
-                    elif nm == 'X509Certificate' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 6, y) << 1
-                        else:
-                            a = t28(a << 3 | 3, c, 28, x)
-                        s = 156
-                    else:
-                        a, s = x.escape(a, s, c)
-                else:
-                    if nm == 'X509IssuerSerial' and c.ns == U4:  # X509IssuerSerialType
-                        a = t29(a << 3, c, 29, x)
-                        s = 153
-                    elif nm == 'X509SKI' and c.ns == U4:  # base64Binary: base64Binary
-                        if (y := c.value).__class__ is bytes and not c.attrs and not c.children:
-                            a = binary(a << 4 | 2, y) << 1
-                        else:
-                            a = t28(a << 3 | 1, c, 28, x)
-                        s = 154
-                    elif nm == 'X509SubjectName' and c.ns == U4:  # string: string
-                        if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                            a = string(a << 4 | 4, y) << 1
-                        else:
-                            a = t6(a << 3 | 2, c, 6, x)
-                        s = 155
-                    else:
-                        a, s = x.escape(a, s, c)
             if 160 <= s <= 165:  # ElementContent: SE(X509IssuerSerial), SE(X509SKI), SE(X509SubjectName), SE(X509Certificate), SE(X509CRL), SE(*), EE
                 if i == k:
                     return a << 3 | 6  # EE
@@ -1791,7 +1468,7 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 26:  # FirstStartTag: CH
+            if s == 26 or s == 167:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1810,19 +1487,6 @@ def t26(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 167:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 166
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 26 or s > 167:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1841,7 +1505,7 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 27:  # FirstStartTag: CH
+            if s == 27 or s == 169:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1860,19 +1524,6 @@ def t27(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 169:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 168
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 27 or s > 169:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1891,7 +1542,7 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 28:  # FirstStartTag: CH
+            if s == 28 or s == 171:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -1910,19 +1561,6 @@ def t28(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 171:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: base64Binary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 170
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 28 or s > 171:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -1941,7 +1579,7 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 29:  # FirstStartTag: SE(X509IssuerName)
+            if s == 29 or s == 173:  # FirstStartTag, ElementContent: SE(X509IssuerName)
                 if i == k:
                     return x.end(a, s)
                 nm = (c := ch[i]).name
@@ -1965,19 +1603,6 @@ def t29(a: int, e: Element, s: int, x: Enc) -> int:
                     else:
                         a = t30(a << 1, c, 30, x)
                     s = 174
-                else:
-                    a, s = x.escape(a, s, c)
-            if s == 173:  # ElementContent: SE(X509IssuerName)
-                if i == k:
-                    return x.end(a, s)
-                nm = (c := ch[i]).name
-                i += 1
-                if nm == 'X509IssuerName' and c.ns == U4:  # string: string
-                    if (y := c.value).__class__ is str and not c.attrs and not c.children:
-                        a = string(a << 2, y) << 1
-                    else:
-                        a = t6(a << 1, c, 6, x)
-                    s = 172
                 else:
                     a, s = x.escape(a, s, c)
             if s == 174:  # ElementContent: EE
@@ -2004,7 +1629,7 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 30:  # FirstStartTag: CH
+            if s == 30 or s == 176:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2023,19 +1648,6 @@ def t30(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 176:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer
-                    if (y := c.value).__class__ is int:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 175
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 30 or s > 176:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2054,7 +1666,7 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 31:  # FirstStartTag: CH
+            if s == 31 or s == 178:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2073,19 +1685,6 @@ def t31(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 178:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 177
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 31 or s > 178:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2134,7 +1733,7 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 33:  # FirstStartTag: CH
+            if s == 33 or s == 181:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2153,19 +1752,6 @@ def t33(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 181:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: string
-                    if (y := c.value).__class__ is str:
-                        a = string(a << 1, y)
-                        s = 180
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 33 or s > 181:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2184,7 +1770,7 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 34:  # FirstStartTag: CH
+            if s == 34 or s == 183:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2203,19 +1789,6 @@ def t34(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 183:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: boolean
-                    if (y := c.value).__class__ is bool:
-                        a = a << 2 | y
-                        s = 182
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 34 or s > 183:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2234,7 +1807,7 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 35:  # FirstStartTag: CH
+            if s == 35 or s == 185:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2253,19 +1826,6 @@ def t35(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 185:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit -128..127
-                    if (y := c.value).__class__ is int and -128 <= y <= 127:
-                        a = a << 9 | (y + 128)
-                        s = 184
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 35 or s > 185:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2284,7 +1844,7 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 36:  # FirstStartTag: CH
+            if s == 36 or s == 187:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2303,19 +1863,6 @@ def t36(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 187:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: hexBinary
-                    if (y := c.value).__class__ is bytes:
-                        a = binary(a << 1, y)
-                        s = 186
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 36 or s > 187:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2334,7 +1881,7 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 37:  # FirstStartTag: CH
+            if s == 37 or s == 189:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2353,19 +1900,6 @@ def t37(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 189:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -2147483648..2147483647
-                    if (y := c.value).__class__ is int and -2147483648 <= y <= 2147483647:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 188
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 37 or s > 189:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2384,7 +1918,7 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 38:  # FirstStartTag: CH
+            if s == 38 or s == 191:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2403,19 +1937,6 @@ def t38(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 191:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -9223372036854775808..9223372036854775807
-                    if (y := c.value).__class__ is int and -9223372036854775808 <= y <= 9223372036854775807:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 190
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 38 or s > 191:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2434,7 +1955,7 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 39:  # FirstStartTag: CH
+            if s == 39 or s == 193:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2453,19 +1974,6 @@ def t39(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 193:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: integer -32768..32767
-                    if (y := c.value).__class__ is int and -32768 <= y <= 32767:
-                        a = (a << 10 | y) if 0 <= y < 128 else sint(a << 1, y)
-                        s = 192
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 39 or s > 193:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2484,7 +1992,7 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 40:  # FirstStartTag: CH
+            if s == 40 or s == 195:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2503,19 +2011,6 @@ def t40(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 195:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: n-bit 0..255
-                    if (y := c.value).__class__ is int and 0 <= y <= 255:
-                        a = a << 9 | y
-                        s = 194
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 40 or s > 195:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2534,7 +2029,7 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 41:  # FirstStartTag: CH
+            if s == 41 or s == 197:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2553,19 +2048,6 @@ def t41(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 197:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..4294967295
-                    if (y := c.value).__class__ is int and 0 <= y <= 4294967295:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 196
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 41 or s > 197:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2584,7 +2066,7 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 42:  # FirstStartTag: CH
+            if s == 42 or s == 199:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2603,19 +2085,6 @@ def t42(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 199:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..18446744073709551615
-                    if (y := c.value).__class__ is int and 0 <= y <= 18446744073709551615:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 198
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 42 or s > 199:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
@@ -2634,7 +2103,7 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
     k = len(ch)
     try:
         while True:
-            if s == 43:  # FirstStartTag: CH
+            if s == 43 or s == 201:  # FirstStartTag, ElementContent: CH
                 if i == k:
                     return x.end(a, s)
                 c = ch[i]
@@ -2653,19 +2122,6 @@ def t43(a: int, e: Element, s: int, x: Enc) -> int:
                 c = ch[i]
                 i += 1
                 a, s = x.escape(a, s, c)
-            if s == 201:  # ElementContent: CH
-                if i == k:
-                    return x.end(a, s)
-                c = ch[i]
-                i += 1
-                if c.__class__ is Chars:  # CH: unsigned 0..65535
-                    if (y := c.value).__class__ is int and 0 <= y <= 65535:
-                        a = (a << 9 | y) if 0 <= y < 128 else uint(a << 1, y)
-                        s = 200
-                    else:
-                        a, s = x.characters(a, s, c.value)
-                else:
-                    a, s = x.escape(a, s, c)
             if s < 43 or s > 201:
                 raise Fail(f'state {s} is outside this grammar', a)
     except Fail as f:
