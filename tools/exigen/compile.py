@@ -9,7 +9,9 @@ one pass), each block reads its event code with one shift and branches on it wit
 and EE code, with one peek for fixed-width values.  Escape codes and wildcards go to
 ``dissectors/exi/runtime.py``, which reads the grammar tables as data and hands every declared state
 back to these functions.  Runs of consecutive states that differ only by their state numbers
-(``maxOccurs`` unrolled, e.g. 1024 PMaxScheduleEntry) share one block (``if A <= s <= B:``).
+(``maxOccurs`` unrolled, e.g. 1024 PMaxScheduleEntry) share one block (``if A <= s <= B:``), and
+so do states with the same productions (``if s == A or s == B:``) where that costs no turn of the
+loop.
 
 Input is the grammar modules ``tools/exigen/generate.py`` wrote, so the decoders decode exactly
 those grammars.  The output is deterministic (a test regenerates it byte for byte).
@@ -120,10 +122,10 @@ class Compiler:
 
     def _blocks(self, group: list[int]) -> list[tuple[int, ...]]:
         """Runs of consecutive states with the same productions relative to their own number
-        (``(lo, hi)``), then single states with the same productions as an earlier single state
-        (an element's content after an escape or a repetition, e.g. ``SE(DC_EVStatus)`` both first
-        and after xsi:type): those share its block (``(s, s, other, ...)``), which finds the state
-        it runs for in ``s``."""
+        (``(lo, hi)``), then single states with the same productions as an earlier single state (the
+        same content reached first and again later, e.g. ISO-2 CurrentDemandReq's states 18 and 240,
+        both ``SE(DC_EVStatus)``): those share its block (``(s, s, other, ...)``), which reads the
+        state it runs for from ``s``."""
         runs: list[tuple[int, int]] = []
         for s in group:
             if runs and runs[-1][1] == s - 1 and self._signature(s) == self._signature(runs[-1][0]):
@@ -141,7 +143,6 @@ class Compiler:
                 first[key] = (len(blocks), i)
             blocks.append((lo, hi))
         return blocks
-
 
     # -- names -----------------------------------------------------------------------------------
     def qname(self, qid: int) -> tuple[str, str]:
