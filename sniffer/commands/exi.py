@@ -24,11 +24,9 @@ from v2gsniff.dissectors import exi as codec
 from v2gsniff.sniffer.commands import exits
 from v2gsniff.sniffer.findings.schema import FACET
 from v2gsniff.sniffer.output.inert import inert_json, inert_line, inert_text
-from v2gsniff.sniffer.output.jsonl import inert_lines, json_line
+from v2gsniff.sniffer.output.jsonl import LineSink, json_line
 
 SCHEMA_CHOICES = ["auto", *codec.SCHEMAS]
-_BATCH = 32  # lines per write: one call per line costs more than its encoding, and joins of
-# hundreds of lines (~0.5 MB) made malloc grow and trim the heap on every batch (page faults: +13 % time)
 
 
 def _inputs(hexes: tuple[str, ...]) -> Iterator[str]:
@@ -118,14 +116,11 @@ def decode_cmd(hexes: tuple[str, ...], schema: str, fragment: bool, fmt: str, co
 def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
     """One JSON object per input line, written as every JSONL output of the product is (orjson,
     compact, in batches of lines)."""
-    stream = sys.stdout
-    buffer = getattr(stream, "buffer", None)
-    write = buffer.write if buffer is not None else (lambda b: stream.write(b.decode()))
-    pending: list[bytes] = []
+    sink = LineSink(sys.stdout)
     for text in lines:
         msg, used, error = _decode_one(text, schema, fragment)
         body = msg.body_node() if msg else None  # name and namespace, read once
-        record: dict[str, Any] = {
+        sink.add(json_line({
             "name": body[1] if body else None,
             "namespace": body[0] if body else None,
             "schema": used,
@@ -133,13 +128,8 @@ def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
             "body": msg.to_json() if msg else None,
             "findings": findings_json(msg) if msg else [],
             "error": error,
-        }
-        pending.append(json_line(record))
-        if len(pending) >= _BATCH:
-            write(inert_lines(b"".join(pending)))
-            pending.clear()
-    write(inert_lines(b"".join(pending)))
-    stream.flush()
+        }))
+    sink.flush()
 
 
 def pretty_xml(text: str) -> str:

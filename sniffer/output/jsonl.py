@@ -9,6 +9,8 @@ payload (the decoder caches them, read-only): their JSON text is made once and r
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -19,10 +21,19 @@ from v2gsniff.sniffer.model import Record, SharedTail
 
 from .inert import inert_json
 
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
+
 _SHARED = 4096
 """Shared values (field maps, bodies) whose JSON text is kept."""
-_BATCH = 256
-"""Lines handed to the stream in one write: one call per line costs more than its encoding."""
+_BATCH_BYTES = 64 * 1024
+"""Bytes of lines handed to the stream in one write: one call per line costs more than its
+encoding, and joins much larger than this made malloc grow and trim the heap on every batch."""
+_PIPE_BYTES = 1024 * 1024
+"""Buffer asked for a pipe on stdout (Linux's default is 64 KiB: a writer then waits for its
+reader on every batch)."""
 # Dataclasses and datetimes go to _default like any unknown type (their str), as with the
 # standard json module; keys that are not strings are written as strings.
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
@@ -31,35 +42,51 @@ _dumps = orjson.dumps
 _Fragment = orjson.Fragment
 
 
-class JsonlWriter:
-    """Writes one compact JSON object per record and line (UTF-8)."""
+class LineSink:
+    """Hands finished lines (bytes, newline included) to a stream in batches of about 64 KiB,
+    with terminal controls escaped (:func:`inert_lines`); a pipe on the stream is widened first."""
 
-    def __init__(self, stream: IO[str], extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
+        widen_pipe(stream)
         buffer = getattr(stream, "buffer", None)
         # orjson makes UTF-8 bytes: a text stream's byte buffer takes them as they are.
         self._write = buffer.write if buffer is not None else (lambda b: stream.write(b.decode()))
-        self._extra = dict(extra or {})
         self._pending: list[bytes] = []
-        self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
-        self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
+        self._size = 0
 
-    def write(self, r: Record) -> None:
-        pending = self._pending
-        pending.append(self.line(r))
-        if len(pending) >= _BATCH:
-            self._write(inert_lines(b"".join(pending)))
-            pending.clear()
+    def add(self, line: bytes) -> None:
+        self._pending.append(line)
+        self._size += len(line)
+        if self._size >= _BATCH_BYTES:
+            self._push()
+
+    def _push(self) -> None:
+        self._write(inert_lines(b"".join(self._pending)))
+        self._pending.clear()
+        self._size = 0
 
     def flush(self) -> None:
-        """Hand every line written so far to the stream and flush it."""
+        """Hand every line added so far to the stream and flush it."""
         if self._pending:
-            self._write(inert_lines(b"".join(self._pending)))
-            self._pending.clear()
+            self._push()
         self._stream.flush()
 
     def close(self) -> None:
         self.flush()
+
+
+class JsonlWriter(LineSink):
+    """Writes one compact JSON object per record and line (UTF-8)."""
+
+    def __init__(self, stream: IO[str], extra: dict[str, Any] | None = None) -> None:
+        super().__init__(stream)
+        self._extra = dict(extra or {})
+        self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
+        self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
+
+    def write(self, r: Record) -> None:
+        self.add(self.line(r))
 
     def line(self, r: Record) -> bytes:
         """The record's line, newline included."""
@@ -160,6 +187,21 @@ def _utf8(s: str) -> bool:
 
 
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+
+
+def widen_pipe(stream: IO[Any]) -> None:
+    """Ask for a 1 MiB buffer when ``stream`` is a pipe (Linux; elsewhere, or when refused, the
+    pipe stays as it is). Through a 64 KiB pipe ``exi decode --format jsonl | ...`` ran 10-14 %
+    slower than into a file: the writer stalled until its reader caught up, batch after batch."""
+    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if setsize is None:
+        return
+    try:
+        fd = stream.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) < _PIPE_BYTES:
+            fcntl.fcntl(fd, setsize, _PIPE_BYTES)
+    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO), or over the limit
+        return
 
 
 def inert_lines(lines: bytes) -> bytes:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ import pytest
 from tests.conftest import REAL
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.output.jsonl import JsonlWriter
+from v2gsniff.sniffer.output.jsonl import JsonlWriter, LineSink, widen_pipe
 from v2gsniff.sniffer.pipeline import Decoder
 
 CAPTURES = Path(__file__).resolve().parents[3] / "captures"
@@ -41,8 +45,9 @@ def test_every_line_is_the_records_json_in_key_order(name: str) -> None:
     writer = JsonlWriter(out, {"capture": name})
     for r in records:
         writer.write(r)
-    assert len(out.getvalue()) < 10  # lines wait in the writer until flushed, in batches
+    written = out.getvalue()  # lines wait in the writer until flushed, in batches of whole lines
     writer.close()
+    assert len(written) < len(out.getvalue()) and out.getvalue().startswith(written) and written[-1:] in ("", "\n")
     lines = out.getvalue().splitlines()
     assert len(lines) == len(records) > 50
     for line, r in zip(lines, records, strict=True):
@@ -153,3 +158,50 @@ def test_shared_tail_lines_equal_the_whole_object_in_every_shape() -> None:
             want = _expected(r, extra)
             assert json.loads(line) == want
             assert list(json.loads(line)) == list(want)
+
+
+def test_lines_reach_the_stream_in_batches_of_about_64_kib_and_all_on_flush() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")
+    sink = LineSink(out)
+    line = b'{"n":"' + b"x" * 1015 + b'"}\n'  # 1 KiB
+    for _ in range(63):
+        sink.add(line)
+    assert raw.getvalue() == b""  # under 64 KiB: still waiting
+    sink.add(line)
+    assert raw.getvalue() == line * 64  # the 64th line passed 64 KiB: the batch went in one write
+    sink.add(b'{"last":"\xc2\x85"}\n')  # a C1 control (NEL): escaped on the way out
+    sink.flush()
+    assert raw.getvalue() == line * 64 + b'{"last":"\\u0085"}\n'
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="pipe sizes are a Linux feature")
+def test_a_pipe_is_widened_to_1_mib_and_a_file_is_left_alone(tmp_path: Path) -> None:
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("this system caps pipes below 1 MiB")
+    read, write = os.pipe()
+    try:
+        assert fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) < 1 << 20
+        with os.fdopen(write, "w", closefd=False) as stream:
+            widen_pipe(stream)
+        assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) == 1 << 20  # both ends share the one buffer
+    finally:
+        os.close(read)
+        os.close(write)
+    with (tmp_path / "out.jsonl").open("w") as stream:
+        widen_pipe(stream)  # not a pipe: nothing to do, no error
+    widen_pipe(io.StringIO())  # no descriptor at all
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="pipe sizes are a Linux feature")
+def test_exi_decode_widens_the_pipe_it_writes_to() -> None:
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
+        pytest.skip("this system caps pipes below 1 MiB")
+    proc = subprocess.Popen([sys.executable, "-m", "v2gsniff.sniffer", "exi", "decode", "809a0211d63f74d2297ac9119400",
+                             "--format", "jsonl"], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    text = proc.stdout.read()
+    assert proc.wait() == 0
+    assert json.loads(text)["name"] == "ServiceDiscoveryReq"
+    assert fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ) == 1 << 20
+    proc.stdout.close()
