@@ -201,7 +201,8 @@ class ExiMessage:
 
     The decoder builds the compact form (``to_node``); ``Element`` objects are made on first use of
     ``root``/``elements``/``body`` and are the message's content from then on (they may be edited).
-    ``name``, ``namespace``, ``to_json`` and ``to_xml`` read the compact form while it is current."""
+    ``name``, ``namespace``, ``to_json``, ``to_xml`` and ``to_xml_and_json`` read the compact form
+    while it is current."""
 
     __slots__ = ("_elements", "_nodes", "schema", "fragment", "violations")
 
@@ -301,21 +302,30 @@ class ExiMessage:
 
     def to_xml(self) -> str:
         """Namespaced XML text of the message (fragments with several elements are concatenated)."""
-        node_xml = _node_xml or _load_node_xml()
+        node_xml, _ = _renderers or _load_renderers()
         nodes = self.nodes()
         if len(nodes) == 1:  # a document (the usual case): no generator for one item
             return node_xml(nodes[0])
         return "".join(node_xml(nd) for nd in nodes)
 
+    def to_xml_and_json(self) -> tuple[str, dict[str, Any]]:
+        """``(to_xml(), to_json())``, made in one walk of the tree."""
+        node_xml, node_xml_json = _renderers or _load_renderers()
+        nodes = self.nodes()
+        text, content = node_xml_json(nodes[0])
+        if len(nodes) > 1:  # a fragment of several elements
+            text += "".join(node_xml(nd) for nd in nodes[1:])
+        return text, {nodes[0][1]: content}
 
-_node_xml: Callable[[list[Any]], str] | None = None
+
+_renderers: tuple[Callable[[list[Any]], str], Callable[[list[Any]], tuple[str, Any]]] | None = None
 
 
-def _load_node_xml() -> Callable[[list[Any]], str]:
-    """The XML renderer, imported on first use (xml.py imports this module) and kept: an import
+def _load_renderers() -> tuple[Callable[[list[Any]], str], Callable[[list[Any]], tuple[str, Any]]]:
+    """The XML renderers, imported on first use (xml.py imports this module) and kept: an import
     statement costs a module-name lookup on every call."""
-    global _node_xml
-    from .xml import node_xml
+    global _renderers
+    from .xml import node_xml, node_xml_json
 
-    _node_xml = node_xml
-    return node_xml
+    _renderers = node_xml, node_xml_json
+    return _renderers

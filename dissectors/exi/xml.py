@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import ExiError
-from .model import XSI_NS, Element, format_value, to_node
+from .model import XSI_NS, Element, format_value, json_value, node_json, to_node
 
 _FIXED_PREFIXES = {XSI_NS: "xsi", "http://www.w3.org/2000/09/xmldsig#": "ds",
                    "http://www.w3.org/2001/XMLSchema": "xs"}
@@ -149,14 +149,24 @@ _EMPTY = _Scope({}, {}, True)
 
 def node_xml(root: list[Any]) -> str:
     """``to_xml`` of an element in compact form (``model.to_node``)."""
+    return _document(root, False)[0]
+
+
+def node_xml_json(root: list[Any]) -> tuple[str, Any]:
+    """The XML text of an element in compact form and its JSON-ready content (``model.node_json``)
+    in one walk: a line that carries both (``exi decode --format jsonl``) walks the tree once."""
+    return _document(root, True)
+
+
+def _document(root: list[Any], json: bool) -> tuple[str, Any]:
     parts: list[str] = []
     doc = [_EMPTY]
-    _render(root, parts.append, doc)
+    content = _render(root, parts.append, doc, json)
     scope = doc[0]
     at = len(scope.tables[root[0]][root[1]][0]) - 1  # declarations go right after the root's name,
     first = parts[0]  # which the first part holds
     parts[0] = first[:at] + scope.decls + first[at:]
-    return "".join(parts)
+    return "".join(parts), content
 
 
 def _tags(doc: list[_Scope], ns: str) -> _Tags:
@@ -171,10 +181,20 @@ def _tags(doc: list[_Scope], ns: str) -> _Tags:
     return table
 
 
-def _render(nd: list[Any], add: Callable[[str], None], doc: list[_Scope]) -> None:
+def _render(nd: list[Any], add: Callable[[str], None], doc: list[_Scope], json: bool) -> Any:
+    """Add the element's XML text and, with ``json``, return its JSON content (``model.node_json``).
+    The JSON is made here for the usual shape, children without attributes, text or a repeated
+    name; an element with any of those (rare: signatures, schedules, lists) takes node_json's own
+    walk of it.  Without ``json`` the dicts are left unmade (``to_xml`` alone: the capture's --xml)."""
     ns, local, attrs, children, value, dtype, texts = nd
     tables = doc[0].tables
     opener, closer = (tables.get(ns) or _tags(doc, ns))[local]
+    if not children and not attrs:
+        if value is None:
+            add(opener[:-1] + "/>")
+            return None
+        add(f"{opener}{_text(value, dtype)}{closer}")
+        return json_value(value, dtype) if json else None
     if attrs:
         add(opener[:-1])
         for (ans, alocal), avalue in attrs.items():
@@ -188,52 +208,58 @@ def _render(nd: list[Any], add: Callable[[str], None], doc: list[_Scope]) -> Non
             add(f' {aname}="{_escape(avalue, True)}"')
         if not children and value is None:
             add("/>")
-            return
+            return node_json(nd) if json else None
         add(">")
-    elif children or value is not None:
-        add(opener)
     else:
-        add(opener[:-1] + "/>")
-        return
+        add(opener)
     if value is not None and texts is None:
         add(_text(value, dtype))
-    if children:
-        if texts:
-            for index, child in enumerate(children):
-                for k, text in texts:
-                    if k == index:
-                        add(_escape(text))
-                _render(child, add, doc)
+    if texts:
+        for index, child in enumerate(children or ()):
             for k, text in texts:
-                if k >= len(children):
+                if k == index:
                     add(_escape(text))
-        else:
-            table_ns = None  # siblings mostly share a namespace: its table is looked up once
-            table = _NO_TAGS
-            for child in children:
-                cns, clocal, cattrs, ckids, cvalue, cdtype, _ = child
-                if cattrs or ckids or cvalue is None:
-                    _render(child, add, doc)
-                    table_ns = None
-                    continue
+            _render(child, add, doc, False)
+        for k, text in texts:
+            if k >= len(children or ()):
+                add(_escape(text))
+        add(closer)
+        return node_json(nd) if json else None
+    out: dict[str, Any] = {}
+    if children:
+        table_ns = None  # siblings mostly share a namespace: its table is looked up once
+        table = _NO_TAGS
+        for child in children:
+            cns, clocal, cattrs, ckids, content, cdtype, _ = child
+            if content is None or cattrs or ckids:
+                content = _render(child, add, doc, json)
+                table_ns = None
+            else:
                 # a leaf (most children): its tags from the table, its text without a call for the
                 # common values (integers, booleans, names that need no escaping: enumerations)
                 if cns is not table_ns:
                     table = doc[0].tables.get(cns) or _tags(doc, cns)
                     table_ns = cns
                 copen, cclose = table[clocal]
-                if cvalue.__class__ is int or cvalue.__class__ is str and cvalue.isidentifier():
-                    add(f"{copen}{cvalue}{cclose}")
-                elif cvalue is True:
+                cls = type(content)
+                if cls is int or cls is str and content.isidentifier():
+                    add(f"{copen}{content}{cclose}")
+                elif content is True:
                     add(f"{copen}true{cclose}")
-                elif cvalue is False:
+                elif content is False:
                     add(f"{copen}false{cclose}")
                 else:
-                    add(f"{copen}{_text(cvalue, cdtype)}{cclose}")
-    elif texts:
-        for _k, text in texts:
-            add(_escape(text))
+                    add(f"{copen}{_text(content, cdtype)}{cclose}")
+                    if json and cls is bytes:
+                        content = json_value(content, cdtype)
+            if json:
+                out[clocal] = content
     add(closer)
+    if not json:
+        return None
+    if attrs or value is not None or len(out) != len(children or ()):  # a repeated name: lists
+        return node_json(nd)
+    return out
 
 
 def parse_xml(text: str | bytes) -> Element:

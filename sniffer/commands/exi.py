@@ -119,16 +119,14 @@ def _decode_jsonl(lines: Iterator[str], schema: str, fragment: bool) -> None:
     sink = LineSink(sys.stdout)
     for text in lines:
         msg, used, error = _decode_one(text, schema, fragment)
-        body = msg.body_node() if msg else None  # name and namespace, read once
-        sink.add(json_line({
-            "name": body[1] if body else None,
-            "namespace": body[0] if body else None,
-            "schema": used,
-            "xml": msg.to_xml() if msg else None,
-            "body": msg.to_json() if msg else None,
-            "findings": findings_json(msg) if msg else [],
-            "error": error,
-        }))
+        if msg is None:
+            sink.add(json_line({"name": None, "namespace": None, "schema": used, "xml": None, "body": None,
+                                "findings": [], "error": error}))
+            continue
+        body = msg.body_node()  # name and namespace, read once
+        xml, content = msg.to_xml_and_json()
+        sink.add(json_line({"name": body[1], "namespace": body[0], "schema": used, "xml": xml, "body": content,
+                            "findings": findings_json(msg), "error": None}))
     sink.flush()
 
 

@@ -55,6 +55,8 @@ def compare(data: bytes, schema: str, fragment: bool, same_error: bool = True) -
         return f"only the positions variant decodes ({plain_error})"
     if plain.to_xml() != traced.to_xml() or plain.to_json() != traced.to_json() or plain.name != traced.name:
         return "xml/json/name differ"
+    if plain.to_xml_and_json()[1] != plain.to_json():  # the renderer's JSON vs the JSON-only walk
+        return "the JSON made beside the XML differs from to_json"
     if plain.violations != traced.violations:
         return f"violations differ: {plain.violations} / {traced.violations}"
     if len(plain.elements) != len(traced.elements) or not all(map(same_tree, plain.elements, traced.elements)):

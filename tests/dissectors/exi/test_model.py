@@ -8,6 +8,7 @@ import json
 import pytest
 
 from v2gsniff.dissectors import exi
+from v2gsniff.dissectors.exi.grammar import D_B64, D_HEX
 
 # DIN CurrentDemandReq from a real charge (pyPLC capture, din.jsonl)
 DIN_CD = bytes.fromhex("809a0211d63f74d2297ac911a00120024100c4")
@@ -67,6 +68,24 @@ def test_repeated_children_become_lists_and_attributes_get_at() -> None:
     assert root.to_json() == {"@Id": "a", "C": [1, 2], "D": True}
     assert [c.value for c in root.findall("C")] == [1, 2]
     assert root.attr("Id") == "a"
+
+
+def test_the_json_made_beside_the_xml_is_to_json_in_every_shape() -> None:
+    # to_xml_and_json walks the tree once for both; to_json is the JSON-only walk: same content
+    xsi = exi.model.XSI_NS
+    leaf = exi.Element
+    mixed = leaf("urn:x", "M", children=[leaf("urn:x", "C", value=1), leaf("urn:x", "C", value=2)],
+                 value="ab", texts=[(0, "a"), (2, "b")])
+    root = leaf("urn:x", "R", {("", "Id"): "a", (xsi, "type"): ("urn:x", "T"), ("", "Raw"): b"\x01"}, [
+        leaf("urn:x", "C", value=1), leaf("urn:y", "D", value=b"\xab", dtype=D_HEX), leaf("urn:x", "C", value=None),
+        leaf("urn:x", "E", value=b"\x00", dtype=D_B64), leaf("urn:x", "F", {("", "n"): 3}), mixed,
+        leaf("urn:x", "G", children=[leaf("urn:x", "H", value=False)]), leaf("urn:x", "C", value="x<y")])
+    text, content = exi.ExiMessage(root, "iso2").to_xml_and_json()
+    assert content == {"R": {"@Id": "a", "@type": "{urn:x}T", "@Raw": "01", "C": [1, None, "x<y"], "D": "AB",
+                             "E": "AA==", "F": {"@n": 3}, "M": {"#text": "ab", "C": [1, 2]}, "G": {"H": False}}}
+    assert content == exi.ExiMessage(root, "iso2").to_json()
+    assert text == exi.ExiMessage(root, "iso2").to_xml() and "<ns1:C>x&lt;y</ns1:C>" in text
+    assert "<ns1:M>a<ns1:C>1</ns1:C><ns1:C>2</ns1:C>b</ns1:M>" in text
 
 
 def test_signed_fragment_attributes_and_base64() -> None:
