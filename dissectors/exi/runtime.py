@@ -471,25 +471,34 @@ def read_value(v: int, n: int, p: int, dt: tuple[Any, ...], x: Ctx, e: Node) -> 
 
 def violations(nodes: list[Node], x: Ctx) -> tuple[FacetViolation, ...]:
     """The facet violations a decode noted, with their element paths (ExiError's form), in document order."""
-    wanted = {id(f[4]) for f in x.found}
     paths: dict[int, str] = {}
-    names: list[str] = []
+    out = []
+    for bit, value, facet, limit, e, child in x.found:
+        path = paths.get(id(e))
+        if path is None:
+            path = paths[id(e)] = _path(nodes, e)
+        out.append(FacetViolation(path + (f"/{child}" if child else ""), value, facet, limit, bit))
+    return tuple(out)
 
-    # names are joined only where a violation is: most nodes are leaves.  ``walk`` recurses through
-    # its argument, not its own name (a closure naming itself is a cycle left to the cycle collector).
-    def walk(nd: Node, again: Callable[[Node, Any], None]) -> None:
-        names.append(nd[1])
-        if id(nd) in wanted:
-            paths[id(nd)] = "/" + "/".join(names)
-        for c in nd[3] or ():
-            if c[3] is not None or id(c) in wanted:
-                again(c, again)
-        names.pop()
 
-    for nd in nodes:
-        walk(nd, walk)
-    return tuple(FacetViolation(paths[id(e)] + (f"/{child}" if child else ""), value, facet, limit, bit)
-                 for bit, value, facet, limit, e, child in x.found)
+def _path(nodes: list[Node], target: Node) -> str:
+    """Where ``target`` is, found by identity depth first (a search stops at it: most violations
+    are near the top of a message, and a walk of the whole tree cost a third of such a decode)."""
+    for root in nodes:
+        names = [root[1]] if root is target else _below(root, target)
+        if names is not None:
+            return "/" + "/".join(reversed(names))
+    raise AssertionError("a reported element is not in the decoded tree")
+
+
+def _below(nd: Node, target: Node) -> list[str] | None:
+    """The names from ``target`` up to ``nd`` (target's first), or None when it is not below ``nd``."""
+    for c in nd[3] or ():
+        names = [c[1]] if c is target else _below(c, target) if c[3] else None
+        if names is not None:
+            names.append(nd[1])
+            return names
+    return None
 
 
 # -- document / fragment -------------------------------------------------------------------------------

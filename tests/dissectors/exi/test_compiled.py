@@ -161,3 +161,44 @@ def test_both_variants_agree_on_every_single_bit_flip_of_real_messages() -> None
     assert [r for r in results if r[2] not in ("", "error")] == []
     violating = [r for r in results if r[2] == "" and runtime.decode(r[1], r[0]).violations]
     assert len(violating) > 20
+
+
+def test_violation_paths_name_the_element_whose_value_bits_start_where_the_value_was_read() -> None:
+    """Paths are found in the decoded tree by identity (runtime._path); the positions variant says,
+    independently, which element's typed value starts at each bit."""
+    need_shared()
+    by_schema: dict[str, list[bytes]] = {}
+    for schema, data in real_messages():
+        if len(by_schema.setdefault(schema, [])) < 12:
+            by_schema[schema].append(data)
+    checked = []
+    for schema, messages in by_schema.items():
+        for data in messages:
+            for bit in range(8, len(data) * 8):
+                flipped = bytearray(data)
+                flipped[bit // 8] ^= 0x80 >> (bit % 8)
+                try:
+                    positioned = runtime.decode_positions(bytes(flipped), schema)
+                except exi.ExiError:
+                    continue
+                if positioned.message.violations:
+                    values = _value_paths(positioned)
+                    checked += [(v.path, values.get(v.bit, [])) for v in positioned.message.violations]
+    assert [(path, where) for path, where in checked if path not in where] == []
+    assert len(checked) > 50
+
+
+def _value_paths(positioned: exi.PositionedMessage) -> dict[int, list[str]]:
+    """Element paths by the first bit of their typed value."""
+    out: dict[int, list[str]] = {}
+
+    def visit(el: Element, bits: exi.ElementBits, prefix: str) -> None:
+        path = f"{prefix}/{el.name}"
+        if bits.value is not None:
+            out.setdefault(bits.value.start, []).append(path)
+        for child, child_bits in zip(el.children, bits.children, strict=True):
+            visit(child, child_bits, path)
+
+    for el, bits in zip(positioned.message.elements, positioned.elements, strict=True):
+        visit(el, bits, "")
+    return out
