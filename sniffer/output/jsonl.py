@@ -28,6 +28,8 @@ _BATCH = 256
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _LINE = _OPTIONS | orjson.OPT_APPEND_NEWLINE
 _dumps = orjson.dumps
+_RECORD_KEYS = frozenset({"frame", "time", "kind", "name", "src", "dst", "fields", "error", "body"})
+"""A line's keys before a record's own (and ``body``, which a record's own keys never splice past)."""
 _Fragment = orjson.Fragment
 
 
@@ -43,6 +45,8 @@ class JsonlWriter:
         self._pending: list[bytes] = []
         self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
         self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
+        self._middles: BoundedDict[int, tuple[object, tuple[Any, ...], object, frozenset[str], bytes, bytes]] = \
+            BoundedDict(_SHARED)
 
     def write(self, r: Record) -> None:
         pending = self._pending
@@ -63,6 +67,19 @@ class JsonlWriter:
 
     def line(self, r: Record) -> bytes:
         """The record's line, newline included."""
+        extra = r.extra
+        if type(extra) is SharedTail and type(r.frame) is int:
+            # The usual V2G line, spliced: what the payload and the connection decide (kind ... error,
+            # the shared tail) is kept as text; only frame, time and the record's own keys are new.
+            head = extra.head
+            forbidden, middle, end = self._middle(r, extra.tail)
+            if head.keys().isdisjoint(forbidden):
+                own = b"," + json_bytes(head)[1:-1] if head else b""
+                return b'{"frame":%d,"time":%.6f%s%s%s' % (r.frame, r.time, middle, own, end)
+        return self._whole(r)
+
+    def _whole(self, r: Record) -> bytes:
+        """The record's line from its whole object (what :meth:`line` splices is equal to it)."""
         # The time has six decimals, the same number as Record.to_json's round(time, 6).
         obj: dict[str, Any] = {"frame": r.frame, "time": _Fragment(b"%.6f" % r.time), "kind": r.kind,
                                "name": r.name, "src": r.src, "dst": r.dst, "fields": self._text(r.fields),
@@ -73,7 +90,6 @@ class JsonlWriter:
             obj.update(head)
             keys, end = self._end(extra.tail)
             if "body" not in head and obj.keys().isdisjoint(keys):
-                # the usual V2G line: its own keys, then the shared tail's text as it is kept
                 return json_bytes(obj)[:-1] + end
             tail = extra.tail
             obj.update({k: v for k, v in tail.items() if k not in obj})  # a record's own keys win
@@ -87,6 +103,19 @@ class JsonlWriter:
         if "body" in obj and next(reversed(obj)) != "body":
             obj["body"] = obj.pop("body")  # last: the one large value of a line
         return json_line(obj)
+
+    def _middle(self, r: Record, tail: Mapping[str, Any]) -> tuple[frozenset[str], bytes, bytes]:
+        """(keys a record's own keys must not be for the splice, the text of kind ... error with its
+        leading comma, the tail's end of line), kept per tail for the last record values it served: a
+        payload's records repeat them (one connection, one direction)."""
+        values = r[2:8]  # kind, name, src, dst, fields, error
+        hit = self._middles.get(id(tail))
+        if hit is None or hit[0] is not tail or hit[1] != values or hit[2] is not values[4]:
+            keys, end = self._end(tail)
+            text = json_bytes({"kind": r.kind, "name": r.name, "src": r.src, "dst": r.dst,
+                               "fields": self._text(r.fields), "error": r.error})
+            hit = self._middles.put(id(tail), (tail, values, r.fields, keys | _RECORD_KEYS, b"," + text[1:-1], end))
+        return hit[3], hit[4], hit[5]
 
     def _text(self, value: Any) -> Any:
         """The JSON of a value records share (found again by identity; the entry holds the value,

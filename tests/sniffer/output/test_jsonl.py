@@ -153,3 +153,44 @@ def test_shared_tail_lines_equal_the_whole_object_in_every_shape() -> None:
             want = _expected(r, extra)
             assert json.loads(line) == want
             assert list(json.loads(line)) == list(want)
+
+
+SUFFIXES = (".pcap", ".pcapng", ".dump")
+
+
+@pytest.mark.parametrize("sessions", [False, True])
+def test_spliced_lines_equal_whole_object_lines_for_every_real_record(sessions: bool) -> None:
+    """``line`` splices a V2G line from kept text; ``_whole`` encodes the whole object: byte for byte
+    the same for every record ``decode`` writes of every real capture (PnC verdicts, findings and,
+    with --sessions, the session id among a record's own keys), with and without writer keys."""
+    from v2gsniff.sniffer.addons import Findings, Keep, Pnc
+    from v2gsniff.sniffer.engine import Engine
+
+    if not REAL.is_dir():
+        pytest.skip("../shared/captures/real is absent (the real captures live beside the repository)")
+    paths = sorted(p for p in REAL.iterdir() if p.suffix in SUFFIXES) + sorted(CAPTURES.glob("*.pcapng"))
+    spliced = 0
+    for path in paths:
+        keep = Keep()
+        Engine([Pnc(), Findings(sessions=sessions), keep]).read([path])
+        for extra in (None, {"capture": path.name}):
+            writer = JsonlWriter(io.StringIO(), extra)
+            for r in keep.kept:
+                assert writer.line(r) == writer._whole(r), (path.name, r.frame, r.name)
+                spliced += r.kind == "v2g"
+    assert spliced > 100_000
+
+
+def test_a_spliced_line_follows_the_record_not_the_kept_text() -> None:
+    # Two records of one tail whose field maps are equal but ordered differently, or whose
+    # connections differ: each line is its own record's.
+    from v2gsniff.sniffer.model import SharedTail
+
+    tail = {"schema": "din", "body": {"A": 1}}
+    records = [Record(1, 0.5, "v2g", "N", "s", "d", {"a": 1, "b": 2}, None, extra=SharedTail({"stream": 0}, tail)),
+               Record(2, 0.5, "v2g", "N", "s", "d", {"b": 2, "a": 1}, None, extra=SharedTail({"stream": 0}, tail)),
+               Record(3, 0.5, "v2g", "N", "s2", "d", {"b": 2, "a": 1}, None, extra=SharedTail({"stream": 1}, tail))]
+    writer = JsonlWriter(io.StringIO())
+    for r in records:
+        assert writer.line(r) == writer._whole(r)
+        assert list(json.loads(writer.line(r))["fields"]) == list(r.fields)
