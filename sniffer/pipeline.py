@@ -81,15 +81,16 @@ class Decoder:
     # -- entry points -------------------------------------------------------------------
 
     def feed(self, item: RawFrame | DecryptionSecrets) -> list[Record]:
-        if isinstance(item, DecryptionSecrets):
+        if type(item) is not RawFrame and isinstance(item, DecryptionSecrets):
             return self.stats.count(self._secrets(item))
-        self.stats.frames += 1
+        stats = self.stats
+        stats.frames += 1
         self.last_frame = item
         try:
             out = self._frame(item) if self.fast else self._layered(item)
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
             out = [records.error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")]
-        return self.stats.count(out) if out else out
+        return stats.count(out) if out else out
 
     def finish(self) -> list[Record]:
         frame, time = self._last

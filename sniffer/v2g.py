@@ -106,6 +106,8 @@ class V2GDecoder:
 
     def message(self, stream: int, from_client: bool, msg: Message, src: str, dst: str,
                 base: dict[str, object]) -> Record:
+        """The record of one V2GTP message; ``base`` (its own keys so far: stream, direction, TLS) is
+        taken over as the start of its keys, not copied: a fresh dict per message."""
         data = msg.data
         st = self._conns.get(stream)
         if st is None:
@@ -117,7 +119,8 @@ class V2GDecoder:
                 and st.negotiated.startswith("iso20"):
             schema, result = _decode_any(schema, data, self.show_keys, st.negotiated, result)
         if type(result) is _Decoded:
-            head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
+            head: dict[str, Any] = base
+            head["first_frame"], head["offset"] = msg.first_frame, msg.offset
             if finding:
                 head["finding"] = finding
             if self.xml:

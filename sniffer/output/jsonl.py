@@ -45,8 +45,7 @@ class JsonlWriter:
         self._pending: list[bytes] = []
         self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
         self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
-        self._middles: BoundedDict[int, tuple[object, tuple[Any, ...], object, frozenset[str], bytes, bytes]] = \
-            BoundedDict(_SHARED)
+        self._middles: BoundedDict[int, tuple[Any, ...]] = BoundedDict(_SHARED)
 
     def write(self, r: Record) -> None:
         pending = self._pending
@@ -71,11 +70,15 @@ class JsonlWriter:
         if type(extra) is SharedTail and type(r.frame) is int:
             # The usual V2G line, spliced: what the payload and the connection decide (kind ... error,
             # the shared tail) is kept as text; only frame, time and the record's own keys are new.
+            tail = extra.tail
+            values = r[2:8]  # kind, name, src, dst, fields, error
+            kept = self._middles.get(id(tail))
+            if kept is None or kept[0] is not tail or kept[1] != values or kept[2] is not values[4]:
+                kept = self._middle(r, tail, values)
             head = extra.head
-            forbidden, middle, end = self._middle(r, extra.tail)
-            if head.keys().isdisjoint(forbidden):
+            if head.keys().isdisjoint(kept[3]):
                 own = b"," + json_bytes(head)[1:-1] if head else b""
-                return b'{"frame":%d,"time":%.6f%s%s%s' % (r.frame, r.time, middle, own, end)
+                return b'{"frame":%d,"time":%.6f%s%s%s' % (r.frame, r.time, kept[4], own, kept[5])
         return self._whole(r)
 
     def _whole(self, r: Record) -> bytes:
@@ -104,18 +107,15 @@ class JsonlWriter:
             obj["body"] = obj.pop("body")  # last: the one large value of a line
         return json_line(obj)
 
-    def _middle(self, r: Record, tail: Mapping[str, Any]) -> tuple[frozenset[str], bytes, bytes]:
-        """(keys a record's own keys must not be for the splice, the text of kind ... error with its
-        leading comma, the tail's end of line), kept per tail for the last record values it served: a
-        payload's records repeat them (one connection, one direction)."""
-        values = r[2:8]  # kind, name, src, dst, fields, error
-        hit = self._middles.get(id(tail))
-        if hit is None or hit[0] is not tail or hit[1] != values or hit[2] is not values[4]:
-            keys, end = self._end(tail)
-            text = json_bytes({"kind": r.kind, "name": r.name, "src": r.src, "dst": r.dst,
-                               "fields": self._text(r.fields), "error": r.error})
-            hit = self._middles.put(id(tail), (tail, values, r.fields, keys | _RECORD_KEYS, b"," + text[1:-1], end))
-        return hit[3], hit[4], hit[5]
+    def _middle(self, r: Record, tail: Mapping[str, Any], values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """What :meth:`line` keeps per tail, for the last record ``values`` (kind, name, src, dst,
+        fields, error) it served (a payload's records repeat them: one connection, one direction):
+        (tail, values, fields, the keys a record's own keys must not be for the splice, the text of
+        kind ... error with its leading comma, the tail's end of line)."""
+        keys, end = self._end(tail)
+        text = json_bytes({"kind": r.kind, "name": r.name, "src": r.src, "dst": r.dst,
+                           "fields": self._text(r.fields), "error": r.error})
+        return self._middles.put(id(tail), (tail, values, r.fields, keys | _RECORD_KEYS, b"," + text[1:-1], end))
 
     def _text(self, value: Any) -> Any:
         """The JSON of a value records share (found again by identity; the entry holds the value,
