@@ -262,11 +262,11 @@ class Decoder:
     def _stream_records(self, conn: TcpConnection, events: list[StreamEvent]) -> list[Record]:
         out: list[Record] = []
         for ev in events:
-            item = ev.item
+            from_client, item = ev
             if type(item) is Message:  # cleartext V2GTP: the bulk of a capture
-                src, dst = conn.endpoint_name(ev.from_client)
-                base = {"stream": conn.index, "dir": DIR[ev.from_client]}
-                out.append(self.v2g.message(conn.index, ev.from_client, item, src, dst, base))
+                src, dst = conn.endpoint_name(from_client)
+                base = {"stream": conn.index, "dir": DIR[from_client]}
+                out.append(self.v2g.message(conn.index, from_client, item, src, dst, base))
             elif conn.tls and isinstance(item, Chunk | Gap):
                 out.extend(self.tls.stream_event(conn, ev))
             else:
