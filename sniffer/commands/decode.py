@@ -144,6 +144,10 @@ def decode(
     """
     out: IO[str] = sys.stdout
     multi = len(files) > 1
+    if fmt == "jsonl":
+        from v2gsniff.sniffer.output.jsonl import widen_pipe
+
+        widen_pipe(out)
 
     def writer_for(capture: str) -> JsonlWriter | TextWriter:
         return open_writer(fmt, out, color, {"capture": capture} if multi else None)

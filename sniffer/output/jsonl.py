@@ -9,6 +9,8 @@ payload (the decoder caches them, read-only): their JSON text is made once and r
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -19,6 +21,8 @@ from v2gsniff.sniffer.model import Record, SharedTail
 
 from .inert import inert_json
 
+PIPE_SIZE = 1 << 20
+"""Bytes a pipe on standard output is widened to (``widen_pipe``)."""
 _SHARED = 4096
 """Shared values (field maps, bodies) whose JSON text is kept."""
 _BATCH = 256
@@ -207,3 +211,18 @@ def _default(o: object) -> Any:
     if isinstance(o, set | frozenset | tuple):
         return list(o)
     return str(o)
+
+
+def widen_pipe(stream: IO[Any]) -> None:
+    """On Linux, raise the buffer of the pipe ``stream`` writes to (``| jq``) to ``PIPE_SIZE``: the
+    default 64 KiB fills within a few of our writes, and each full pipe puts the writer to sleep
+    until the reader catches up. A stream that is no pipe, another system, or a refusal (the
+    system's pipe-max-size) leaves everything as it was."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            import fcntl  # Unix only
+
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)  # Linux only (AttributeError elsewhere)
+    except (AttributeError, ImportError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        pass

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,27 @@ def test_a_spliced_line_follows_the_record_not_the_kept_text() -> None:
     for r in records:
         assert writer.line(r) == writer._whole(r)
         assert list(json.loads(writer.line(r))["fields"]) == list(r.fields)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_decode_widens_a_pipe_on_its_output_and_writes_the_same_lines(tmp_path: Path) -> None:
+    import fcntl
+
+    from v2gsniff.sniffer.output.jsonl import PIPE_SIZE, widen_pipe
+
+    cmd = [sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()", "decode", "--format", "jsonl",
+           str(CAPTURES / "iso2_dc.pcapng")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    piped = proc.stdout.read()
+    size = fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ)  # the pipe both ends share
+    proc.stdout.close()
+    assert proc.wait() == 0
+    assert size == PIPE_SIZE
+    with open(tmp_path / "out.jsonl", "wb") as fh:
+        subprocess.run(cmd, stdout=fh, check=True)
+    assert piped == (tmp_path / "out.jsonl").read_bytes() and piped.count(b"\n") > 50
+    # anything else is left as it is, without an error
+    widen_pipe(io.StringIO())
+    with open(tmp_path / "plain", "w") as fh:
+        widen_pipe(fh)
