@@ -3,7 +3,9 @@
 Each line is the JSON of ``Record.to_json()`` with the writer-level keys (``capture``) added and
 ``body`` last. A decoded message's field map and body are shared by every record of the same
 payload (the decoder caches them, read-only): their JSON text is made once and reused as an
-``orjson.Fragment``, so a long charge loop costs one encoding per distinct message.
+``orjson.Fragment``, so a long charge loop costs one encoding per distinct message; a V2G line is
+spliced from that kept text and its record's own keys. ``widen_pipe`` gives a pipe on standard
+output a larger buffer.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ _BATCH = 256
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _LINE = _OPTIONS | orjson.OPT_APPEND_NEWLINE
 _dumps = orjson.dumps
+_Fragment = orjson.Fragment
 _RECORD_KEYS = frozenset({"frame", "time", "kind", "name", "src", "dst", "fields", "error", "body"})
 """A line's keys before a record's own (and ``body``, which a record's own keys never splice past)."""
-_Fragment = orjson.Fragment
 
 
 class JsonlWriter:
@@ -97,6 +99,7 @@ class JsonlWriter:
             obj.update(head)
             keys, end = self._end(extra.tail)
             if "body" not in head and obj.keys().isdisjoint(keys):
+                # its own keys, then the shared tail's text as it is kept
                 return json_bytes(obj)[:-1] + end
             tail = extra.tail
             obj.update({k: v for k, v in tail.items() if k not in obj})  # a record's own keys win
