@@ -1,12 +1,14 @@
 """``v2gsniff decode --format jsonl`` in CPU instructions (valgrind), for A/B on a loaded machine.
 
-    python benchmarks/decode_icount.py [--shared ../shared] [--top 4] [--baseline-cli PATH]
+    python benchmarks/decode_icount.py [--shared ../shared] [--top 4] [--baseline-cli PATH] [--startup]
 
 Wall times on a shared machine are noisy; instruction counts are not (hash seed fixed). Counts the
 whole command, start-up included, on the ``--top`` largest real captures (those decode_bench.py
 times beside tshark), and on an empty run (a capture without V2G frames: start-up alone). With
 ``--baseline-cli`` (another installation's ``v2gsniff``, e.g. one of main's code) both are counted.
-Each command runs once without valgrind first, so that bytecode caches are written.
+Each command runs once without valgrind first, so that bytecode caches are written. ``--startup``
+first splits this installation's start-up: the bare interpreter (its ``site``, with an editable
+install's import hook), importing click, and the whole command on the start-up capture.
 """
 
 from __future__ import annotations
@@ -39,10 +41,19 @@ def main() -> int:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     ap.add_argument("--top", type=int, default=4)
     ap.add_argument("--baseline-cli", help="a v2gsniff command to count beside this installation's")
+    ap.add_argument("--startup", action="store_true", help="split this installation's start-up first")
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         print("valgrind is not installed")
         return 2
+    if args.startup:
+        steps = {"interpreter (python -c pass)": [sys.executable, "-c", "pass"],
+                 "+ import click": [sys.executable, "-c", "import click"],
+                 f"+ v2gsniff decode {EMPTY.name}": [sys.executable, "-c", "from v2gsniff.sniffer.cli import main; "
+                                                     "main()", "decode", "--format", "jsonl", str(EMPTY)]}
+        for name, cmd in steps.items():
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+            print(f"start-up: {name:48} {instructions(cmd) / 1e6:8.1f} Minstr", flush=True)
     real = args.shared / "captures" / "real"
     files = sorted((p for p in real.iterdir() if p.suffix in (".pcapng", ".pcap", ".dump")),
                    key=lambda p: p.stat().st_size)[-args.top:]

@@ -81,15 +81,16 @@ class Decoder:
     # -- entry points -------------------------------------------------------------------
 
     def feed(self, item: RawFrame | DecryptionSecrets) -> list[Record]:
-        if isinstance(item, DecryptionSecrets):
+        if type(item) is not RawFrame and isinstance(item, DecryptionSecrets):
             return self.stats.count(self._secrets(item))
-        self.stats.frames += 1
+        stats = self.stats
+        stats.frames += 1
         self.last_frame = item
         try:
             out = self._frame(item) if self.fast else self._layered(item)
         except Exception as exc:  # noqa: BLE001 - a decoder bug must not lose the rest of the capture
             out = [records.error(item, "frame", f"internal error while decoding: {type(exc).__name__}: {exc}")]
-        return self.stats.count(out) if out else out
+        return stats.count(out) if out else out
 
     def finish(self) -> list[Record]:
         frame, time = self._last
@@ -261,11 +262,11 @@ class Decoder:
     def _stream_records(self, conn: TcpConnection, events: list[StreamEvent]) -> list[Record]:
         out: list[Record] = []
         for ev in events:
-            item = ev.item
+            from_client, item = ev
             if type(item) is Message:  # cleartext V2GTP: the bulk of a capture
-                src, dst = conn.endpoint_name(ev.from_client)
-                base = {"stream": conn.index, "dir": DIR[ev.from_client]}
-                out.append(self.v2g.message(conn.index, ev.from_client, item, src, dst, base))
+                src, dst = conn.endpoint_name(from_client)
+                base = {"stream": conn.index, "dir": DIR[from_client]}
+                out.append(self.v2g.message(conn.index, from_client, item, src, dst, base))
             elif conn.tls and isinstance(item, Chunk | Gap):
                 out.extend(self.tls.stream_event(conn, ev))
             else:

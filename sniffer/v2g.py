@@ -106,46 +106,49 @@ class V2GDecoder:
 
     def message(self, stream: int, from_client: bool, msg: Message, src: str, dst: str,
                 base: dict[str, object]) -> Record:
-        data = msg.data
+        """The record of one V2GTP message; ``base`` (its own keys so far: stream, direction, TLS) is
+        taken over as the start of its keys, not copied: a fresh dict per message."""
+        data, ptype, frame, time, first_frame, offset = msg  # a NamedTuple's fields, read at once
         st = self._conns.get(stream)
         if st is None:
             st = self._conns[stream] = _ConnState()
-        ptype = msg.payload_type
         schema, finding = self._schema(st, ptype, data)
         result = None if schema is None else _decode(schema, data, self.show_keys)
         if type(result) is not _Decoded and schema is not None and st.negotiated \
                 and st.negotiated.startswith("iso20"):
             schema, result = _decode_any(schema, data, self.show_keys, st.negotiated, result)
         if type(result) is _Decoded:
-            head: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset}
+            message, name, tail, fields, summary = result
+            head: dict[str, Any] = base
+            head["first_frame"], head["offset"] = first_frame, offset
             if finding:
                 head["finding"] = finding
             if self.xml:
-                text = result.message.to_xml()
-                head["xml"] = text if self.show_keys or not carries_private_key(result.message) else redact_xml(text)
+                text = message.to_xml()
+                head["xml"] = text if self.show_keys or not carries_private_key(message) else redact_xml(text)
             if schema == "apphand":
-                self._sap(st, result.message)
-            elif result.name in SERVICE_MESSAGES:
-                self.services.observe(result.message, msg.frame)
+                self._sap(st, message)
+            elif name in SERVICE_MESSAGES:
+                self.services.observe(message, frame)
             # the tuple made directly (no NamedTuple __new__ call), in Record's field order: per message
-            return _new(Record, (msg.frame, msg.time, "v2g", result.name, src, dst, result.fields, None,
-                                 SharedTail(head, result.tail), -1, data, result.summary, result.message))
+            return _new(Record, (frame, time, "v2g", name, src, dst, fields, None, SharedTail(head, tail), -1, data,
+                                 summary, message))
         # Nothing decoded: the same keys, with what is known.
         exi_bytes = data[HEADER_LEN:]
-        extra: dict[str, Any] = {**base, "first_frame": msg.first_frame, "offset": msg.offset,
+        extra: dict[str, Any] = {**base, "first_frame": first_frame, "offset": offset,
                                  "payload_type": _PT_TEXT.get(ptype) or f"0x{ptype:04x}", "schema": schema,
                                  "namespace": None, "exi_hex": exi_bytes.hex()}
         if finding:
             extra["finding"] = finding
         if schema is not None:
-            return Record(msg.frame, msg.time, "v2g", f"{schema} message", src, dst, {},
+            return Record(frame, time, "v2g", f"{schema} message", src, dst, {},
                           f"EXI decode error ({schema}): {result}", extra=extra, data=data)
         if st.unsupported:
             reason = exi.UNSUPPORTED_NAMESPACES.get(st.unsupported, "no schema for it")
-            return Record(msg.frame, msg.time, "v2g", "unsupported message set", src, dst, {},
+            return Record(frame, time, "v2g", "unsupported message set", src, dst, {},
                           f"negotiated namespace {st.unsupported} is not supported: {reason}",
                           extra=extra, data=data, summary=st.unsupported)
-        return Record(msg.frame, msg.time, "v2g", payload_type_name(ptype), src, dst, {},
+        return Record(frame, time, "v2g", payload_type_name(ptype), src, dst, {},
                       f"cannot tell the message set of payload type 0x{ptype:04x} "
                       f"(no SupportedAppProtocol exchange seen, first bytes {exi_bytes[:2].hex()})",
                       extra=extra, data=data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -17,7 +16,7 @@ class Source:
     end marker, so truncation messages can say so.
     """
 
-    __slots__ = ("_read", "pos", "cut", "compressed", "regular")
+    __slots__ = ("_read", "pos", "cut", "compressed", "regular", "_errors")
 
     def __init__(self, read: Callable[[int], bytes], pos: int = 0, compressed: bool = False) -> None:
         self._read = read
@@ -26,6 +25,11 @@ class Source:
         self.compressed = compressed
         self.regular = False
         """An uncompressed regular file: reading ahead of the parser never waits for data."""
+        self._errors: tuple[type[Exception], ...] = (OSError,)
+        if compressed:
+            import zlib  # with gzip only (start-up)
+
+            self._errors = (zlib.error, OSError)
 
     def read(self, n: int) -> bytes:
         try:
@@ -34,7 +38,7 @@ class Source:
             # gzip: compressed stream ended before its end marker; what it held is already out.
             self.cut = True
             return b""
-        except (zlib.error, OSError) as err:
+        except self._errors as err:
             if self.compressed and not isinstance(err, (FileNotFoundError, PermissionError)):
                 raise CorruptCapture(
                     f"gzip data is corrupt near uncompressed byte {self.pos}: {err}"

@@ -7,7 +7,6 @@ pipe works as well as a file, and nothing holds more than one block at a time.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import stat
@@ -187,6 +186,8 @@ def _open_stream(
         raise CaptureNotFound(f"{name}: cannot read: {err}") from err
     compressed = magic[:2] == GZIP_MAGIC
     if compressed:
+        import gzip  # here, not at start-up: most captures are not compressed
+
         gz = gzip.GzipFile(fileobj=PrefixedReader(magic, buffered.read), mode="rb")
         to_close.append(gz)
         src = Source(gz.read, compressed=True)

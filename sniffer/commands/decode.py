@@ -144,7 +144,6 @@ def decode(
     """
     out: IO[str] = sys.stdout
     multi = len(files) > 1
-
     def writer_for(capture: str) -> JsonlWriter | TextWriter:
         return open_writer(fmt, out, color, {"capture": capture} if multi else None)
 

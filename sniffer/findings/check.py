@@ -86,7 +86,8 @@ class FindingsCheck:
             m = self._views.of(record)
             if m is None:
                 return []
-            return self._keep(m.stream, self._message(m))
+            found = self._message(m)
+            return self._keep(m.stream, found) if found else found  # nearly always nothing
         if kind == "homeplug":
             if record.name == "CM_SLAC_MATCH.CNF":
                 self._matched = (record.frame, record.time)

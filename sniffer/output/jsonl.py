@@ -3,7 +3,9 @@
 Each line is the JSON of ``Record.to_json()`` with the writer-level keys (``capture``) added and
 ``body`` last. A decoded message's field map and body are shared by every record of the same
 payload (the decoder caches them, read-only): their JSON text is made once and reused as an
-``orjson.Fragment``, so a long charge loop costs one encoding per distinct message.
+``orjson.Fragment``, so a long charge loop costs one encoding per distinct message; a V2G line is
+spliced from that kept text and its record's own keys. ``widen_pipe`` gives a pipe on standard
+output a larger buffer.
 """
 
 from __future__ import annotations
@@ -21,25 +23,21 @@ from v2gsniff.sniffer.model import Record, SharedTail
 
 from .inert import inert_json
 
-try:
-    import fcntl
-except ImportError:  # not on Windows
-    fcntl = None  # type: ignore[assignment]
-
+PIPE_SIZE = 1 << 20
+"""Bytes a pipe on standard output is widened to (``widen_pipe``)."""
 _SHARED = 4096
 """Shared values (field maps, bodies) whose JSON text is kept."""
 _BATCH_BYTES = 64 * 1024
 """Bytes of lines handed to the stream in one write: one call per line costs more than its
 encoding, and joins much larger than this made malloc grow and trim the heap on every batch."""
-_PIPE_BYTES = 1024 * 1024
-"""Buffer asked for a pipe on stdout (Linux's default is 64 KiB: a writer then waits for its
-reader on every batch)."""
 # Dataclasses and datetimes go to _default like any unknown type (their str), as with the
 # standard json module; keys that are not strings are written as strings.
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _LINE = _OPTIONS | orjson.OPT_APPEND_NEWLINE
 _dumps = orjson.dumps
 _Fragment = orjson.Fragment
+_RECORD_KEYS = frozenset({"frame", "time", "kind", "name", "src", "dst", "fields", "error", "body"})
+"""A line's keys before a record's own (and ``body``, which a record's own keys never splice past)."""
 
 
 class LineSink:
@@ -84,12 +82,30 @@ class JsonlWriter(LineSink):
         self._extra = dict(extra or {})
         self._shared: BoundedDict[int, tuple[object, orjson.Fragment]] = BoundedDict(_SHARED)
         self._ends: BoundedDict[int, tuple[object, frozenset[str], bytes]] = BoundedDict(_SHARED)
+        self._middles: BoundedDict[int, tuple[Any, ...]] = BoundedDict(_SHARED)
 
     def write(self, r: Record) -> None:
         self.add(self.line(r))
 
     def line(self, r: Record) -> bytes:
         """The record's line, newline included."""
+        extra = r.extra
+        if type(extra) is SharedTail and type(r.frame) is int:
+            # The usual V2G line, spliced: what the payload and the connection decide (kind ... error,
+            # the shared tail) is kept as text; only frame, time and the record's own keys are new.
+            tail = extra.tail
+            values = r[2:8]  # kind, name, src, dst, fields, error
+            kept = self._middles.get(id(tail))
+            if kept is None or kept[0] is not tail or kept[1] != values or kept[2] is not values[4]:
+                kept = self._middle(r, tail, values)
+            head = extra.head
+            if head.keys().isdisjoint(kept[3]):
+                own = b"," + json_bytes(head)[1:-1] if head else b""
+                return b'{"frame":%d,"time":%.6f%s%s%s' % (r.frame, r.time, kept[4], own, kept[5])
+        return self._whole(r)
+
+    def _whole(self, r: Record) -> bytes:
+        """The record's line from its whole object (what :meth:`line` splices is equal to it)."""
         # The time has six decimals, the same number as Record.to_json's round(time, 6).
         obj: dict[str, Any] = {"frame": r.frame, "time": _Fragment(b"%.6f" % r.time), "kind": r.kind,
                                "name": r.name, "src": r.src, "dst": r.dst, "fields": self._text(r.fields),
@@ -100,7 +116,7 @@ class JsonlWriter(LineSink):
             obj.update(head)
             keys, end = self._end(extra.tail)
             if "body" not in head and obj.keys().isdisjoint(keys):
-                # the usual V2G line: its own keys, then the shared tail's text as it is kept
+                # its own keys, then the shared tail's text as it is kept
                 return json_bytes(obj)[:-1] + end
             tail = extra.tail
             obj.update({k: v for k, v in tail.items() if k not in obj})  # a record's own keys win
@@ -114,6 +130,16 @@ class JsonlWriter(LineSink):
         if "body" in obj and next(reversed(obj)) != "body":
             obj["body"] = obj.pop("body")  # last: the one large value of a line
         return json_line(obj)
+
+    def _middle(self, r: Record, tail: Mapping[str, Any], values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """What :meth:`line` keeps per tail, for the last record ``values`` (kind, name, src, dst,
+        fields, error) it served (a payload's records repeat them: one connection, one direction):
+        (tail, values, fields, the keys a record's own keys must not be for the splice, the text of
+        kind ... error with its leading comma, the tail's end of line)."""
+        keys, end = self._end(tail)
+        text = json_bytes({"kind": r.kind, "name": r.name, "src": r.src, "dst": r.dst,
+                           "fields": self._text(r.fields), "error": r.error})
+        return self._middles.put(id(tail), (tail, values, r.fields, keys | _RECORD_KEYS, b"," + text[1:-1], end))
 
     def _text(self, value: Any) -> Any:
         """The JSON of a value records share (found again by identity; the entry holds the value,
@@ -189,21 +215,6 @@ def _utf8(s: str) -> bool:
 _INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
 
 
-def widen_pipe(stream: IO[Any]) -> None:
-    """Ask for a 1 MiB buffer when ``stream`` is a pipe (Linux; elsewhere, or when refused, the
-    pipe stays as it is). Through a 64 KiB pipe ``exi decode --format jsonl | ...`` ran 10-14 %
-    slower than into a file: the writer stalled until its reader caught up, batch after batch."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if setsize is None:
-        return
-    try:
-        fd = stream.fileno()
-        if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) < _PIPE_BYTES:
-            fcntl.fcntl(fd, setsize, _PIPE_BYTES)
-    except (AttributeError, OSError, ValueError):  # no descriptor (a StringIO), or over the limit
-        return
-
-
 def inert_lines(lines: bytes) -> bytes:
     """The lines with DEL, C1 and bidi controls escaped (:func:`inert_json`); orjson escapes C0.
     ``isascii`` is a flag test: the usual case costs nothing."""
@@ -220,3 +231,20 @@ def _default(o: object) -> Any:
     if isinstance(o, set | frozenset | tuple):
         return list(o)
     return str(o)
+
+
+def widen_pipe(stream: IO[Any]) -> None:
+    """On Linux, raise the buffer of the pipe ``stream`` writes to (``| jq``) to ``PIPE_SIZE``: the
+    default 64 KiB fills within a few of our writes, and each full pipe puts the writer to sleep
+    until the reader catches up (``exi decode --format jsonl | ...`` ran 10-14 % slower than into a
+    file). A stream that is no pipe, a pipe already as wide, another system, or a refusal (the
+    system's pipe-max-size) leaves everything as it was."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            import fcntl  # Unix only
+
+            if fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) < PIPE_SIZE:  # Linux only (AttributeError elsewhere)
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (AttributeError, ImportError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        pass

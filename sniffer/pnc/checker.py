@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from v2gsniff.dissectors.exi import ExiMessage
 from v2gsniff.sniffer.model import Record, SharedTail
@@ -50,10 +49,10 @@ CARRIERS = frozenset({*SIGNERS, "PaymentDetailsReq"})
 """Messages that can carry certificates, an eMAID or a signature; the charge loop is never walked."""
 
 
-@dataclass(frozen=True)
-class PncSetup:
+class PncSetup(NamedTuple):
     """What the user gave for the checks (``--trust``, ``--oem-key``), as paths: it crosses process
-    boundaries (``report --jobs``) and each process loads the files itself."""
+    boundaries (``report --jobs``) and each process loads the files itself. (A NamedTuple: every
+    decode makes one, and a frozen dataclass costs start-up its exec'd methods.)"""
 
     trust: tuple[str, ...] = ()
     oem_key: str | None = None

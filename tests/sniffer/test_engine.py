@@ -127,3 +127,53 @@ def test_the_readme_example_addon_runs() -> None:
     proc = subprocess.run([sys.executable, "-c", block, str(demo)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     assert re.fullmatch(rf"{re.escape(str(demo))}: \d+ frames, 0 errors\n", proc.stdout)
+
+
+class Flat(Script):
+    """Writes down every hook call, and each record where it comes among them (not how they were grouped)."""
+
+    def records(self, records: list[Record]) -> None:
+        self.calls.extend(("record", r.frame, r.name) for r in records)
+
+
+def _decode_output(paths: list[Path], batched: bool) -> tuple[str, list[tuple[Any, ...]]]:
+    """What ``decode --format jsonl`` writes of ``paths`` (one writer for all, as with one file) and
+    every hook call, each record in it, from ``run`` (records passed in batches) or item by item (``put``:
+    each frame's records at once, as a live feed passes them)."""
+    import io
+
+    from v2gsniff.sniffer.addons import Findings, Pnc, RecordWriter
+    from v2gsniff.sniffer.engine import capture_items
+    from v2gsniff.sniffer.output.jsonl import JsonlWriter
+
+    out, script = io.StringIO(), Flat()
+    writer = JsonlWriter(out)
+
+    class Shared(RecordWriter):
+        def capture_end(self, engine: Engine) -> None:
+            writer.flush()
+
+    engine = Engine([Pnc(), Findings(), Shared(lambda capture: writer), script])
+    if batched:
+        engine.run(capture_items(paths))
+    else:
+        for item in capture_items(paths):
+            engine.put(item)
+        engine.finish()
+    return out.getvalue(), script.calls
+
+
+def test_a_run_passes_the_same_records_in_batches_as_frame_by_frame() -> None:
+    """``run`` hands the records of consecutive frames to the stages and sinks together: every real
+    capture gives the same output, findings included, as feeding it frame by frame; so do several
+    captures in one run (a batch never crosses a capture's start) and a capture cut off mid-record."""
+    need_shared()
+    paths = sorted(p for p in REAL.iterdir() if p.suffix in (".pcap", ".pcapng", ".dump"))
+    for path in paths:
+        batched, frame_by_frame = _decode_output([path], True), _decode_output([path], False)
+        assert batched == frame_by_frame, path.name
+    several = [REAL / DIN, REAL / CUT, ROOT / "captures" / "iso2_dc.pcapng"]
+    text, calls = _decode_output(several, True)
+    assert (text, calls) == _decode_output(several, False)
+    assert [c[0] for c in calls].count("start") == 3 and ("problem", EXIT_TRUNCATED) in calls
+    assert text.count("\n") > 500

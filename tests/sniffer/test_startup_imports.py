@@ -50,3 +50,18 @@ def test_a_capture_with_certificates_loads_the_pnc_model() -> None:
     # the probe sees them load when they are needed: the check above can fail
     loaded = loaded_by_decode(CAPTURES / "iso2_pnc.pcapng", modules=True)
     assert {"v2gsniff.sniffer.pnc.model", "v2gsniff.sniffer.pnc.certs"} <= loaded
+
+
+def test_an_uncompressed_capture_does_not_load_gzip_and_a_compressed_one_does(tmp_path: Path) -> None:
+    import gzip
+
+    assert not {"gzip", "zlib"} & loaded_by_decode(CAPTURES / "din_dc.pcapng")
+    compressed = tmp_path / "din_dc.pcapng.gz"
+    compressed.write_bytes(gzip.compress((CAPTURES / "din_dc.pcapng").read_bytes()))
+    assert {"gzip", "zlib"} <= loaded_by_decode(compressed)
+    # and reads it the same (the lazily imported reader is the one every gzip capture uses)
+    plain = subprocess.run([sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()", "decode", "--format",
+                            "jsonl", str(CAPTURES / "din_dc.pcapng")], capture_output=True, text=True, check=True)
+    packed = subprocess.run([sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()", "decode", "--format",
+                             "jsonl", str(compressed)], capture_output=True, text=True, check=True)
+    assert plain.stdout == packed.stdout and plain.stdout.count("\n") > 50

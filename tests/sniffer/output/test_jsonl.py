@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
@@ -15,7 +14,7 @@ import pytest
 from tests.conftest import REAL
 from v2gsniff.sniffer.capture import open_capture
 from v2gsniff.sniffer.model import Record
-from v2gsniff.sniffer.output.jsonl import JsonlWriter, LineSink, widen_pipe
+from v2gsniff.sniffer.output.jsonl import PIPE_SIZE, JsonlWriter, LineSink, widen_pipe
 from v2gsniff.sniffer.pipeline import Decoder
 
 CAPTURES = Path(__file__).resolve().parents[3] / "captures"
@@ -175,33 +174,98 @@ def test_lines_reach_the_stream_in_batches_of_about_64_kib_and_all_on_flush() ->
     assert raw.getvalue() == line * 64 + b'{"last":"\\u0085"}\n'
 
 
-@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="pipe sizes are a Linux feature")
-def test_a_pipe_is_widened_to_1_mib_and_a_file_is_left_alone(tmp_path: Path) -> None:
-    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
-        pytest.skip("this system caps pipes below 1 MiB")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_a_pipe_is_widened_and_never_narrowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    from v2gsniff.sniffer.output import jsonl
+
+    monkeypatch.setattr(jsonl, "PIPE_SIZE", 128 * 1024)  # below the system's cap, so a reader can ask for more
     read, write = os.pipe()
     try:
-        assert fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) < 1 << 20
         with os.fdopen(write, "w", closefd=False) as stream:
             widen_pipe(stream)
-        assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) == 1 << 20  # both ends share the one buffer
+            assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) == 128 * 1024  # both ends share the one buffer
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 1 << 20)  # a reader that asked for more
+            widen_pipe(stream)
+            assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) == 1 << 20
     finally:
         os.close(read)
         os.close(write)
-    with (tmp_path / "out.jsonl").open("w") as stream:
-        widen_pipe(stream)  # not a pipe: nothing to do, no error
-    widen_pipe(io.StringIO())  # no descriptor at all
 
 
-@pytest.mark.skipif(not hasattr(fcntl, "F_SETPIPE_SZ"), reason="pipe sizes are a Linux feature")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
 def test_exi_decode_widens_the_pipe_it_writes_to() -> None:
-    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < 1 << 20:
-        pytest.skip("this system caps pipes below 1 MiB")
+    import fcntl
+
     proc = subprocess.Popen([sys.executable, "-m", "v2gsniff.sniffer", "exi", "decode", "809a0211d63f74d2297ac9119400",
                              "--format", "jsonl"], stdout=subprocess.PIPE)
     assert proc.stdout is not None
     text = proc.stdout.read()
     assert proc.wait() == 0
     assert json.loads(text)["name"] == "ServiceDiscoveryReq"
-    assert fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ) == 1 << 20
+    assert fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_SIZE
     proc.stdout.close()
+
+
+SUFFIXES = (".pcap", ".pcapng", ".dump")
+
+
+@pytest.mark.parametrize("sessions", [False, True])
+def test_spliced_lines_equal_whole_object_lines_for_every_real_record(sessions: bool) -> None:
+    """``line`` splices a V2G line from kept text; ``_whole`` encodes the whole object: byte for byte
+    the same for every record ``decode`` writes of every real capture (PnC verdicts, findings and,
+    with --sessions, the session id among a record's own keys), with and without writer keys."""
+    from v2gsniff.sniffer.addons import Findings, Keep, Pnc
+    from v2gsniff.sniffer.engine import Engine
+
+    if not REAL.is_dir():
+        pytest.skip("../shared/captures/real is absent (the real captures live beside the repository)")
+    paths = sorted(p for p in REAL.iterdir() if p.suffix in SUFFIXES) + sorted(CAPTURES.glob("*.pcapng"))
+    spliced = 0
+    for path in paths:
+        keep = Keep()
+        Engine([Pnc(), Findings(sessions=sessions), keep]).read([path])
+        for extra in (None, {"capture": path.name}):
+            writer = JsonlWriter(io.StringIO(), extra)
+            for r in keep.kept:
+                assert writer.line(r) == writer._whole(r), (path.name, r.frame, r.name)
+                spliced += r.kind == "v2g"
+    assert spliced > 100_000
+
+
+def test_a_spliced_line_follows_the_record_not_the_kept_text() -> None:
+    # Two records of one tail whose field maps are equal but ordered differently, or whose
+    # connections differ: each line is its own record's.
+    from v2gsniff.sniffer.model import SharedTail
+
+    tail = {"schema": "din", "body": {"A": 1}}
+    records = [Record(1, 0.5, "v2g", "N", "s", "d", {"a": 1, "b": 2}, None, extra=SharedTail({"stream": 0}, tail)),
+               Record(2, 0.5, "v2g", "N", "s", "d", {"b": 2, "a": 1}, None, extra=SharedTail({"stream": 0}, tail)),
+               Record(3, 0.5, "v2g", "N", "s2", "d", {"b": 2, "a": 1}, None, extra=SharedTail({"stream": 1}, tail))]
+    writer = JsonlWriter(io.StringIO())
+    for r in records:
+        assert writer.line(r) == writer._whole(r)
+        assert list(json.loads(writer.line(r))["fields"]) == list(r.fields)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_SETPIPE_SZ is Linux's")
+def test_decode_widens_a_pipe_on_its_output_and_writes_the_same_lines(tmp_path: Path) -> None:
+    import fcntl
+
+    cmd = [sys.executable, "-c", "from v2gsniff.sniffer.cli import main; main()", "decode", "--format", "jsonl",
+           str(CAPTURES / "iso2_dc.pcapng")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    piped = proc.stdout.read()
+    size = fcntl.fcntl(proc.stdout.fileno(), fcntl.F_GETPIPE_SZ)  # the pipe both ends share
+    proc.stdout.close()
+    assert proc.wait() == 0
+    assert size == PIPE_SIZE
+    with open(tmp_path / "out.jsonl", "wb") as fh:
+        subprocess.run(cmd, stdout=fh, check=True)
+    assert piped == (tmp_path / "out.jsonl").read_bytes() and piped.count(b"\n") > 50
+    # anything else is left as it is, without an error
+    widen_pipe(io.StringIO())
+    with open(tmp_path / "plain", "w") as fh:
+        widen_pipe(fh)
