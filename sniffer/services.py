@@ -10,7 +10,6 @@ named after the service, or ``TCP data`` when nothing announced the port.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,6 +138,8 @@ def _text(el: Element | None) -> str | None:
 
 
 def _same_ip(a: str, b: str) -> bool:
+    import ipaddress  # a service announcement's address check: rare, and not worth every start-up's import
+
     try:
         return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b.split("%")[0])
     except ValueError:

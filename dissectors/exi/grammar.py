@@ -7,7 +7,6 @@ state-kind numbers below (shared with tools/exigen/grammar.py).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import json
 from functools import cache
@@ -154,6 +153,8 @@ class Grammar:
         error about content it does not declare; of a long list of elements, those closest to ``near``."""
         names = [self.qnames[p[1]][1] for p in state.prods if p[0] == SE]
         if len(names) > 8:
+            import difflib  # an error message's suggestion: not worth every start-up's import
+
             close = difflib.get_close_matches(near or "", names, n=3, cutoff=0.5)
             names = [f"one of {len(names)} elements" + (f" (closest: {', '.join(close)})" if close else "")]
         kinds = {p[0] for p in state.prods}
