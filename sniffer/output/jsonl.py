@@ -31,9 +31,11 @@ _BATCH_BYTES = 64 * 1024
 """Bytes of lines handed to the stream in one write: one call per line costs more than its
 encoding, and joins much larger than this made malloc grow and trim the heap on every batch."""
 # Dataclasses and datetimes go to _default like any unknown type (their str), as with the
-# standard json module; keys that are not strings are written as strings.
-_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+# standard json module; keys that are not strings are written as strings (_NON_STR_KEYS, asked
+# for only when a line has such keys: the option costs a third of a body's encoding).
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _LINE = _OPTIONS | orjson.OPT_APPEND_NEWLINE
+_NON_STR_KEYS = orjson.OPT_NON_STR_KEYS
 _dumps = orjson.dumps
 _Fragment = orjson.Fragment
 _RECORD_KEYS = frozenset({"frame", "time", "kind", "name", "src", "dst", "fields", "error", "body"})
@@ -171,13 +173,18 @@ def json_line(obj: Any) -> bytes:
 
 
 def json_bytes(obj: Any, option: int = _OPTIONS) -> bytes:
-    """The compact JSON of ``obj``. What orjson refuses (an integer past 64 bits: xs:integer is
-    unbounded; a lone surrogate a decoded string may hold) is written by :func:`_writable`'s copy,
-    so a line never costs the program its run; the usual line is encoded once."""
+    """The compact JSON of ``obj``. What orjson refuses (a key that is not a string, then an integer
+    past 64 bits: xs:integer is unbounded; a lone surrogate a decoded string may hold) is written
+    with the non-string-keys option, then by :func:`_writable`'s copy, so a line never costs the
+    program its run; the usual line (string keys) is encoded once."""
     try:
         return _dumps(obj, default=_default, option=option)
     except orjson.JSONEncodeError:
-        return _dumps(_writable(obj), default=_default, option=option)
+        option |= _NON_STR_KEYS
+        try:
+            return _dumps(obj, default=_default, option=option)
+        except orjson.JSONEncodeError:
+            return _dumps(_writable(obj), default=_default, option=option)
 
 
 def _writable(o: Any) -> Any:

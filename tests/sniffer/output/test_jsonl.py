@@ -133,6 +133,23 @@ def test_values_orjson_refuses_are_written_exactly_beside_the_rest() -> None:
     assert '"x\\ud800"' in line and "1208925819614629174706176" in line
 
 
+def test_keys_that_are_not_strings_are_written_as_the_json_module_writes_them() -> None:
+    # Lines are first encoded for string keys only (the usual line); a map with other keys, alone or
+    # beside a value orjson refuses, is encoded again and must still say what the standard module says.
+    class Name(str):
+        pass
+
+    for fields in ({1: "a", 2: {3: True}}, {Name("k"): 1, "j": 2}, {7: 2**80, "s": [1.5, None]}):
+        r = Record(3, 0.5, "v2g", "N", fields=fields, extra={"body": {"A": 1}})
+        out = io.StringIO()
+        writer = JsonlWriter(out)
+        writer.write(r)
+        writer.close()
+        line = out.getvalue()
+        assert line.count("\n") == 1
+        assert json.loads(line)["fields"] == json.loads(json.dumps(fields))
+
+
 def test_shared_tail_lines_equal_the_whole_object_in_every_shape() -> None:
     """A V2G line is spliced from its own keys and the tail's kept text: the same line as encoding the
     whole object, whatever the tail holds, whichever writer keys, and for every record sharing it."""
