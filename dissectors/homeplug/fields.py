@@ -9,7 +9,6 @@ stops with a specific message (never an exception) when the bytes run out.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from v2gsniff.dissectors._api import Field, mac_text
@@ -19,32 +18,40 @@ Values = Mapping[str, Any]
 """Values of the fields decoded so far in a message, by name (for counts and conditions)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Row:
-    """One line of a message table."""
+    """One line of a message table (a plain class: every command makes the tables at start-up, and
+    a frozen dataclass costs ten times as much to create; rows are read-only by convention)."""
 
-    name: str
-    """snake_case field name."""
-    width: int
-    """Bytes per item (per element for lists; 0 for ``rest``)."""
-    kind: str
-    """``uint`` (little-endian), ``uint_be``, ``mac``, ``bytes``, ``text``, ``list``, ``group``, ``rest``."""
-    enum: Enum | None = None
-    """Display names of integer values."""
-    secret: bool = False
-    """Key material, redacted unless the user asks for keys."""
-    count: str | None = None
-    """For ``list``/``group``: the earlier field holding the number of items."""
-    rows: tuple[Row, ...] = ()
-    """For ``group``: the rows of one item."""
-    when: Callable[[Values], bool] | None = None
-    """The row is present only when this holds for the fields before it."""
-    unit: str = ""
-    """Appended to the display of integers (``dB``)."""
-    item: str = ""
-    """Name of one element of a ``list``/``group``."""
-    size: Callable[[Values], int] | None = None
-    """For ``var``: the byte length, computed from earlier fields."""
+    __slots__ = ("name", "width", "kind", "enum", "secret", "count", "rows", "when", "unit", "item", "size")
+
+    def __init__(self, name: str, width: int, kind: str, enum: Enum | None = None, secret: bool = False,
+                 count: str | None = None, rows: tuple[Row, ...] = (), when: Callable[[Values], bool] | None = None,
+                 unit: str = "", item: str = "", size: Callable[[Values], int] | None = None) -> None:
+        self.name = name
+        """snake_case field name."""
+        self.width = width
+        """Bytes per item (per element for lists; 0 for ``rest``)."""
+        self.kind = kind
+        """``uint`` (little-endian), ``uint_be``, ``mac``, ``bytes``, ``text``, ``list``, ``group``, ``rest``."""
+        self.enum = enum
+        """Display names of integer values."""
+        self.secret = secret
+        """Key material, redacted unless the user asks for keys."""
+        self.count = count
+        """For ``list``/``group``: the earlier field holding the number of items."""
+        self.rows = rows
+        """For ``group``: the rows of one item."""
+        self.when = when
+        """The row is present only when this holds for the fields before it."""
+        self.unit = unit
+        """Appended to the display of integers (``dB``)."""
+        self.item = item
+        """Name of one element of a ``list``/``group``."""
+        self.size = size
+        """For ``var``: the byte length, computed from earlier fields."""
+
+    def __repr__(self) -> str:
+        return f"Row({self.name!r}, {self.width}, {self.kind!r})"
 
 
 def u8(name: str, enum: Enum | None = None, unit: str = "",
@@ -101,15 +108,18 @@ def rest(name: str, secret: bool = False, when: Callable[[Values], bool] | None 
     return Row(name, 0, "rest", secret=secret, when=when)
 
 
-@dataclass(frozen=True, slots=True)
 class Decoded:
-    """What :func:`decode_rows` produced."""
+    """What :func:`decode_rows` produced (read-only by convention; one per HomePlug frame)."""
 
-    fields: tuple[Field, ...]
-    end: int
-    """Offset after the last byte consumed."""
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("fields", "end", "error", "values")
+
+    def __init__(self, fields: tuple[Field, ...], end: int, error: str | None = None,
+                 values: dict[str, Any] | None = None) -> None:
+        self.fields = fields
+        self.end = end
+        """Offset after the last byte consumed."""
+        self.error = error
+        self.values: dict[str, Any] = values if values is not None else {}
 
 
 class _Short(Exception):
