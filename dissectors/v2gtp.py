@@ -57,6 +57,8 @@ PAYLOAD_TYPE_NAMES: dict[int, str] = {
 }
 
 EXI_PAYLOAD_TYPES = frozenset(range(0x8001, 0x8007)) | frozenset(range(0x8101, 0x8105))
+_KNOWN = frozenset(map(int, PAYLOAD_TYPE_NAMES))  # plain ints: an IntEnum key costs a slow compare per look-up
+_HEADER = struct.Struct("!BBHI")
 
 
 def payload_type_name(ptype: int) -> str:
@@ -72,8 +74,8 @@ def parse_header(buf: bytes | bytearray, offset: int = 0) -> tuple[int, int] | N
     """
     if len(buf) - offset < HEADER_LEN:
         return None
-    ver, inv, ptype, plen = struct.unpack_from("!BBHI", buf, offset)
-    if ver != PROTOCOL_VERSION or inv != 0xFE or ptype not in PAYLOAD_TYPE_NAMES or plen > MAX_PAYLOAD:
+    ver, inv, ptype, plen = _HEADER.unpack_from(buf, offset)
+    if ver != PROTOCOL_VERSION or inv != 0xFE or ptype not in _KNOWN or plen > MAX_PAYLOAD:
         return None
     return ptype, plen
 

@@ -27,8 +27,8 @@ class Stats:
 
     def count(self, records: list[Record]) -> list[Record]:
         by_kind = self.by_kind
+        self.records += len(records)
         for r in records:
-            self.records += 1
             by_kind[r.kind] += 1
             if r.error:
                 self.errors += 1
