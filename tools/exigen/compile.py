@@ -90,6 +90,7 @@ class Compiler:
         self.patterns: dict[int, str] = {}
         self.qconsts: dict[int, str] = {}
         self.state = ""  # the current block's state number as the code has it: "s", or a constant
+        self.fast: dict[int, tuple[int, bool]] = {}  # the current block's fused productions (``fused``)
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
 
@@ -295,9 +296,13 @@ class Compiler:
         if self.traced:
             self.emit(d, "x.span(nd, b0, p)")
 
-    def simple_child(self, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int) -> None:
+    def simple_child(self, d: int, qid: int, target: int, dt: tuple[Any, ...], dti: int,
+                     fast: int | None = None) -> None:
         """SE of a simple-typed element: CH code 0, the value and EE code 0 read inline; anything else
-        (an escape where CH or EE was expected) goes through the element's own function."""
+        (an escape where CH or EE was expected) goes through the element's own function.  ``fast``:
+        the block's read (``fused``) holds the child's bits too, in the low ``fast`` bits of ``y``
+        (CH code, value, EE code; an integer's first two 7-bit groups); where they are not all there
+        (a CH code that is not 0, a longer integer) the child is read as without it."""
         ns, local = self.qname(qid)
         make = f"[{self.ns_const(ns)}, {local!r}, None, None, VALUE, {dt[0]}, None]"
         kind = dt[0]
@@ -306,54 +311,118 @@ class Compiler:
             width = k + 2
             esc = (1 << (width - 1)) | 1
             guard = f"p + {width} <= n and " if width > 4 else ""
-            self.emit(d, f"if {guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
-            self.emit(d + 1, "y >>= 1")
-            if kind == D_NBIT:
-                lo = dt[2]
-                val = f"y{offset(lo)}" if lo else "y"
-                test = self.facet_test(val, dti, "y")
-                if test:
-                    self.emit(d + 1, f"if {test}:")
-                    self.emit(d + 2, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
-            elif kind == D_ENUM:
-                if (1 << k) > len(dt[2]):
-                    self.emit(d + 1, f"if y >= {len(dt[2])}:")
-                    self.emit(d + 2, f"x.enum(y, {len(dt[2])}, p + 1, {local!r})")
-                val = f"{self.enum_const(dti)}[y]"
-            else:
-                val = "y == 1"
-            self.emit(d + 1, "ch.append(" + make.replace("VALUE", val) + ")")
-            self.emit(d + 1, f"p += {width}")
+            peek = f"{guard}not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}"
+            if fast is None:
+                self.emit(d, f"if {peek}:")
+                self.emit(d + 1, "y >>= 1")
+            else:  # the CH and EE codes of the block's read, else the child's own read
+                self.emit(d, f"if not y & {(1 << (fast - 1)) | 1} or {f'({peek})' if guard else peek}:")
+                self.emit(d + 1, f"y = (y >> 1) & {(1 << k) - 1}")
+            self.fixed_value(d + 1, local, make, dt, dti)
             self.emit(d, "else:")
             self.child_call(d + 1, qid, target)
             return
+        var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
+        ee = "(v >> (n - q - 1)) & 1"
         if kind in (D_UINT, D_INT):
             width = 9 if kind == D_UINT else 10
             esc = 1 << (width - 1)
-            self.emit(d, f"if p + {width} <= n and not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
-            self.emit(d + 1, "if y & 128:")
-            self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
-            self.emit(d + 1, "else:")
+            kw = "if"
+            if fast is not None:
+                kw = "elif"
+                self.emit(d, f"if not y & {1 << (fast - 1)}:  # the CH code, value and EE code in the block's read")
+                self.emit(d + 1, "if not y & 65536:  # one 7-bit group, the EE code right after it")
+                self.emit(d + 2, f"m, q, z = (y >> 9) & 127, p + {width}, y & 256")
+                self.emit(d + 1, "elif not y & 256:  # two groups, then the EE code")
+                self.emit(d + 2, f"m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + {width + 8}, y & 1")
+                self.emit(d + 1, "else:")
+                self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
+                self.emit(d + 2, f"z = {ee}")
+                if kind == D_INT:
+                    self.emit(d + 1, "if y & 131072:")
+                    self.emit(d + 2, "m = -m - 1")
+            self.emit(d, f"{kw} p + {width} <= n and not (y := (v >> (n - p - {width})) & {(1 << width) - 1}) & {esc}:")
+            self.emit(d + 1, "if not y & 128:")
             self.emit(d + 2, f"m, q = y & 127, p + {width}")
+            self.emit(d + 1, f"elif p + {width + 8} <= n and not (z := (v >> (n - p - {width + 8})) & 255) & 128:")
+            self.emit(d + 2, f"m, q = (y & 127) | (z << 7), p + {width + 8}  # two 7-bit groups")
+            self.emit(d + 1, "else:")
+            self.guarded(d + 2, f"m, q = uint(v, n, p + {width - 8})", local)
             if kind == D_INT:
                 self.emit(d + 1, "if y & 256:")
                 self.emit(d + 2, "m = -m - 1")
+            if fast is not None:  # one tail for both reads: z is the EE code's bit (0: the value ends here)
+                self.emit(d + 1, f"z = {ee}")
+                self.emit(d, "else:")
+                self.emit(d + 1, "z = 1  # the element's own function reads it")
+                self.emit(d, "if z:")
+                self.child_call(d + 1, qid, target)
+                self.emit(d, "else:")
+                self.value_tail(d + 1, local, make, var, dti)
+                return
         else:
             self.emit(d, "if not (v >> (n - p - 1)) & 1:")
             reader = "string" if kind == D_STRING else "binary"
             self.guarded(d + 1, f"{VAR[kind]}, q = {reader}(v, n, p + 1)", local)
-        self.emit(d + 1, "if (v >> (n - q - 1)) & 1:")
+        self.emit(d + 1, f"if {ee}:")
         self.child_call(d + 2, qid, target)
         self.emit(d + 1, "else:")
-        var = "m" if kind in (D_UINT, D_INT) else VAR[kind]
-        test = self.facet_test(var, dti)
-        if test:  # after the EE code: an element that goes on is read again by its own function
-            self.emit(d + 2, f"if {test}:")
-            self.emit(d + 3, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
-        self.emit(d + 2, "ch.append(" + make.replace("VALUE", var) + ")")
-        self.emit(d + 2, "p = q + 1")
+        self.value_tail(d + 2, local, make, var, dti)
         self.emit(d, "else:")
         self.child_call(d + 1, qid, target)
+
+    def value_tail(self, d: int, local: str, make: str, var: str, dti: int) -> None:
+        """An inline child's value in ``var`` ending at q, before its EE code: checks, node, p past it."""
+        test = self.facet_test(var, dti)
+        if test:  # after the EE code: an element that goes on is read again by its own function
+            self.emit(d, f"if {test}:")
+            self.emit(d + 1, f"x.facet({var}, {dti}, p + 1, e, {local!r})")
+        self.emit(d, "ch.append(" + make.replace("VALUE", var) + ")")
+        self.emit(d, "p = q + 1")
+
+    def fixed_value(self, d: int, local: str, make: str, dt: tuple[Any, ...], dti: int) -> None:
+        """The value of an inline n-bit / enumeration / boolean child, in ``y``; its checks, its node, p past
+        its EE code (p is at its CH code)."""
+        kind, k = dt[0], dt[1]
+        if kind == D_NBIT:
+            lo = dt[2]
+            val = f"y{offset(lo)}" if lo else "y"
+            test = self.facet_test(val, dti, "y")
+            if test:
+                self.emit(d, f"if {test}:")
+                self.emit(d + 1, f"x.facet({val}, {dti}, p + 1, e, {local!r})")
+        elif kind == D_ENUM:
+            if (1 << k) > len(dt[2]):
+                self.emit(d, f"if y >= {len(dt[2])}:")
+                self.emit(d + 1, f"x.enum(y, {len(dt[2])}, p + 1, {local!r})")
+            val = f"{self.enum_const(dti)}[y]"
+        else:
+            val = "y == 1"
+        self.emit(d, "ch.append(" + make.replace("VALUE", val) + ")")
+        self.emit(d, f"p += {k + 2}")
+
+    def fusable(self, prod: tuple[int, Any, Any, int]) -> tuple[int, bool] | None:
+        """(bits, integer) of what a block can read together with the event code of ``prod``: an inline
+        child's CH code, value and EE code (n-bit, enumeration, boolean), or for an integer the CH code,
+        sign, two 7-bit groups and the EE code after the second (None: not an inline child)."""
+        ev, _a, b, _n = prod
+        sim = self.g.simple[b] if ev == SE else None
+        if sim is None or self.traced:
+            return None
+        if sim[0] in (D_NBIT, D_ENUM, D_BOOL):
+            return sim[1] + 2, False
+        if sim[0] in (D_UINT, D_INT):
+            return (18 if sim[0] == D_UINT else 19), True
+        return None
+
+    def fused(self, s: int) -> dict[int, tuple[int, bool]]:
+        """The productions of state s whose children the block reads with the event code: those of the
+        same width as the first one that can be (code 0 is the usual next element of a sequence)."""
+        found = {code: f for code, prod in enumerate(self.g.states[s].prods) if (f := self.fusable(prod))}
+        if not found:
+            return {}
+        first = found[min(found)]
+        return {code: f for code, f in found.items() if f == first}
 
     def guarded(self, d: int, line: str, local: str) -> None:
         """A variable-length read of an inline child: failures name the child, as its own function would."""
@@ -365,7 +434,9 @@ class Compiler:
         self.emit(d, "except ValueError:")
         self.emit(d + 1, f"raise early(p + 1, {local!r}) from None")
 
-    def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int]) -> None:
+    def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int],
+                   fast: tuple[int, bool] | None = None) -> None:
+        """One production's code, p past its event code; ``fast``: its child is in ``y`` too (``fused``)."""
         ev, a, b, nxt = prod
         g = self.g
         cur = self.state
@@ -373,7 +444,7 @@ class Compiler:
             sim = g.simple[b]
             self.emit(d, f"# SE({self.label(a)})" + (f": {self.dt_label(sim)}" if sim is not None else ""))
             if sim is not None and sim[0] in DT_NAMES and not self.traced:
-                self.simple_child(d, a, b, sim, g.states[b].prods[0][1])
+                self.simple_child(d, a, b, sim, g.states[b].prods[0][1], fast[0] if fast else None)
             else:
                 self.child_call(d, a, b)
         elif ev == EE:
@@ -415,12 +486,12 @@ class Compiler:
                 if not last and i == len(codes) - 1:
                     if i:
                         self.emit(d, "else:")
-                        self.production(d + 1, s, merged, prods[code])
+                        self.production(d + 1, s, merged, prods[code], self.fast.get(code))
                     else:
-                        self.production(d, s, merged, prods[code])
+                        self.production(d, s, merged, prods[code], self.fast.get(code))
                     return
                 self.emit(d, f"{'if' if i == 0 else 'elif'} c == {code}:")
-                self.production(d + 1, s, merged, prods[code])
+                self.production(d + 1, s, merged, prods[code], self.fast.get(code))
             cur = self.state
             if codes:
                 self.emit(d, "else:")
@@ -453,7 +524,18 @@ class Compiler:
         w = st.width
         if self.traced:
             self.emit(d + 1, "b0 = p")
-        self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
+        self.fast = self.fused(lo)
+        if self.fast:
+            bits, integer = next(iter(self.fast.values()))
+            wide = w + bits
+            names = ", ".join(self.qname(st.prods[code][1])[1] for code in self.fast)
+            self.emit(d + 1, f"if p + {wide} <= n:  # the event code and {names} in one read")
+            self.emit(d + 2, f"c = (y := (v >> (n - p - {wide})) & {(1 << wide) - 1}) >> {bits}")
+            self.emit(d + 1, "else:")
+            self.emit(d + 2, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
+            self.emit(d + 2, f"y = {(1 << (bits - 1))}  # not 0 where the CH code is: the child is read on its own")
+        else:
+            self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
         self.emit(d + 1, f"p += {w}")
         self.dispatch(d + 1, lo, merged, list(range(len(st.prods))))
 

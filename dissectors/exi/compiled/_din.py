@@ -48,12 +48,20 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 161:  # FirstStartTag, ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -61,21 +69,32 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 160
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -236,12 +255,16 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 172:  # FirstStartTag, ElementContent: SE(PowerSwitchClosed)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and PowerSwitchClosed in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PowerSwitchClosed', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -254,12 +277,16 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(RCD)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and RCD in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RCD): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -272,12 +299,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -285,33 +320,48 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 174
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
                     if s < 0:
                         return p
             if s == 174:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
@@ -411,12 +461,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 6 or s == 180:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -444,12 +498,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -694,12 +752,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 191 or s == 192:  # StartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -988,12 +1050,16 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 204 or s == 205:  # StartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1114,12 +1180,20 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 210:  # ElementContent: SE(RetryCounter)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and RetryCounter in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RetryCounter): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1127,23 +1201,36 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'RetryCounter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('RetryCounter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'RetryCounter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'RetryCounter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'RetryCounter')
-                            ch.append([U5, 'RetryCounter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'RetryCounter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'RetryCounter')
+                        ch.append([U5, 'RetryCounter', None, None, m, 2, None])
+                        p = q + 1
                     s = 211
                 else:
                     p, s = x.escape(v, n, p, e, 210, c)
@@ -1175,12 +1262,16 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 12 or s == 213:  # FirstStartTag, ElementContent: SE(EVRequestedEnergyTransferType)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVRequestedEnergyTransferType in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVRequestedEnergyTransferType')
                         ch.append([U5, 'EVRequestedEnergyTransferType', None, None, E14[y], 5, None])
@@ -1245,12 +1336,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 13 or s == 216:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1265,12 +1360,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -1374,12 +1473,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 15 or s == 222:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1425,12 +1528,20 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 223:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1438,30 +1549,47 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 223, c)
                     if s < 0:
                         return p
             if s == 224:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaxCurrent)
@@ -1477,8 +1605,8 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1491,7 +1619,11 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 225:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1501,8 +1633,8 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1515,12 +1647,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(ReceiptRequired)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1663,12 +1799,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 17 or s == 233:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -1683,12 +1823,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 232:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
                         p += 3
                     else:
@@ -1752,7 +1896,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1776,8 +1924,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 240
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1787,8 +1935,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 241
                     elif c == 4:
                         # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1801,7 +1949,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 238:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1819,8 +1971,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1830,8 +1982,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 241
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1844,7 +1996,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 239:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
@@ -1854,8 +2010,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 240
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1865,8 +2021,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 241
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1879,12 +2035,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1894,8 +2054,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 241
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1908,12 +2068,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2008,12 +2172,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 19 or s == 247:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -2067,12 +2235,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2085,12 +2257,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 251:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2103,12 +2279,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2269,7 +2449,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2287,8 +2471,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2300,8 +2484,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 264
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2318,7 +2502,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 262:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2329,8 +2517,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 263
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2343,8 +2531,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2361,12 +2549,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 263:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2378,8 +2570,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 264
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2396,12 +2588,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 264:  # ElementContent: SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2456,12 +2652,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2471,8 +2671,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2485,12 +2685,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2684,12 +2888,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 23 or s == 282:  # FirstStartTag, ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and EVSEIsolationStatus in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'EVSEIsolationStatus', None, None, E16[y], 5, None])
                         p += 4
                     else:
@@ -2715,12 +2923,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(EVSEStatusCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVSEStatusCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
                         ch.append([U6, 'EVSEStatusCode', None, None, E19[y], 5, None])
@@ -2735,12 +2947,20 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2748,33 +2968,48 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 283
                 else:
                     p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
             if s == 283:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E17[y], 5, None])
@@ -2814,12 +3049,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 24 or s == 286:  # FirstStartTag, ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVReady in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2832,12 +3071,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVCabinConditioning), SE(EVRESSConditioning), SE(EVErrorCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVCabinConditioning, EVRESSConditioning in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVCabinConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVCabinConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2847,8 +3090,8 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 287
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVRESSConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2874,12 +3117,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVRESSConditioning), SE(EVErrorCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVRESSConditioning in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVRESSConditioning', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2905,12 +3152,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 288:  # ElementContent: SE(EVErrorCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVErrorCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
                         ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
@@ -2925,12 +3176,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 289:  # ElementContent: SE(EVRESSSOC)
-                c = (v >> (n - p - 1)) & 1
+                if p + 10 <= n:  # the event code and EVRESSSOC in one read
+                    c = (y := (v >> (n - p - 10)) & 1023) >> 9
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
@@ -5514,12 +5769,20 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 340:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5527,23 +5790,36 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U5, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 342
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -5594,12 +5870,16 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 39 or s == 345:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -5946,12 +6226,20 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 358:  # ElementContent: SE(PMax)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and PMax in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMax): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5959,23 +6247,36 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PMax') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('PMax')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PMax') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'PMax', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t88(v, n, p, nd, 88, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'PMax')
-                            ch.append([U6, 'PMax', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'PMax', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'PMax')
+                        ch.append([U6, 'PMax', None, None, m, 2, None])
+                        p = q + 1
                     s = 360
                 else:
                     p, s = x.escape(v, n, p, e, 358, c)
@@ -6076,12 +6377,16 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 44 or s == 365:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6125,12 +6430,20 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 366:  # ElementContent: SE(DateTimeNow)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and DateTimeNow in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6138,23 +6451,36 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DateTimeNow') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DateTimeNow')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DateTimeNow') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DateTimeNow', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
-                            ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DateTimeNow', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'DateTimeNow')
+                        ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
+                        p = q + 1
                     s = 367
                 else:
                     p, s = x.escape(v, n, p, e, 366, c)
@@ -6186,12 +6512,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 45 or s == 369:  # FirstStartTag, ElementContent: SE(ReadyToChargeState)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ReadyToChargeState in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReadyToChargeState', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6279,12 +6609,16 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 46 or s == 373:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6413,12 +6747,16 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 48 or s == 380:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -6744,12 +7082,20 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 394:  # FirstStartTag, ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and start in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6757,33 +7103,52 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'start') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('start')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'start') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'start', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'start')
+                        ch.append([U6, 'start', None, None, m, 1, None])
+                        p = q + 1
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(duration), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and duration in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6791,21 +7156,32 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'duration')
-                            ch.append([U6, 'duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'duration')
+                        ch.append([U6, 'duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 395
                 elif c == 1:
                     return p  # EE
@@ -7187,12 +7563,16 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(EPriceLevel)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and EPriceLevel in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'EPriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -7249,12 +7629,16 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7267,12 +7651,16 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(EnergyTransferType)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EnergyTransferType in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EnergyTransferType): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'EnergyTransferType')
                         ch.append([U6, 'EnergyTransferType', None, None, E20[y], 5, None])
@@ -7312,12 +7700,20 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 58 or s == 418:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7325,21 +7721,32 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 417
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -7371,12 +7778,16 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 420:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7391,12 +7802,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7404,21 +7823,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 421
                 else:
                     p, s = x.escape(v, n, p, e, 419, c)
@@ -7465,7 +7895,11 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 425:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
@@ -7493,8 +7927,8 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 423
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -7509,12 +7943,16 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -7554,12 +7992,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 427:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7640,12 +8082,16 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 62 or s == 432:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedPaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedPaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -7696,12 +8142,16 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 63 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7797,12 +8247,16 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 65 or s == 439:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -7848,12 +8302,20 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 440:  # ElementContent: SE(DateTimeNow), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and DateTimeNow in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -7861,23 +8323,36 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DateTimeNow') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DateTimeNow')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DateTimeNow') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DateTimeNow', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'DateTimeNow')
-                            ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DateTimeNow', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'DateTimeNow')
+                        ch.append([U5, 'DateTimeNow', None, None, m, 2, None])
+                        p = q + 1
                     s = 441
                 elif c == 1:
                     return p  # EE
@@ -7933,12 +8408,16 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 67 or s == 444:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -8086,13 +8565,21 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 451 or s == 452:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8100,21 +8587,34 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t112(v, n, p, nd, 112, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 453
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8779,12 +9279,16 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 487:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 23:
                             x.enum(y, 23, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E28[y], 5, None])
@@ -9797,12 +10301,20 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 87 or s == 512:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -9810,23 +10322,36 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 511
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -9951,12 +10476,20 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 90 or s == 520:  # FirstStartTag, ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and startValue in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9964,21 +10497,32 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'startValue') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'startValue', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'startValue')
-                            ch.append([U6, 'startValue', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('startValue')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'startValue') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'startValue', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'startValue')
+                        ch.append([U6, 'startValue', None, None, m, 1, None])
+                        p = q + 1
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10161,12 +10705,16 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 94 or s == 530:  # FirstStartTag, ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and costKind in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
                         ch.append([U6, 'costKind', None, None, E35[y], 5, None])
@@ -10181,12 +10729,20 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and amount in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amount): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10194,33 +10750,48 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'amount') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'amount')
-                            ch.append([U6, 'amount', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('amount')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'amount') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'amount')
+                        ch.append([U6, 'amount', None, None, m, 1, None])
+                        p = q + 1
                     s = 531
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(amountMultiplier), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and amountMultiplier in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 25, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
@@ -10336,12 +10907,16 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 97 or s == 538:  # FirstStartTag, ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and Multiplier in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 25, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
@@ -10356,12 +10931,16 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 537:  # ElementContent: SE(Unit), SE(Value)
-                c = (v >> (n - p - 2)) & 3
+                if p + 8 <= n:  # the event code and Unit in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 6
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Unit): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'Unit')
                         ch.append([U6, 'Unit', None, None, E33[y], 5, None])
@@ -10374,7 +10953,11 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
                     if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10382,8 +10965,6 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
-                            m, q = y & 127, p + 10
                         if y & 256:
                             m = -m - 1
                         if (v >> (n - q - 1)) & 1:
@@ -10405,12 +10986,20 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 539:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10418,23 +11007,36 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 540
                 else:
                     p, s = x.escape(v, n, p, e, 539, c)
@@ -11254,7 +11856,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11290,8 +11896,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11299,28 +11909,45 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('MeterStatus')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t117(v, n, p, nd, 117, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t117(v, n, p, nd, 117, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 1, e, 'MeterStatus')
+                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                            p = q + 1
                         s = 584
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11328,23 +11955,36 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TMeter')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TMeter') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'TMeter', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t96(v, n, p, nd, 96, x)
-                            else:
-                                if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.facet(m, 10, p + 1, e, 'TMeter')
-                                ch.append([U6, 'TMeter', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t96(v, n, p, nd, 96, x)
+                        else:
+                            if m < -9223372036854775808 or m > 9223372036854775807:
+                                x.facet(m, 10, p + 1, e, 'TMeter')
+                            ch.append([U6, 'TMeter', None, None, m, 2, None])
+                            p = q + 1
                         s = 585
                     elif c == 4:
                         return p  # EE
@@ -11353,7 +11993,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 582:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11382,8 +12026,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 583
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11391,79 +12039,28 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t117(v, n, p, nd, 117, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t117(v, n, p, nd, 117, x)
-                        s = 584
-                else:
-                    if c == 2:
-                        # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('TMeter')
+                                    f.names.append('MeterStatus')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'TMeter', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t96(v, n, p, nd, 96, x)
-                            else:
-                                if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.facet(m, 10, p + 1, e, 'TMeter')
-                                ch.append([U6, 'TMeter', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        s = 585
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 582, c)
-                        if s < 0:
-                            return p
-            if s == 583:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('MeterStatus')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'MeterStatus') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t117(v, n, p, nd, 117, x)
@@ -11472,27 +12069,45 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 5, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t117(v, n, p, nd, 117, x)
-                    s = 584
-                elif c == 1:
-                    # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('TMeter')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TMeter') from None
+                        s = 584
+                else:
+                    if c == 2:
+                        # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TMeter')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TMeter') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TMeter')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TMeter') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t96(v, n, p, nd, 96, x)
@@ -11501,10 +12116,111 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 10, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
+                        s = 585
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 582, c)
+                        if s < 0:
+                            return p
+            if s == 583:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
+                if p + 21 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                p += 2
+                if c == 0:
+                    # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t117(v, n, p, nd, 117, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
+                    s = 584
+                elif c == 1:
+                    # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 585
                 elif c == 2:
                     return p  # EE
@@ -11513,12 +12229,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 584:  # ElementContent: SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11526,23 +12250,36 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t96(v, n, p, nd, 96, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 10, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 585
                 elif c == 1:
                     return p  # EE
@@ -11650,12 +12387,16 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 119 or s == 591:  # FirstStartTag, ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and FaultCode in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
                         ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
@@ -11762,12 +12503,20 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 121 or s == 596:  # FirstStartTag, ElementContent: SE(PMaxScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and PMaxScheduleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11775,23 +12524,36 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PMaxScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('PMaxScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PMaxScheduleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
-                            ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'PMaxScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'PMaxScheduleID')
+                        ch.append([U6, 'PMaxScheduleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 595
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11907,13 +12669,17 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 602 or s == 603:  # ElementContent, StartTag: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -11935,7 +12701,11 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11943,8 +12713,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11965,7 +12733,11 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11973,8 +12745,6 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12049,12 +12819,20 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 124 or s == 611:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12062,23 +12840,36 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 610
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12202,12 +12993,16 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 127 or s == 619:  # FirstStartTag, ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -12220,12 +13015,16 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 618 or s == 620:  # ElementContent: SE(PaymentOption), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E27[y], 5, None])
                         p += 3
                     else:
@@ -12256,12 +13055,20 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 622:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargingProfileEntryStart in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12269,33 +13076,52 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t89(v, n, p, nd, 89, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryStart')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryStart') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t89(v, n, p, nd, 89, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'ChargingProfileEntryStart')
+                        ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
+                        p = q + 1
                     s = 621
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 621:  # ElementContent: SE(ChargingProfileEntryMaxPower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ChargingProfileEntryMaxPower in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryMaxPower): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12303,23 +13129,36 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryMaxPower') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryMaxPower')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryMaxPower') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t88(v, n, p, nd, 88, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ChargingProfileEntryMaxPower')
-                            ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
                         ch.append(nd)
                         p = t88(v, n, p, nd, 88, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ChargingProfileEntryMaxPower')
+                        ch.append([U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None])
+                        p = q + 1
                     s = 623
                 else:
                     p, s = x.escape(v, n, p, e, 621, c)
@@ -12426,12 +13265,20 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 131 or s == 629:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12439,23 +13286,36 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SAScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SAScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SAScheduleTupleID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
-                            ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SAScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SAScheduleTupleID')
+                        ch.append([U6, 'SAScheduleTupleID', None, None, m, 2, None])
+                        p = q + 1
                     s = 628
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12527,12 +13387,20 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 632 or s == 633:  # StartTag, ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and SalesTariffID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12540,30 +13408,47 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SalesTariffID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('SalesTariffID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SalesTariffID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'SalesTariffID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t122(v, n, p, nd, 122, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'SalesTariffID')
-                            ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'SalesTariffID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t122(v, n, p, nd, 122, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'SalesTariffID')
+                        ch.append([U6, 'SalesTariffID', None, None, m, 2, None])
+                        p = q + 1
                     s = 634
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 634:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -12591,8 +13476,8 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 635
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -12605,12 +13490,16 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 635:  # ElementContent: SE(NumEPriceLevels)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -12704,12 +13593,20 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134 or s == 642:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12717,33 +13614,52 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 641
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 641:  # ElementContent: SE(ParameterSetID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12751,23 +13667,36 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t125(v, n, p, nd, 125, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t125(v, n, p, nd, 125, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 643
                 elif c == 1:
                     return p  # EE
@@ -12858,12 +13787,16 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 647:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13136,12 +14069,20 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 143 or s == 665:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13149,28 +14090,43 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t138(v, n, p, nd, 138, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 31, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t138(v, n, p, nd, 138, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 31, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 664
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 664:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
@@ -13198,8 +14154,8 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 666
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -13212,12 +14168,16 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 666:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E30[y], 5, None])
                         p += 4
                     else:
@@ -13509,12 +14469,20 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 678:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -13522,21 +14490,34 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t149(v, n, p, nd, 149, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t149(v, n, p, nd, 149, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 680
                 else:
                     p, s = x.escape(v, n, p, e, 678, c)

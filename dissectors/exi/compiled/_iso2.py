@@ -50,12 +50,20 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 169:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EAmount)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -63,21 +71,32 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 167
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
@@ -231,12 +250,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 178:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -244,33 +271,48 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 177
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 177:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
@@ -285,12 +327,16 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(RCD)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and RCD in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -424,12 +470,16 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 185:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -444,12 +494,16 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -549,12 +603,16 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 8 or s == 191:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -582,12 +640,16 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -767,12 +829,16 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 11 or s == 202:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -971,12 +1037,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 13 or s == 214:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1056,12 +1126,20 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 219:  # ElementContent: SE(RetryCounter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and RetryCounter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -1069,23 +1147,36 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'RetryCounter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('RetryCounter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'RetryCounter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'RetryCounter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'RetryCounter')
-                            ch.append([U5, 'RetryCounter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'RetryCounter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'RetryCounter')
+                        ch.append([U5, 'RetryCounter', None, None, m, 2, None])
+                        p = q + 1
                     s = 220
                 elif c == 1:
                     return p  # EE
@@ -1119,12 +1210,20 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 14 or s == 223:  # FirstStartTag, ElementContent: SE(MaxEntriesSAScheduleTuple), SE(RequestedEnergyTransferMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MaxEntriesSAScheduleTuple in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -1132,21 +1231,32 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
-                            ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MaxEntriesSAScheduleTuple')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'MaxEntriesSAScheduleTuple')
+                        ch.append([U5, 'MaxEntriesSAScheduleTuple', None, None, m, 1, None])
+                        p = q + 1
                     s = 221
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
@@ -1166,12 +1276,16 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 221:  # ElementContent: SE(RequestedEnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and RequestedEnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'RequestedEnergyTransferMode')
                         ch.append([U5, 'RequestedEnergyTransferMode', None, None, E20[y], 5, None])
@@ -1236,12 +1350,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 15 or s == 226:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1256,12 +1374,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 225:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E17[y], 5, None])
@@ -1387,12 +1509,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 17 or s == 232:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1438,12 +1564,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -1458,7 +1588,11 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired), SE(AC_EVSEStatus)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1476,8 +1610,8 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1496,7 +1630,11 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 235:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired), SE(AC_EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1506,8 +1644,8 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 236
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1526,12 +1664,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 236:  # ElementContent: SE(ReceiptRequired), SE(AC_EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1614,7 +1756,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1638,8 +1784,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 244
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1649,8 +1795,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 245
                     elif c == 4:
                         # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1663,7 +1809,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 242:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -1681,8 +1831,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1692,8 +1842,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 245
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1706,7 +1856,11 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 243:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
@@ -1716,8 +1870,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 244
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1727,8 +1881,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 245
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1741,12 +1895,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 244:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1756,8 +1914,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 245
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1770,12 +1928,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 245:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1870,12 +2032,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 19 or s == 251:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -1929,12 +2095,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 254:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1947,12 +2117,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1965,12 +2139,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2145,12 +2323,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -2165,7 +2347,11 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(MeterInfo), SE(ReceiptRequired), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -2175,8 +2361,8 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 263
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2191,12 +2377,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 263:  # ElementContent: SE(ReceiptRequired), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and ReceiptRequired in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2236,12 +2426,20 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 20 or s == 267:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(DC_EVStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2249,21 +2447,32 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 265
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
@@ -2334,7 +2543,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2352,8 +2565,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2365,8 +2578,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 273
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2383,7 +2596,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -2394,8 +2611,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 272
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2408,8 +2625,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2426,12 +2643,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 272:  # ElementContent: SE(FullSOC), SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and FullSOC, BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'FullSOC')
                         ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2443,8 +2664,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 273
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2461,12 +2682,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(BulkSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and BulkSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'BulkSOC')
                         ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2521,12 +2746,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(BulkChargingComplete), SE(ChargingComplete)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2536,8 +2765,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 277
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2550,12 +2779,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(ChargingComplete)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingComplete in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2743,12 +2976,20 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 23 or s == 290:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2756,33 +2997,48 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 289
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 289:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
@@ -2797,12 +3053,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 291:  # ElementContent: SE(EVSEIsolationStatus), SE(EVSEStatusCode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EVSEIsolationStatus in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEIsolationStatus): enumeration of 5 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 5:
                             x.enum(y, 5, p + 1, 'EVSEIsolationStatus')
                         ch.append([U6, 'EVSEIsolationStatus', None, None, E15[y], 5, None])
@@ -2830,12 +3090,16 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(EVSEStatusCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVSEStatusCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVSEStatusCode')
                         ch.append([U6, 'EVSEStatusCode', None, None, E18[y], 5, None])
@@ -2875,12 +3139,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 24 or s == 295:  # FirstStartTag, ElementContent: SE(EVReady)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVReady in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2893,12 +3161,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 294:  # ElementContent: SE(EVErrorCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 7 <= n:  # the event code and EVErrorCode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 6
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 12:
                             x.enum(y, 12, p + 1, 'EVErrorCode')
                         ch.append([U6, 'EVErrorCode', None, None, E13[y], 5, None])
@@ -2913,12 +3185,16 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 296:  # ElementContent: SE(EVRESSSOC)
-                c = (v >> (n - p - 1)) & 1
+                if p + 10 <= n:  # the event code and EVRESSSOC in one read
+                    c = (y := (v >> (n - p - 10)) & 1023) >> 9
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 3, p + 1, e, 'EVRESSSOC')
                         ch.append([U6, 'EVRESSSOC', None, None, y, 3, None])
@@ -3371,12 +3647,20 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 28 or s == 312:  # FirstStartTag, ElementContent: SE(DepartureTime), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3384,21 +3668,32 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 311
                 elif c == 1:
                     return p  # EE
@@ -3476,12 +3771,20 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 31 or s == 316:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3489,33 +3792,48 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t115(v, n, p, nd, 115, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t115(v, n, p, nd, 115, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 315
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 315:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E16[y], 5, None])
@@ -5598,12 +5916,16 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 350:  # ElementContent: SE(SAScheduleTupleID), SE(MeterInfo)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -5662,12 +5984,16 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 39 or s == 355:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6133,12 +6459,16 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 44 or s == 375:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6184,12 +6514,20 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(EVSETimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVSETimeStamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6197,23 +6535,36 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVSETimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVSETimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVSETimeStamp') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
-                            ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
+                        ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
+                        p = q + 1
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 376, c)
@@ -6245,12 +6596,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 45 or s == 379:  # FirstStartTag, ElementContent: SE(SelectedPaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedPaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -6301,12 +6656,16 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 46 or s == 382:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6346,12 +6705,16 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 47 or s == 384:  # FirstStartTag, ElementContent: SE(ChargeProgress)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ChargeProgress in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargeProgress')
                         ch.append([U5, 'ChargeProgress', None, None, E5[y], 5, None])
@@ -6366,12 +6729,16 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 383:  # ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U5, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -6461,12 +6828,16 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 48 or s == 389:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6595,12 +6966,16 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 50 or s == 396:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -6926,12 +7301,20 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 53 or s == 410:  # FirstStartTag, ElementContent: SE(start)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and start in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6939,33 +7322,52 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'start') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'start', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t156(v, n, p, nd, 156, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 16777214:
-                                x.facet(m, 41, p + 1, e, 'start')
-                            ch.append([U6, 'start', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('start')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'start') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'start', None, None, None, -1, None]
                         ch.append(nd)
                         p = t156(v, n, p, nd, 156, x)
+                    else:
+                        if m > 16777214:
+                            x.facet(m, 41, p + 1, e, 'start')
+                        ch.append([U6, 'start', None, None, m, 1, None])
+                        p = q + 1
                     s = 409
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(duration), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and duration in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6973,21 +7375,32 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t153(v, n, p, nd, 153, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 86400:
-                                x.facet(m, 39, p + 1, e, 'duration')
-                            ch.append([U6, 'duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t153(v, n, p, nd, 153, x)
+                    else:
+                        if m > 86400:
+                            x.facet(m, 39, p + 1, e, 'duration')
+                        ch.append([U6, 'duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 411
                 elif c == 1:
                     return p  # EE
@@ -7393,12 +7806,16 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 426:  # ElementContent: SE(EPriceLevel), SE(ConsumptionCost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and EPriceLevel in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'EPriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -7459,12 +7876,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 433:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7472,21 +7897,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 432
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -7518,12 +7954,16 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 435:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7538,12 +7978,20 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7551,21 +7999,32 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
@@ -7612,7 +8071,11 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 440:  # FirstStartTag, ElementContent: SE(ServiceScope), SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
@@ -7640,8 +8103,8 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 438
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -7656,12 +8119,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 438:  # ElementContent: SE(ServiceCategory), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -7701,12 +8168,16 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 62 or s == 442:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7843,12 +8314,16 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 64 or s == 449:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -7894,12 +8369,20 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 450:  # ElementContent: SE(EVSETimeStamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and EVSETimeStamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -7907,23 +8390,36 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVSETimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVSETimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVSETimeStamp') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
-                            ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVSETimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'EVSETimeStamp')
+                        ch.append([U5, 'EVSETimeStamp', None, None, m, 2, None])
+                        p = q + 1
                     s = 451
                 elif c == 1:
                     return p  # EE
@@ -7957,12 +8453,16 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 65 or s == 453:  # FirstStartTag, ElementContent: SE(ChargingSession)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ChargingSession in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                         p += 3
                     else:
@@ -8000,12 +8500,16 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 66 or s == 455:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -8153,13 +8657,21 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 462 or s == 463:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8167,21 +8679,34 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t112(v, n, p, nd, 112, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t112(v, n, p, nd, 112, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 464
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8846,12 +9371,16 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 498:  # FirstStartTag, ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 8 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 7
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 64  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
-                    if p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65:
-                        y >>= 1
+                    if not y & 65 or (p + 7 <= n and not (y := (v >> (n - p - 7)) & 127) & 65):
+                        y = (y >> 1) & 31
                         if y >= 26:
                             x.enum(y, 26, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E31[y], 5, None])
@@ -9902,12 +10431,20 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 87 or s == 525:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9915,28 +10452,43 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 524
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 524:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -9964,8 +10516,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 526
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -9978,12 +10530,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 526:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -9996,7 +10552,11 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 527:  # ElementContent: SE(ServiceScope), SE(FreeService)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -10024,8 +10584,8 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 528
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10038,12 +10598,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 528:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10199,12 +10763,16 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 90 or s == 559:  # FirstStartTag, ElementContent: SE(Multiplier)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and Multiplier in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 29, p + 1, e, 'Multiplier')
                         ch.append([U6, 'Multiplier', None, None, y - 3, 3, None])
@@ -10219,12 +10787,16 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 558:  # ElementContent: SE(Unit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and Unit in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Unit): enumeration of 7 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 7:
                             x.enum(y, 7, p + 1, 'Unit')
                         ch.append([U6, 'Unit', None, None, E36[y], 5, None])
@@ -10239,12 +10811,20 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 560:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10252,23 +10832,36 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 561
                 else:
                     p, s = x.escape(v, n, p, e, 560, c)
@@ -10595,12 +11188,16 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 96 or s == 579:  # FirstStartTag, ElementContent: SE(costKind)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and costKind in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'costKind')
                         ch.append([U6, 'costKind', None, None, E38[y], 5, None])
@@ -10615,12 +11212,20 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 578:  # ElementContent: SE(amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and amount in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10628,33 +11233,48 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'amount') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'amount', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'amount')
-                            ch.append([U6, 'amount', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('amount')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'amount') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'amount', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'amount')
+                        ch.append([U6, 'amount', None, None, m, 1, None])
+                        p = q + 1
                     s = 580
                 else:
                     p, s = x.escape(v, n, p, e, 578, c)
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(amountMultiplier), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and amountMultiplier in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y > 6:
                             x.facet(y - 3, 29, p + 1, e, 'amountMultiplier')
                         ch.append([U6, 'amountMultiplier', None, None, y - 3, 3, None])
@@ -11564,13 +12184,21 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 644:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and MeterReading in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11578,21 +12206,32 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterReading') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterReading', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t118(v, n, p, nd, 118, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 27, p + 1, e, 'MeterReading')
-                                ch.append([U6, 'MeterReading', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterReading')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterReading') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterReading', None, None, None, -1, None]
                             ch.append(nd)
                             p = t118(v, n, p, nd, 118, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 27, p + 1, e, 'MeterReading')
+                            ch.append([U6, 'MeterReading', None, None, m, 1, None])
+                            p = q + 1
                         s = 646
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
@@ -11622,7 +12261,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11630,8 +12273,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11651,7 +12292,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11659,8 +12304,6 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -11684,7 +12327,11 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 646:  # ElementContent: SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11713,8 +12360,12 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 647
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -11722,79 +12373,28 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t119(v, n, p, nd, 119, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 28, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t119(v, n, p, nd, 119, x)
-                        s = 648
-                else:
-                    if c == 2:
-                        # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('TMeter')
+                                    f.names.append('MeterStatus')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'TMeter') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'TMeter', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t106(v, n, p, nd, 106, x)
-                            else:
-                                if m < -9223372036854775808 or m > 9223372036854775807:
-                                    x.facet(m, 19, p + 1, e, 'TMeter')
-                                ch.append([U6, 'TMeter', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        s = 649
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 646, c)
-                        if s < 0:
-                            return p
-            if s == 647:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('MeterStatus')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'MeterStatus') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t119(v, n, p, nd, 119, x)
@@ -11803,27 +12403,45 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 28, p + 1, e, 'MeterStatus')
                             ch.append([U6, 'MeterStatus', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t119(v, n, p, nd, 119, x)
-                    s = 648
-                elif c == 1:
-                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('TMeter')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TMeter') from None
+                        s = 648
+                else:
+                    if c == 2:
+                        # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TMeter')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TMeter') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TMeter')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TMeter') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t106(v, n, p, nd, 106, x)
@@ -11832,10 +12450,111 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 19, p + 1, e, 'TMeter')
                             ch.append([U6, 'TMeter', None, None, m, 2, None])
                             p = q + 1
+                        s = 649
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 646, c)
+                        if s < 0:
+                            return p
+            if s == 647:  # ElementContent: SE(MeterStatus), SE(TMeter), EE
+                if p + 21 <= n:  # the event code and MeterStatus, TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                p += 2
+                if c == 0:
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t119(v, n, p, nd, 119, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
+                    s = 648
+                elif c == 1:
+                    # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 649
                 elif c == 2:
                     return p  # EE
@@ -11844,12 +12563,20 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 648:  # ElementContent: SE(TMeter), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TMeter in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11857,23 +12584,36 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TMeter') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TMeter')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TMeter') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TMeter', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t106(v, n, p, nd, 106, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 19, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TMeter', None, None, None, -1, None]
                         ch.append(nd)
                         p = t106(v, n, p, nd, 106, x)
+                    else:
+                        if m < -9223372036854775808 or m > 9223372036854775807:
+                            x.facet(m, 19, p + 1, e, 'TMeter')
+                        ch.append([U6, 'TMeter', None, None, m, 2, None])
+                        p = q + 1
                     s = 649
                 elif c == 1:
                     return p  # EE
@@ -12018,12 +12758,16 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 121 or s == 657:  # FirstStartTag, ElementContent: SE(FaultCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and FaultCode in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'FaultCode')
                         ch.append([U6, 'FaultCode', None, None, E21[y], 5, None])
@@ -12210,13 +12954,17 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1686 or s == 1687:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(physicalValue), SE(stringValue)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -12238,7 +12986,11 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12246,8 +12998,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12268,7 +13018,11 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12276,8 +13030,6 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12352,12 +13104,20 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 125 or s == 1695:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12365,23 +13125,36 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 1694
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12514,12 +13287,16 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 1717:  # FirstStartTag, ElementContent: SE(PaymentOption)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -12532,12 +13309,16 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1716:  # ElementContent: SE(PaymentOption), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PaymentOption in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                         p += 3
                     else:
@@ -12577,12 +13358,20 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 129 or s == 1720:  # FirstStartTag, ElementContent: SE(ChargingProfileEntryStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargingProfileEntryStart in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12590,21 +13379,32 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargingProfileEntryStart') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t91(v, n, p, nd, 91, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
-                            ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargingProfileEntryStart')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargingProfileEntryStart') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                         ch.append(nd)
                         p = t91(v, n, p, nd, 91, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 7, p + 1, e, 'ChargingProfileEntryStart')
+                        ch.append([U6, 'ChargingProfileEntryStart', None, None, m, 1, None])
+                        p = q + 1
                     s = 1719
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -12624,12 +13424,16 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1721:  # ElementContent: SE(ChargingProfileEntryMaxNumberOfPhasesInUse), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ChargingProfileEntryMaxNumberOfPhasesInUse in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxNumberOfPhasesInUse): n-bit 1..3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y > 2:
                             x.facet(y + 1, 6, p + 1, e, 'ChargingProfileEntryMaxNumberOfPhasesInUse')
                         ch.append([U6, 'ChargingProfileEntryMaxNumberOfPhasesInUse', None, None, y + 1, 3, None])
@@ -12738,12 +13542,20 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1725:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12751,21 +13563,34 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t150(v, n, p, nd, 150, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t150(v, n, p, nd, 150, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 1727
                 else:
                     p, s = x.escape(v, n, p, e, 1725, c)
@@ -12797,12 +13622,16 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 132 or s == 1729:  # FirstStartTag, ElementContent: SE(SAScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SAScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SAScheduleTupleID')
                         ch.append([U6, 'SAScheduleTupleID', None, None, y + 1, 3, None])
@@ -12907,7 +13736,11 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134:  # FirstStartTag: AT(Id), SE(SalesTariffID)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and SalesTariffID in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # AT({urn:iso:15118:2:2013:MsgDataTypes}Id): string
@@ -12916,8 +13749,8 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1734
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
@@ -12932,12 +13765,16 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1734 or s == 1736:  # StartTag, ElementContent: SE(SalesTariffID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and SalesTariffID in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         if y > 254:
                             x.facet(y + 1, 32, p + 1, e, 'SalesTariffID')
                         ch.append([U6, 'SalesTariffID', None, None, y + 1, 3, None])
@@ -12952,7 +13789,11 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1735:  # ElementContent: SE(SalesTariffDescription), SE(NumEPriceLevels), SE(SalesTariffEntry)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -12980,8 +13821,8 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 1737
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -13000,12 +13841,16 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1737:  # ElementContent: SE(NumEPriceLevels), SE(SalesTariffEntry)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and NumEPriceLevels in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'NumEPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -13114,12 +13959,20 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 136 or s == 2766:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13127,33 +13980,52 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 2765
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2765:  # ElementContent: SE(ParameterSetID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -13161,23 +14033,36 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t126(v, n, p, nd, 126, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 28, p + 1, e, 'ParameterSetID')
-                            ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t126(v, n, p, nd, 126, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 28, p + 1, e, 'ParameterSetID')
+                        ch.append([U6, 'ParameterSetID', None, None, m, 2, None])
+                        p = q + 1
                     s = 2767
                 elif c == 1:
                     return p  # EE
@@ -13279,12 +14164,20 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 138 or s == 2786:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13292,28 +14185,43 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t140(v, n, p, nd, 140, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 25, p + 1, e, 'ServiceID')
-                            ch.append([U6, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t140(v, n, p, nd, 140, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 25, p + 1, e, 'ServiceID')
+                        ch.append([U6, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 2785
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2785:  # ElementContent: SE(ServiceName), SE(ServiceCategory)
-                c = (v >> (n - p - 2)) & 3
+                if p + 6 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 4
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -13341,8 +14249,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2787
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -13355,12 +14263,16 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2787:  # ElementContent: SE(ServiceCategory)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ServiceCategory in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U6, 'ServiceCategory', None, None, E33[y], 5, None])
                         p += 4
                     else:
@@ -13373,7 +14285,11 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2788:  # ElementContent: SE(ServiceScope), SE(FreeService)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -13401,8 +14317,8 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 2789
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13415,12 +14331,16 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2789:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13937,12 +14857,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 148 or s == 3074:  # FirstStartTag, ElementContent: SE(EnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -13957,12 +14881,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 3073:  # ElementContent: SE(EnergyTransferMode), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -13979,12 +14907,16 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 3075 <= s <= 3078:  # ElementContent: SE(EnergyTransferMode), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 7 <= n:  # the event code and EnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 7)) & 127) >> 5
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EnergyTransferMode')
                         ch.append([U6, 'EnergyTransferMode', None, None, E20[y], 5, None])
@@ -14208,7 +15140,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 154:  # FirstStartTag: AT(Algorithm), AT(Encoding), AT(Id), AT(Id), AT(Id), AT(MimeType), AT(Name), AT(Target), AT(Type), AT(URI), AT(*), SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 9)) & 511
+                if p + 12 <= n:  # the event code and BulkChargingComplete, BulkChargingComplete, ChargingComplete, ChargingComplete, ChargingSession, EVReady, EVSECurrentLimitAchieved, EVSEPowerLimitAchieved, EVSEVoltageLimitAchieved, FreeService, PaymentOption, RCD, ReceiptRequired, SelectedPaymentOption, boolValue in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 3
+                else:
+                    c = (v >> (n - p - 9)) & 511
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 9
                 if c < 128:
                     if c < 64:
@@ -14327,8 +15263,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -14340,8 +15276,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 22:
                                             if c == 20:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -14475,8 +15411,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 34:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -14486,8 +15422,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -14526,7 +15462,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -14534,8 +15474,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ChargingProfileEntryStart') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -14555,8 +15493,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 42:
                                             if c == 40:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
@@ -14685,7 +15623,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 58:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -14693,8 +15635,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'DepartureTime') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -14904,8 +15844,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -14925,8 +15865,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15087,8 +16027,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15149,7 +16089,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15157,8 +16101,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'EVSETimeStamp') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15178,8 +16120,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 106:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15293,8 +16235,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15367,7 +16309,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15375,8 +16321,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'HMACOutputLength') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15475,7 +16419,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15483,8 +16431,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15540,7 +16486,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 130:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15548,8 +16498,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterReading') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'MeterReading', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15567,7 +16515,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15575,8 +16527,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterStatus') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15678,7 +16628,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 138:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -15686,8 +16640,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'NotificationMaxDelay') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -15859,7 +16811,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -15867,8 +16823,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ParameterSetID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -15903,8 +16857,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 154:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -16017,8 +16971,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16035,8 +16989,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16110,7 +17064,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16118,8 +17076,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'RetryCounter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16308,8 +17264,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 190:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -16397,7 +17353,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 200:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -16405,8 +17365,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -16424,7 +17382,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -16432,8 +17394,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -16698,7 +17658,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 222:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16706,8 +17670,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'TMeter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16772,7 +17734,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 228:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16780,8 +17746,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'Value') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -16920,7 +17884,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -16928,8 +17896,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'X509SerialNumber') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17018,7 +17984,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17026,8 +17996,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'amount') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'amount', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17058,8 +18026,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17097,7 +18065,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 246:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17105,8 +18077,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'duration') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'duration', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17133,7 +18103,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 248:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -17141,8 +18115,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'intValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17169,7 +18141,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 250:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -17177,8 +18153,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'shortValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -17198,7 +18172,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17206,8 +18184,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'start') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'start', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17268,7 +18244,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if s < 0:
                                                     return p
             if s == 157:  # ElementContent: SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 8)) & 255
+                if p + 11 <= n:  # the event code and BulkChargingComplete, BulkChargingComplete, ChargingComplete, ChargingComplete, ChargingSession, EVReady, EVSECurrentLimitAchieved, EVSEPowerLimitAchieved, EVSEVoltageLimitAchieved, FreeService, PaymentOption, RCD, ReceiptRequired, SelectedPaymentOption, boolValue in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 3
+                else:
+                    c = (v >> (n - p - 8)) & 255
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 8
                 if c < 123:
                     if c < 61:
@@ -17324,8 +18304,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t6(v, n, p, nd, 6, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17335,8 +18315,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 9:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17454,8 +18434,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t87(v, n, p, nd, 87, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17465,8 +18445,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 24:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17501,7 +18481,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 28:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17509,8 +18493,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ChargingProfileEntryStart') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ChargingProfileEntryStart', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17526,8 +18508,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t91(v, n, p, nd, 91, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
@@ -17641,7 +18623,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 47:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -17649,8 +18635,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'DepartureTime') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -17840,8 +18824,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 70:
                                             if c == 68:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17856,8 +18840,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 70:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18000,8 +18984,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 90:
                                             if c == 88:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18055,7 +19039,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -18063,8 +19051,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'EVSETimeStamp') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -18084,8 +19070,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 97:
                                             if c == 95:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18189,8 +19175,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t110(v, n, p, nd, 110, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18261,7 +19247,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18269,8 +19259,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'HMACOutputLength') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -18361,7 +19349,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18369,8 +19361,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MaxEntriesSAScheduleTuple') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'MaxEntriesSAScheduleTuple', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18418,7 +19408,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 119:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterReading): unsigned 0..18446744073709551615
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18426,8 +19420,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterReading') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'MeterReading', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18444,7 +19436,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18452,8 +19448,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'MeterStatus') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -18550,7 +19544,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -18558,8 +19556,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'NotificationMaxDelay') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -18718,7 +19714,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -18726,8 +19726,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'ParameterSetID') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -18758,8 +19756,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 143:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -18861,8 +19859,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t108(v, n, p, nd, 108, x)
                                         elif c == 154:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                y >>= 1
+                                            if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                y = (y >> 1) & 1
                                                 ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                                                 p += 3
                                             else:
@@ -18878,8 +19876,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 158:
                                             if c == 156:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18945,7 +19943,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 164:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -18953,8 +19955,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'RetryCounter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19126,8 +20126,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t108(v, n, p, nd, 108, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -19203,7 +20203,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 189:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19211,8 +20215,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19229,7 +20231,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19237,8 +20243,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'ServiceID') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'ServiceID', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19484,7 +20488,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 211:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19492,8 +20500,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'TMeter') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19549,7 +20555,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
                                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                if y & 128:
+                                                if not y & 128:
+                                                    m, q = y & 127, p + 10
+                                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                else:
                                                     try:
                                                         m, q = uint(v, n, p + 2)
                                                     except Fail as f:
@@ -19557,8 +20567,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                         raise
                                                     except ValueError:
                                                         raise early(p + 1, 'Value') from None
-                                                else:
-                                                    m, q = y & 127, p + 10
                                                 if y & 256:
                                                     m = -m - 1
                                                 if (v >> (n - q - 1)) & 1:
@@ -19690,7 +20698,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 226:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19698,8 +20710,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'X509SerialNumber') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19784,7 +20794,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 230:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19792,8 +20806,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'amount') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'amount', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19822,8 +20834,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 232:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y >>= 1
+                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y = (y >> 1) & 1
                                                     ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -19857,7 +20869,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19865,8 +20881,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'duration') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'duration', None, None, None, -1, None]
                                                         ch.append(nd)
@@ -19889,7 +20903,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}intValue): integer -2147483648..2147483647
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19897,8 +20915,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'intValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19925,7 +20941,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 10
+                                                    elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 2)
                                                         except Fail as f:
@@ -19933,8 +20953,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'shortValue') from None
-                                                    else:
-                                                        m, q = y & 127, p + 10
                                                     if y & 256:
                                                         m = -m - 1
                                                     if (v >> (n - q - 1)) & 1:
@@ -19954,7 +20972,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             if c == 240:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
                                                 if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                                    if y & 128:
+                                                    if not y & 128:
+                                                        m, q = y & 127, p + 9
+                                                    elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                                        m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                                    else:
                                                         try:
                                                             m, q = uint(v, n, p + 1)
                                                         except Fail as f:
@@ -19962,8 +20984,6 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                             raise
                                                         except ValueError:
                                                             raise early(p + 1, 'start') from None
-                                                    else:
-                                                        m, q = y & 127, p + 9
                                                     if (v >> (n - q - 1)) & 1:
                                                         nd = [U6, 'start', None, None, None, -1, None]
                                                         ch.append(nd)

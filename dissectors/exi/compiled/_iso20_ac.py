@@ -470,7 +470,11 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -480,8 +484,8 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 115
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -494,12 +498,16 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -589,12 +597,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 118:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
@@ -969,12 +981,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 129:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
@@ -1697,12 +1713,20 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 9 or s == 167:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -1710,21 +1734,32 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t49(v, n, p, nd, 49, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 165
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -2199,13 +2234,21 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 10 or s == 195:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -2213,21 +2256,32 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 190
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -2258,8 +2312,12 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 192
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -2267,21 +2325,32 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 193
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
@@ -2294,13 +2363,17 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 190:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -2312,8 +2385,8 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 191
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -2327,7 +2400,11 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -2335,8 +2412,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -2362,12 +2437,16 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 191:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -2380,7 +2459,11 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2388,8 +2471,6 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -2415,12 +2496,20 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -2428,21 +2517,32 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 193
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
@@ -4711,12 +4811,20 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 19 or s == 256:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -4724,21 +4832,32 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t49(v, n, p, nd, 49, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 254
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -5035,13 +5154,21 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 20 or s == 276:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -5049,21 +5176,32 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 271
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -5094,8 +5232,12 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 273
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -5103,21 +5245,32 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 274
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
@@ -5130,13 +5283,17 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -5148,8 +5305,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 272
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5163,7 +5320,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -5171,8 +5332,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -5198,12 +5357,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 272:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5216,7 +5379,11 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -5224,8 +5391,6 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -5251,12 +5416,20 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(AckMaxDelay), SE(EVSETargetActivePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -5264,21 +5437,32 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 274
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:AC}EVSETargetActivePower)
@@ -9453,13 +9637,21 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 375 or s == 376:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -9467,21 +9659,34 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 377
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -10687,12 +10892,16 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 46 or s == 423:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -10705,12 +10914,20 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 422:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10718,23 +10935,36 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 12, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 12, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 424
                 else:
                     p, s = x.escape(v, n, p, e, 422, c)
@@ -10875,14 +11105,18 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 50 or s == 441:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
@@ -10894,8 +11128,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 431
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -10908,8 +11142,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -10921,8 +11155,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 433
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -10935,7 +11169,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -10943,8 +11181,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -10964,7 +11200,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -10972,8 +11212,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -10991,7 +11229,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -10999,8 +11241,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11051,14 +11291,18 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 431:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -11070,8 +11314,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 432
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -11084,8 +11328,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -11098,7 +11342,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11106,8 +11354,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11125,7 +11371,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11133,8 +11383,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11154,7 +11402,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11162,8 +11414,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11214,14 +11464,18 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 432:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -11233,8 +11487,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 433
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -11248,7 +11502,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11256,8 +11514,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11275,7 +11531,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11283,8 +11543,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11304,7 +11562,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11312,8 +11574,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11364,14 +11624,18 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 433:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 9, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -11384,7 +11648,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11392,8 +11660,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11412,7 +11678,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11420,8 +11690,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11439,7 +11707,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -11447,8 +11719,6 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -11501,13 +11771,21 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 434:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11515,26 +11793,41 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 435
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11542,26 +11835,41 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 436
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11569,21 +11877,32 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 437
                 else:
                     if c < 5:
@@ -11623,13 +11942,21 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 435:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11637,26 +11964,41 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 436
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11664,21 +12006,32 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 437
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -11716,13 +12069,21 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 436:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -11730,21 +12091,32 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 437
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -11782,13 +12154,17 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 437:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -11805,8 +12181,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -11821,7 +12197,11 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 438:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -11831,8 +12211,8 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 439
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -11847,12 +12227,16 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 439:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -11930,12 +12314,20 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 52 or s == 445:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11943,33 +12335,48 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 444
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E6[y], 5, None])
@@ -12143,12 +12550,20 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 453:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12156,21 +12571,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeStamp')
-                            ch.append([U6, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t47(v, n, p, nd, 47, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeStamp')
+                        ch.append([U6, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 455
                 else:
                     p, s = x.escape(v, n, p, e, 453, c)
@@ -12322,12 +12748,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 461:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12335,34 +12769,53 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t47(v, n, p, nd, 47, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 463
                 else:
                     p, s = x.escape(v, n, p, e, 461, c)
                     if s < 0:
                         return p
             if s == 463:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12370,26 +12823,41 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 464
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12397,26 +12865,41 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 465
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12424,21 +12907,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 466
                 else:
                     if c < 5:
@@ -12469,7 +12963,11 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -12477,8 +12975,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -12498,8 +12994,12 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -12507,21 +13007,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t47(v, n, p, nd, 47, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t47(v, n, p, nd, 47, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 469
                         elif c == 6:
                             return p  # EE
@@ -12530,13 +13041,21 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 464:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12544,26 +13063,41 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 465
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12571,21 +13105,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 466
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12615,7 +13160,11 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12623,8 +13172,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12643,8 +13190,12 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 468
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12652,21 +13203,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 469
                     elif c == 5:
                         return p  # EE
@@ -12675,13 +13237,21 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 465:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12689,21 +13259,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 466
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12733,7 +13314,11 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12741,8 +13326,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12761,8 +13344,12 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 468
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12770,21 +13357,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t47(v, n, p, nd, 47, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t47(v, n, p, nd, 47, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 469
                     elif c == 4:
                         return p  # EE
@@ -12793,7 +13391,11 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 466:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12822,8 +13424,12 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 467
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12831,29 +13437,46 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('MeterStatus')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t61(v, n, p, nd, 61, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 12, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 12, p + 1, e, 'MeterStatus')
+                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                            p = q + 1
                         s = 468
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12861,8 +13484,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -12884,12 +13505,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 467:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12897,28 +13526,45 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 12, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t61(v, n, p, nd, 61, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 12, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 468
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12926,8 +13572,6 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -12949,12 +13593,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12962,21 +13614,32 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t47(v, n, p, nd, 47, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                        ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 469
                 elif c == 1:
                     return p  # EE
@@ -13118,12 +13781,20 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 63 or s == 477:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13131,21 +13802,32 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t47(v, n, p, nd, 47, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t47(v, n, p, nd, 47, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeAnchor')
+                        ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 476
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13385,12 +14067,20 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 494:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -13398,21 +14088,34 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t69(v, n, p, nd, 69, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t69(v, n, p, nd, 69, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 496
                 else:
                     p, s = x.escape(v, n, p, e, 494, c)
@@ -13481,12 +14184,20 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 67 or s == 500:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13494,21 +14205,32 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 15, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t68(v, n, p, nd, 68, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 15, p + 1, e, 'TaxRuleID')
+                        ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 499
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13901,7 +14623,11 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 519:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -13911,8 +14637,8 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 521
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13925,12 +14651,16 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 521:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -13981,12 +14711,16 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 523:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
@@ -14142,12 +14876,16 @@ def t80(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 531:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])
@@ -14187,12 +14925,20 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 81 or s == 536:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14200,21 +14946,32 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t49(v, n, p, nd, 49, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t49(v, n, p, nd, 49, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 534
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -14291,13 +15048,21 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 82 or s == 543:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14305,21 +15070,32 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t49(v, n, p, nd, 49, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t49(v, n, p, nd, 49, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 539
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -14350,8 +15126,12 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 541
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14359,21 +15139,32 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t44(v, n, p, nd, 44, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t44(v, n, p, nd, 44, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 542
                     elif c == 4:
                         return p  # EE
@@ -14382,13 +15173,17 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 539:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -14400,8 +15195,8 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 540
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 9, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -14415,7 +15210,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14423,8 +15222,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -14446,12 +15243,16 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 540:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 9, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -14464,7 +15265,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14472,8 +15277,6 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -14495,12 +15298,20 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 541:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14508,21 +15319,32 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t44(v, n, p, nd, 44, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t44(v, n, p, nd, 44, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 542
                 elif c == 1:
                     return p  # EE
@@ -14825,12 +15647,16 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 574:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E13[y], 5, None])

@@ -51,12 +51,16 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 89:  # ElementContent: SE(EVElectricalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVElectricalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'EVElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
                         p += 4
                     else:
@@ -107,12 +111,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 92:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -127,12 +135,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 94:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
@@ -147,12 +159,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 95:  # ElementContent: SE(EVSEElectricalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEElectricalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'EVSEElectricalChargingDeviceStatus', None, None, E8[y], 5, None])
                         p += 4
                     else:
@@ -165,12 +181,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 96:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
                         ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
@@ -274,12 +294,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -294,12 +318,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 103:  # ElementContent: SE(EVSEMechanicalChargingDeviceStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEMechanicalChargingDeviceStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEMechanicalChargingDeviceStatus')
                         ch.append([U5, 'EVSEMechanicalChargingDeviceStatus', None, None, E11[y], 5, None])
@@ -314,12 +342,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 104:  # ElementContent: SE(EVSEReadyToCharge)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEReadyToCharge in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEReadyToCharge', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -332,12 +364,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 105:  # ElementContent: SE(EVSEIsolationStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEIsolationStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'EVSEIsolationStatus', None, None, E10[y], 5, None])
                         p += 4
                     else:
@@ -350,12 +386,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 106:  # ElementContent: SE(EVSEDisabled)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEDisabled in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEDisabled', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -368,12 +408,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 107:  # ElementContent: SE(EVSEUtilityInterruptEvent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEUtilityInterruptEvent in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEUtilityInterruptEvent', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -386,12 +430,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 108:  # ElementContent: SE(EVSEEmergencyShutdown)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEEmergencyShutdown in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEEmergencyShutdown', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -404,12 +452,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 109:  # ElementContent: SE(EVSEMalfunction)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEMalfunction in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEMalfunction', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -422,12 +474,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 110:  # ElementContent: SE(EVInChargePosition)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVInChargePosition in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -440,12 +496,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 111:  # ElementContent: SE(EVAssociationStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVAssociationStatus in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVAssociationStatus): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVAssociationStatus', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -496,12 +556,16 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVMobilityStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVMobilityStatus in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVMobilityStatus', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -514,12 +578,16 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(EVPositioningSupport)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVPositioningSupport in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVPositioningSupport): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVPositioningSupport', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -570,12 +638,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -590,12 +662,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 119:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E13[y], 5, None])
@@ -610,12 +686,16 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 120:  # ElementContent: SE(EVSEPositioningSupport)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPositioningSupport in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEPositioningSupport): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSEPositioningSupport', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -628,12 +708,20 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 121:  # ElementContent: SE(EVRelativeXDeviation)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVRelativeXDeviation in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeXDeviation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -641,35 +729,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVRelativeXDeviation') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVRelativeXDeviation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVRelativeXDeviation') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVRelativeXDeviation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'EVRelativeXDeviation')
-                            ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVRelativeXDeviation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'EVRelativeXDeviation')
+                        ch.append([U5, 'EVRelativeXDeviation', None, None, m, 2, None])
+                        p = q + 1
                     s = 122
                 else:
                     p, s = x.escape(v, n, p, e, 121, c)
                     if s < 0:
                         return p
             if s == 122:  # ElementContent: SE(EVRelativeYDeviation)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and EVRelativeYDeviation in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeYDeviation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -677,35 +786,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'EVRelativeYDeviation') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('EVRelativeYDeviation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'EVRelativeYDeviation') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'EVRelativeYDeviation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'EVRelativeYDeviation')
-                            ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'EVRelativeYDeviation', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'EVRelativeYDeviation')
+                        ch.append([U5, 'EVRelativeYDeviation', None, None, m, 2, None])
+                        p = q + 1
                     s = 123
                 else:
                     p, s = x.escape(v, n, p, e, 122, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(ContactWindowXc)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ContactWindowXc in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowXc): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -713,35 +843,56 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ContactWindowXc') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ContactWindowXc')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ContactWindowXc') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ContactWindowXc', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ContactWindowXc')
-                            ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ContactWindowXc', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ContactWindowXc')
+                        ch.append([U5, 'ContactWindowXc', None, None, m, 2, None])
+                        p = q + 1
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, 123, c)
                     if s < 0:
                         return p
             if s == 124:  # ElementContent: SE(ContactWindowYc)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and ContactWindowYc in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowYc): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -749,35 +900,52 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ContactWindowYc') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('ContactWindowYc')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ContactWindowYc') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ContactWindowYc', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'ContactWindowYc')
-                            ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ContactWindowYc', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'ContactWindowYc')
+                        ch.append([U5, 'ContactWindowYc', None, None, m, 2, None])
+                        p = q + 1
                     s = 125
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
             if s == 125:  # ElementContent: SE(EVInChargePosition)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVInChargePosition in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVInChargePosition', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4147,13 +4315,21 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 209 or s == 210:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -4161,21 +4337,34 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t54(v, n, p, nd, 54, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t54(v, n, p, nd, 54, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 211
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -5381,12 +5570,16 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 36 or s == 257:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -5399,12 +5592,20 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -5412,23 +5613,36 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
@@ -5606,14 +5820,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 41 or s == 277:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
@@ -5625,8 +5843,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 267
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -5639,8 +5857,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5652,8 +5870,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 269
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5666,7 +5884,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5674,8 +5896,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5695,7 +5915,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5703,8 +5927,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5722,7 +5944,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5730,8 +5956,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5782,14 +6006,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 267:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -5801,8 +6029,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 268
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5815,8 +6043,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5829,7 +6057,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5837,8 +6069,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5856,7 +6086,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5864,8 +6098,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5885,7 +6117,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5893,8 +6129,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -5945,14 +6179,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 268:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -5964,8 +6202,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 269
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -5979,7 +6217,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -5987,8 +6229,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6006,7 +6246,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6014,8 +6258,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6035,7 +6277,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6043,8 +6289,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6095,14 +6339,18 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 269:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 14, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -6115,7 +6363,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6123,8 +6375,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6143,7 +6393,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6151,8 +6405,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6170,7 +6422,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -6178,8 +6434,6 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -6232,13 +6486,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 270:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6246,26 +6508,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 271
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6273,26 +6550,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 272
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6300,21 +6592,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                 else:
                     if c < 5:
@@ -6354,13 +6657,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 271:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6368,26 +6679,41 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 272
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6395,21 +6721,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -6447,13 +6784,21 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 272:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -6461,21 +6806,32 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 273
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -6513,13 +6869,17 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 273:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -6536,8 +6896,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -6552,7 +6912,11 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 274:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -6562,8 +6926,8 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 275
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6578,12 +6942,16 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6885,12 +7253,20 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 49 or s == 293:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6898,33 +7274,48 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t34(v, n, p, nd, 34, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t34(v, n, p, nd, 34, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 292
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 292:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E12[y], 5, None])
@@ -7001,12 +7392,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 298:  # FirstStartTag, ElementContent: SE(EVReadyToCharge)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVReadyToCharge in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVReadyToCharge', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7019,12 +7414,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 297:  # ElementContent: SE(EVImmobilizationRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVImmobilizationRequest in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilizationRequest): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVImmobilizationRequest', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7037,13 +7436,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 299:  # ElementContent: SE(EVImmobilized), SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and EVImmobilized, EVTimeout in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilized): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'EVImmobilized', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -7101,8 +7504,8 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
-                            if not (y := (v >> (n - p - 3)) & 7) & 5:
-                                y >>= 1
+                            if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                                y = (y >> 1) & 1
                                 ch.append([U5, 'EVTimeout', None, None, y == 1, 4, None])
                                 p += 3
                             else:
@@ -7117,7 +7520,11 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 300:  # ElementContent: SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 8 <= n:  # the event code and EVCPStatus in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 5
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -7128,8 +7535,8 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 301
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
-                        if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                            y >>= 1
+                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                            y = (y >> 1) & 7
                             if y >= 5:
                                 x.enum(y, 5, p + 1, 'EVCPStatus')
                             ch.append([U5, 'EVCPStatus', None, None, E7[y], 5, None])
@@ -7184,13 +7591,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 301:  # ElementContent: SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 8 <= n:  # the event code and EVCPStatus in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 5
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
-                        if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                            y >>= 1
+                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                            y = (y >> 1) & 7
                             if y >= 5:
                                 x.enum(y, 5, p + 1, 'EVCPStatus')
                             ch.append([U5, 'EVCPStatus', None, None, E7[y], 5, None])
@@ -7245,13 +7656,17 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 302:  # ElementContent: SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and EVSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'EVSOC')
                             ch.append([U5, 'EVSOC', None, None, y, 3, None])
@@ -7293,12 +7708,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 303:  # ElementContent: SE(EVErrorCode), SE(EVTimeout), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 8 <= n:  # the event code and EVErrorCode in one read
+                    c = (y := (v >> (n - p - 8)) & 255) >> 6
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 32  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVErrorCode): enumeration of 10 (4 bits)
-                    if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
-                        y >>= 1
+                    if not y & 33 or (p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33):
+                        y = (y >> 1) & 15
                         if y >= 10:
                             x.enum(y, 10, p + 1, 'EVErrorCode')
                         ch.append([U5, 'EVErrorCode', None, None, E9[y], 5, None])
@@ -7326,12 +7745,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 304:  # ElementContent: SE(EVTimeout), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and EVTimeout in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVTimeout', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -7505,12 +7928,20 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7518,21 +7949,32 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeStamp')
-                            ch.append([U6, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeStamp')
+                        ch.append([U6, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 314
                 else:
                     p, s = x.escape(v, n, p, e, 312, c)
@@ -7647,12 +8089,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 318:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7660,34 +8110,53 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 320
                 else:
                     p, s = x.escape(v, n, p, e, 318, c)
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7695,26 +8164,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 321
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7722,26 +8206,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 322
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7749,21 +8248,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                 else:
                     if c < 5:
@@ -7794,7 +8304,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -7802,8 +8316,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -7823,8 +8335,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -7832,21 +8348,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t37(v, n, p, nd, 37, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t37(v, n, p, nd, 37, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 326
                         elif c == 6:
                             return p  # EE
@@ -7855,13 +8382,21 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 321:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7869,26 +8404,41 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 322
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7896,21 +8446,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -7940,7 +8501,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -7948,8 +8513,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -7968,8 +8531,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 325
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -7977,21 +8544,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 326
                     elif c == 5:
                         return p  # EE
@@ -8000,13 +8578,21 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 322:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8014,21 +8600,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 323
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -8058,7 +8655,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8066,8 +8667,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -8086,8 +8685,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 325
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8095,21 +8698,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t37(v, n, p, nd, 37, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t37(v, n, p, nd, 37, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 326
                     elif c == 4:
                         return p  # EE
@@ -8118,7 +8732,11 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 323:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8147,8 +8765,12 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 324
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -8156,29 +8778,46 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('MeterStatus')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t39(v, n, p, nd, 39, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t39(v, n, p, nd, 39, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 1, e, 'MeterStatus')
+                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                            p = q + 1
                         s = 325
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -8186,8 +8825,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -8209,12 +8846,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 324:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8222,28 +8867,45 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t39(v, n, p, nd, 39, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t39(v, n, p, nd, 39, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 5, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 325
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8251,8 +8913,6 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -8274,12 +8934,20 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 325:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8287,21 +8955,32 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                        ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 326
                 elif c == 1:
                     return p  # EE
@@ -8406,12 +9085,20 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 332:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8419,21 +9106,32 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t37(v, n, p, nd, 37, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t37(v, n, p, nd, 37, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeAnchor')
+                        ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 331
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -8673,12 +9371,20 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 349:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8686,21 +9392,34 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t66(v, n, p, nd, 66, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t66(v, n, p, nd, 66, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 351
                 else:
                     p, s = x.escape(v, n, p, e, 349, c)
@@ -8769,12 +9488,20 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 64 or s == 355:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -8782,21 +9509,32 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 21, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 21, p + 1, e, 'TaxRuleID')
+                        ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 354
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -9189,7 +9927,11 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 374:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -9199,8 +9941,8 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 376
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9213,12 +9955,16 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 376:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9269,12 +10015,16 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 378:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -9430,12 +10180,16 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])
@@ -9475,12 +10229,20 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 391:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9488,21 +10250,32 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t40(v, n, p, nd, 40, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 6, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t40(v, n, p, nd, 40, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 6, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 389
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -9579,13 +10352,21 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 398:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9593,21 +10374,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t40(v, n, p, nd, 40, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 6, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t40(v, n, p, nd, 40, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 6, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 394
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -9638,8 +10430,12 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 396
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9647,21 +10443,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t34(v, n, p, nd, 34, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t34(v, n, p, nd, 34, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 397
                     elif c == 4:
                         return p  # EE
@@ -9670,13 +10477,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 394:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -9688,8 +10499,8 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 395
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 14, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9703,7 +10514,11 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9711,8 +10526,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -9734,12 +10547,16 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 395:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 14, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9752,7 +10569,11 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9760,8 +10581,6 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -9783,12 +10602,20 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9796,21 +10623,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t34(v, n, p, nd, 34, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t34(v, n, p, nd, 34, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 397
                 elif c == 1:
                     return p  # EE
@@ -10113,12 +10951,16 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 429:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E19[y], 5, None])

@@ -58,12 +58,16 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(SelectedAuthorizationService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and SelectedAuthorizationService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedAuthorizationService): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'SelectedAuthorizationService', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -133,12 +137,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 186:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -153,12 +161,16 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 188:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -249,12 +261,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -269,12 +285,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 194:  # ElementContent: SE(AuthorizationServices)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AuthorizationServices in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AuthorizationServices', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -287,12 +307,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 195:  # ElementContent: SE(AuthorizationServices), SE(CertificateInstallationService)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and AuthorizationServices, CertificateInstallationService in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AuthorizationServices', None, None, E4[y], 5, None])
                         p += 3
                     else:
@@ -302,8 +326,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 196
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CertificateInstallationService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'CertificateInstallationService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -316,12 +340,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 196:  # ElementContent: SE(CertificateInstallationService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and CertificateInstallationService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CertificateInstallationService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'CertificateInstallationService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -520,12 +548,16 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 208:  # ElementContent: SE(MaximumContractCertificateChains)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and MaximumContractCertificateChains in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumContractCertificateChains): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'MaximumContractCertificateChains', None, None, y, 3, None])
                         p += 10
                     else:
@@ -591,12 +623,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -611,12 +647,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -657,12 +697,16 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 216:  # ElementContent: SE(RemainingContractCertificateChains)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and RemainingContractCertificateChains in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RemainingContractCertificateChains): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'RemainingContractCertificateChains', None, None, y, 3, None])
                         p += 10
                     else:
@@ -3087,12 +3131,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -3420,12 +3468,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
                         ch.append([U5, 'EVProcessing', None, None, E18[y], 5, None])
@@ -3440,12 +3492,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: SE(ChargeProgress)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ChargeProgress in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargeProgress): enumeration of 4 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         ch.append([U5, 'ChargeProgress', None, None, E8[y], 5, None])
                         p += 4
                     else:
@@ -3458,7 +3514,11 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVPowerProfile), SE(BPT_ChannelSelection), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BPT_ChannelSelection in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfile)
@@ -3468,8 +3528,8 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 280
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}BPT_ChannelSelection): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BPT_ChannelSelection', None, None, E5[y], 5, None])
                         p += 3
                     else:
@@ -3484,12 +3544,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 280:  # ElementContent: SE(BPT_ChannelSelection), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and BPT_ChannelSelection in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}BPT_ChannelSelection): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'BPT_ChannelSelection', None, None, E5[y], 5, None])
                         p += 3
                     else:
@@ -3542,12 +3606,16 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4138,12 +4206,16 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 305:  # ElementContent: SE(MaximumSupportingPoints)
-                c = (v >> (n - p - 1)) & 1
+                if p + 13 <= n:  # the event code and MaximumSupportingPoints in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 12
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2048  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumSupportingPoints): n-bit 12..1024 (10 bits)
-                    if p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049:
-                        y >>= 1
+                    if not y & 2049 or (p + 12 <= n and not (y := (v >> (n - p - 12)) & 4095) & 2049):
+                        y = (y >> 1) & 1023
                         if y > 1012:
                             x.facet(y + 12, 28, p + 1, e, 'MaximumSupportingPoints')
                         ch.append([U5, 'MaximumSupportingPoints', None, None, y + 12, 3, None])
@@ -4215,12 +4287,16 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 310:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4235,12 +4311,16 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 312:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U5, 'EVSEProcessing', None, None, E18[y], 5, None])
@@ -4255,12 +4335,16 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 313:  # ElementContent: SE(GoToPause), SE(Dynamic_SEResControlMode), SE(Scheduled_SEResControlMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and GoToPause in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}GoToPause): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'GoToPause', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4342,12 +4426,20 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 317:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -4355,21 +4447,32 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 319
                 else:
                     p, s = x.escape(v, n, p, e, 317, c)
@@ -4414,12 +4517,16 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 320:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4434,12 +4541,20 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 322:  # ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -4447,21 +4562,32 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 323
                 else:
                     p, s = x.escape(v, n, p, e, 322, c)
@@ -4572,12 +4698,16 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 328:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4592,12 +4722,16 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 330:  # ElementContent: SE(ServiceRenegotiationSupported)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ServiceRenegotiationSupported in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceRenegotiationSupported): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ServiceRenegotiationSupported', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -4742,12 +4876,16 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 338:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4869,12 +5007,16 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -4958,12 +5100,16 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 348:  # ElementContent: SE(ChargingSession)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ChargingSession in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargingSession): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ChargingSession')
                         ch.append([U5, 'ChargingSession', None, None, E9[y], 5, None])
@@ -5106,12 +5252,16 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 353:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -5259,13 +5409,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 362 or s == 363:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -5273,21 +5431,34 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t108(v, n, p, nd, 108, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t108(v, n, p, nd, 108, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 364
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -5672,12 +5843,16 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 386:  # ElementContent: SE(ECDHCurve)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and ECDHCurve in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ECDHCurve): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'ECDHCurve', None, None, E14[y], 5, None])
                         p += 3
                     else:
@@ -6157,12 +6332,16 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 406:  # ElementContent: SE(EVCheckInStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVCheckInStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVCheckInStatus')
                         ch.append([U5, 'EVCheckInStatus', None, None, E16[y], 5, None])
@@ -6177,12 +6356,16 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 408:  # ElementContent: SE(ParkingMethod)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and ParkingMethod in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingMethod): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'ParkingMethod')
                         ch.append([U5, 'ParkingMethod', None, None, E31[y], 5, None])
@@ -6197,13 +6380,21 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 409:  # ElementContent: SE(VehicleFrame), SE(DeviceOffset), SE(VehicleTravel), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and VehicleFrame, DeviceOffset, VehicleTravel in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleFrame): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6211,28 +6402,45 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'VehicleFrame') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleFrame')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleFrame') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'VehicleFrame', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'VehicleFrame')
-                                ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'VehicleFrame', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'VehicleFrame')
+                            ch.append([U5, 'VehicleFrame', None, None, m, 2, None])
+                            p = q + 1
                         s = 410
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6240,79 +6448,28 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DeviceOffset') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'DeviceOffset')
-                                ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 411
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('VehicleTravel')
+                                    f.names.append('DeviceOffset')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'VehicleTravel') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'DeviceOffset') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'VehicleTravel')
-                                ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 412
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 409, c)
-                        if s < 0:
-                            return p
-            if s == 410:  # ElementContent: SE(DeviceOffset), SE(VehicleTravel), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('DeviceOffset')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DeviceOffset') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DeviceOffset', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6321,27 +6478,45 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'DeviceOffset')
                             ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U5, 'DeviceOffset', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 411
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('VehicleTravel')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'VehicleTravel') from None
+                        s = 411
+                else:
+                    if c == 2:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleTravel')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleTravel') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('VehicleTravel')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'VehicleTravel') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6350,10 +6525,111 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'VehicleTravel')
                             ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
                             p = q + 1
+                        s = 412
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 409, c)
+                        if s < 0:
+                            return p
+            if s == 410:  # ElementContent: SE(DeviceOffset), SE(VehicleTravel), EE
+                if p + 21 <= n:  # the event code and DeviceOffset, VehicleTravel in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                p += 2
+                if c == 0:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceOffset')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceOffset') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceOffset')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceOffset') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U5, 'DeviceOffset', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'DeviceOffset')
+                        ch.append([U5, 'DeviceOffset', None, None, m, 2, None])
+                        p = q + 1
+                    s = 411
+                elif c == 1:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'VehicleTravel')
+                        ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
+                        p = q + 1
                     s = 412
                 elif c == 2:
                     return p  # EE
@@ -6362,12 +6638,20 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 411:  # ElementContent: SE(VehicleTravel), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and VehicleTravel in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6375,23 +6659,36 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'VehicleTravel') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('VehicleTravel')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'VehicleTravel') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'VehicleTravel', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'VehicleTravel')
-                            ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'VehicleTravel', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'VehicleTravel')
+                        ch.append([U5, 'VehicleTravel', None, None, m, 2, None])
+                        p = q + 1
                     s = 412
                 elif c == 1:
                     return p  # EE
@@ -6438,12 +6735,16 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 413:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -6458,13 +6759,21 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 415:  # ElementContent: SE(ParkingSpace), SE(DeviceLocation), SE(TargetDistance), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and ParkingSpace, DeviceLocation, TargetDistance in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingSpace): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6472,28 +6781,45 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingSpace') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('ParkingSpace')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'ParkingSpace') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'ParkingSpace', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'ParkingSpace')
-                                ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'ParkingSpace', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'ParkingSpace')
+                            ch.append([U5, 'ParkingSpace', None, None, m, 2, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -6501,79 +6827,28 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DeviceLocation') from None
-                            else:
-                                m, q = y & 127, p + 10
-                            if y & 256:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
                             else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'DeviceLocation')
-                                ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
-                                p = q + 1
-                        else:
-                            nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 417
-                else:
-                    if c == 2:
-                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
-                                    f.names.append('TargetDistance')
+                                    f.names.append('DeviceLocation')
                                     raise
                                 except ValueError:
-                                    raise early(p + 1, 'TargetDistance') from None
-                            else:
-                                m, q = y & 127, p + 10
+                                    raise early(p + 1, 'DeviceLocation') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'TargetDistance')
-                                ch.append([U5, 'TargetDistance', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        s = 418
-                    elif c == 3:
-                        return p  # EE
-                    else:
-                        p, s = x.escape(v, n, p, e, 415, c)
-                        if s < 0:
-                            return p
-            if s == 416:  # ElementContent: SE(DeviceLocation), SE(TargetDistance), EE
-                c = (v >> (n - p - 2)) & 3
-                p += 2
-                if c == 0:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('DeviceLocation')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'DeviceLocation') from None
-                        else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DeviceLocation', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6582,27 +6857,45 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'DeviceLocation')
                             ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
                             p = q + 1
-                    else:
-                        nd = [U5, 'DeviceLocation', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t75(v, n, p, nd, 75, x)
-                    s = 417
-                elif c == 1:
-                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
-                            try:
-                                m, q = uint(v, n, p + 2)
-                            except Fail as f:
-                                f.names.append('TargetDistance')
-                                raise
-                            except ValueError:
-                                raise early(p + 1, 'TargetDistance') from None
+                        s = 417
+                else:
+                    if c == 2:
+                        # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TargetDistance')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TargetDistance') from None
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('TargetDistance')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'TargetDistance') from None
+                            if y & 256:
+                                m = -m - 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
-                            m, q = y & 127, p + 10
-                        if y & 256:
-                            m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'TargetDistance', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
@@ -6611,10 +6904,111 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 x.facet(m, 13, p + 1, e, 'TargetDistance')
                             ch.append([U5, 'TargetDistance', None, None, m, 2, None])
                             p = q + 1
+                        s = 418
+                    elif c == 3:
+                        return p  # EE
                     else:
+                        p, s = x.escape(v, n, p, e, 415, c)
+                        if s < 0:
+                            return p
+            if s == 416:  # ElementContent: SE(DeviceLocation), SE(TargetDistance), EE
+                if p + 21 <= n:  # the event code and DeviceLocation, TargetDistance in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                p += 2
+                if c == 0:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceLocation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceLocation') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('DeviceLocation')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DeviceLocation') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
+                        nd = [U5, 'DeviceLocation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'DeviceLocation')
+                        ch.append([U5, 'DeviceLocation', None, None, m, 2, None])
+                        p = q + 1
+                    s = 417
+                elif c == 1:
+                    # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
+                            m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
+                        if y & 256:
+                            m = -m - 1
+                        z = (v >> (n - q - 1)) & 1
+                    else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetDistance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'TargetDistance')
+                        ch.append([U5, 'TargetDistance', None, None, m, 2, None])
+                        p = q + 1
                     s = 418
                 elif c == 2:
                     return p  # EE
@@ -6623,12 +7017,20 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 417:  # ElementContent: SE(TargetDistance), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and TargetDistance in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -6636,23 +7038,36 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetDistance') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('TargetDistance')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetDistance') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetDistance', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'TargetDistance')
-                            ch.append([U5, 'TargetDistance', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetDistance', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'TargetDistance')
+                        ch.append([U5, 'TargetDistance', None, None, m, 2, None])
+                        p = q + 1
                     s = 418
                 elif c == 1:
                     return p  # EE
@@ -6699,12 +7114,16 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 419:  # ElementContent: SE(EVCheckOutStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVCheckOutStatus in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckOutStatus): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVCheckOutStatus')
                         ch.append([U5, 'EVCheckOutStatus', None, None, E17[y], 5, None])
@@ -6719,12 +7138,20 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(CheckOutTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and CheckOutTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CheckOutTime): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -6732,21 +7159,32 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'CheckOutTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'CheckOutTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'CheckOutTime')
-                            ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('CheckOutTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'CheckOutTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'CheckOutTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'CheckOutTime')
+                        ch.append([U5, 'CheckOutTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 422
                 else:
                     p, s = x.escape(v, n, p, e, 421, c)
@@ -6791,12 +7229,16 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 423:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -6811,12 +7253,16 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSECheckOutStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSECheckOutStatus in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSECheckOutStatus): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'EVSECheckOutStatus', None, None, E19[y], 5, None])
                         p += 3
                     else:
@@ -7418,7 +7864,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56:  # FirstStartTag: AT(Id), SE(TimeAnchor)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -7427,8 +7877,12 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 440
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7436,33 +7890,52 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 441
                 else:
                     p, s = x.escape(v, n, p, e, 56, c)
                     if s < 0:
                         return p
             if s == 440 or s == 442:  # StartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7470,33 +7943,52 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 441
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -7504,21 +7996,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
@@ -8049,12 +8552,16 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 61 or s == 469:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U6, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -8067,12 +8574,20 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 468:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8080,23 +8595,36 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'Value')
-                            ch.append([U6, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'Value')
+                        ch.append([U6, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 470
                 else:
                     p, s = x.escape(v, n, p, e, 468, c)
@@ -8730,14 +9258,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 76 or s == 513:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'PresentSOC')
                                 ch.append([U6, 'PresentSOC', None, None, y, 3, None])
@@ -8749,8 +9281,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 503
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -8763,8 +9295,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -8776,8 +9308,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 505
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -8790,7 +9322,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8798,8 +9334,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8819,7 +9353,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8827,8 +9365,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8846,7 +9382,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8854,8 +9394,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8906,14 +9444,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 503:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MinimumSOC')
                                 ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -8925,8 +9467,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 504
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -8939,8 +9481,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -8953,7 +9495,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8961,8 +9507,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8980,7 +9524,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8988,8 +9536,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9009,7 +9555,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9017,8 +9567,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9069,14 +9617,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 504:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'TargetSOC')
                                 ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -9088,8 +9640,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 505
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -9103,7 +9655,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9111,8 +9667,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9130,7 +9684,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9138,8 +9696,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9159,7 +9715,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9167,8 +9727,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9219,14 +9777,18 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 505:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 27, p + 1, e, 'MaximumSOC')
                                 ch.append([U6, 'MaximumSOC', None, None, y, 3, None])
@@ -9239,7 +9801,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9247,8 +9813,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9267,7 +9831,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9275,8 +9843,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9294,7 +9860,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9302,8 +9872,6 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9356,13 +9924,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 506:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9370,26 +9946,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U6, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 507
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9397,26 +9988,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 508
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9424,21 +10030,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                 else:
                     if c < 5:
@@ -9478,13 +10095,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 507:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9492,26 +10117,41 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U6, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 508
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9519,21 +10159,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9571,13 +10222,21 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 508:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9585,21 +10244,32 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U6, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 509
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9637,13 +10307,17 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 509:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9660,8 +10334,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9676,7 +10350,11 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 510:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -9686,8 +10364,8 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 511
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9702,12 +10380,16 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9769,12 +10451,20 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 516:  # FirstStartTag, ElementContent: SE(DepartureTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9782,33 +10472,48 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 515
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'MinimumSOC')
                         ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -9820,8 +10525,8 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 517
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -9842,12 +10547,16 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 517:  # ElementContent: SE(TargetSOC), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -9968,13 +10677,21 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 79 or s == 529:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9982,21 +10699,32 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 524
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
@@ -10044,13 +10772,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 524:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -10062,8 +10794,8 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 525
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -10093,13 +10825,17 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 525:  # ElementContent: SE(TargetSOC), SE(AbsolutePriceSchedule), SE(PriceLevelSchedule), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -10314,12 +11050,20 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 85 or s == 538:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10327,21 +11071,32 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 537
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10575,12 +11330,20 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 89 or s == 550:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10588,21 +11351,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 549
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10734,12 +11508,20 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 91 or s == 2604:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10747,21 +11529,32 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 2603
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10842,12 +11635,20 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 92 or s == 2609:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10855,21 +11656,32 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 2608
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -10982,12 +11794,20 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 94 or s == 3637:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10995,21 +11815,32 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 3636
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11105,12 +11936,20 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 96 or s == 3643:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11118,21 +11957,32 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 3642
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11372,12 +12222,20 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 101 or s == 4684:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11385,33 +12243,48 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U6, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 4683
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4683:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U6, 'EVSENotification', None, None, E20[y], 5, None])
@@ -11764,12 +12637,20 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4707:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11777,21 +12658,32 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeStamp')
-                            ch.append([U6, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeStamp')
+                        ch.append([U6, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 4709
                 else:
                     p, s = x.escape(v, n, p, e, 4707, c)
@@ -12120,12 +13012,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4742:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12133,34 +13033,53 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U6, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 4744
                 else:
                     p, s = x.escape(v, n, p, e, 4742, c)
                     if s < 0:
                         return p
             if s == 4744:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12168,26 +13087,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U6, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4745
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12195,26 +13129,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4746
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12222,21 +13171,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                 else:
                     if c < 5:
@@ -12267,7 +13227,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -12275,8 +13239,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -12296,8 +13258,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -12305,21 +13271,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t65(v, n, p, nd, 65, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 4750
                         elif c == 6:
                             return p  # EE
@@ -12328,13 +13305,21 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 4745:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12342,26 +13327,41 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U6, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4746
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12369,21 +13369,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12413,7 +13424,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12421,8 +13436,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12441,8 +13454,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4749
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12450,21 +13467,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 4750
                     elif c == 5:
                         return p  # EE
@@ -12473,13 +13501,21 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4746:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12487,21 +13523,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U6, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 4747
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -12531,7 +13578,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12539,8 +13590,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -12559,8 +13608,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4749
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12568,21 +13621,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t65(v, n, p, nd, 65, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                                ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t65(v, n, p, nd, 65, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 4750
                     elif c == 4:
                         return p  # EE
@@ -12591,7 +13655,11 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4747:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12620,8 +13688,12 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4748
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -12629,29 +13701,46 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('MeterStatus')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t75(v, n, p, nd, 75, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
-                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t75(v, n, p, nd, 75, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'MeterStatus')
+                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                            p = q + 1
                         s = 4749
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12659,8 +13748,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -12682,12 +13769,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 4748:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -12695,28 +13790,45 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'MeterStatus')
+                        ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 4749
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12724,8 +13836,6 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -12747,12 +13857,20 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4749:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12760,21 +13878,32 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'MeterTimestamp')
-                            ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'MeterTimestamp')
+                        ch.append([U6, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 4750
                 elif c == 1:
                     return p  # EE
@@ -12928,7 +14057,11 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 119 or s == 4759:  # FirstStartTag, ElementContent: SE(OverstayRuleDescription), SE(StartTime)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and StartTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
@@ -12956,8 +14089,12 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4757
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12965,33 +14102,52 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'StartTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'StartTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'StartTime')
-                            ch.append([U5, 'StartTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('StartTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'StartTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'StartTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'StartTime')
+                        ch.append([U5, 'StartTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 4758
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4757:  # ElementContent: SE(StartTime)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and StartTime in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12999,21 +14155,32 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'StartTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'StartTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'StartTime')
-                            ch.append([U5, 'StartTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('StartTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'StartTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'StartTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'StartTime')
+                        ch.append([U5, 'StartTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 4758
                 else:
                     p, s = x.escape(v, n, p, e, 4757, c)
@@ -13033,12 +14200,20 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4760:  # ElementContent: SE(OverstayFeePeriod)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and OverstayFeePeriod in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayFeePeriod): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13046,21 +14221,32 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'OverstayFeePeriod') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayFeePeriod', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'OverstayFeePeriod')
-                            ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('OverstayFeePeriod')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'OverstayFeePeriod') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'OverstayFeePeriod', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'OverstayFeePeriod')
+                        ch.append([U5, 'OverstayFeePeriod', None, None, m, 1, None])
+                        p = q + 1
                     s = 4761
                 else:
                     p, s = x.escape(v, n, p, e, 4760, c)
@@ -13092,12 +14278,20 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 120 or s == 4765:  # FirstStartTag, ElementContent: SE(OverstayTimeThreshold), SE(OverstayPowerThreshold), SE(OverstayRule)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and OverstayTimeThreshold in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayTimeThreshold): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13105,21 +14299,32 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'OverstayTimeThreshold') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
-                            ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('OverstayTimeThreshold')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'OverstayTimeThreshold') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'OverstayTimeThreshold', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'OverstayTimeThreshold')
+                        ch.append([U5, 'OverstayTimeThreshold', None, None, m, 1, None])
+                        p = q + 1
                     s = 4762
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
@@ -13274,13 +14479,17 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4772 or s == 4773:  # StartTag, ElementContent: SE(boolValue), SE(byteValue), SE(shortValue), SE(intValue), SE(rationalNumber), SE(finiteString)
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and boolValue in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}boolValue): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'boolValue', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -13302,7 +14511,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}shortValue): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -13310,8 +14523,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'shortValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -13332,7 +14543,11 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}intValue): integer -2147483648..2147483647
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -13340,8 +14555,6 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'intValue') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -13418,12 +14631,20 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 123 or s == 4781:  # FirstStartTag, ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13431,21 +14652,32 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
-                            ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ParameterSetID')
+                        ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
+                        p = q + 1
                     s = 4780
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13732,12 +14964,20 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 128 or s == 4826:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13745,21 +14985,32 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 4825
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -13952,7 +15203,11 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 131:  # FirstStartTag: AT(Id), SE(TimeAnchor)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -13961,8 +15216,12 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5857
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -13970,33 +15229,52 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 5858
                 else:
                     p, s = x.escape(v, n, p, e, 131, c)
                     if s < 0:
                         return p
             if s == 5857 or s == 5859:  # StartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14004,33 +15282,52 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 5858
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5858:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14038,28 +15335,43 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 5860
                 else:
                     p, s = x.escape(v, n, p, e, 5858, c)
                     if s < 0:
                         return p
             if s == 5860:  # ElementContent: SE(PriceScheduleDescription), SE(NumberOfPriceLevels)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and NumberOfPriceLevels in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
@@ -14087,8 +15399,8 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 5861
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}NumberOfPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'NumberOfPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14101,12 +15413,16 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 5861:  # ElementContent: SE(NumberOfPriceLevels)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and NumberOfPriceLevels in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}NumberOfPriceLevels): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'NumberOfPriceLevels', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14225,12 +15541,20 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 133 or s == 6890:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14238,33 +15562,48 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 6889
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6889:  # ElementContent: SE(PriceLevel)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and PriceLevel in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevel): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'PriceLevel', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14315,7 +15654,11 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 6892:  # ElementContent: SE(ParkingFee), SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and ParkingFeePeriod, CarbonDioxideEmission in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -14326,8 +15669,12 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 6894
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14335,27 +15682,42 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingFeePeriod') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
-                                ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('ParkingFeePeriod')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'ParkingFeePeriod') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
+                            ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
+                            p = q + 1
                         s = 6895
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14363,21 +15725,32 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CarbonDioxideEmission') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                                ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CarbonDioxideEmission')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CarbonDioxideEmission') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                            p = q + 1
                         s = 6896
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
@@ -14401,13 +15774,21 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 6894:  # ElementContent: SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and ParkingFeePeriod, CarbonDioxideEmission in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14415,26 +15796,41 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingFeePeriod') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
-                                ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('ParkingFeePeriod')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'ParkingFeePeriod') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
+                            ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
+                            p = q + 1
                         s = 6895
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -14442,21 +15838,32 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CarbonDioxideEmission') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                                ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CarbonDioxideEmission')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CarbonDioxideEmission') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                            p = q + 1
                         s = 6896
                 else:
                     if c == 2:
@@ -14481,12 +15888,20 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 6895:  # ElementContent: SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and CarbonDioxideEmission in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14494,21 +15909,32 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'CarbonDioxideEmission') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('CarbonDioxideEmission')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'CarbonDioxideEmission') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                        ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                        p = q + 1
                     s = 6896
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
@@ -14532,12 +15958,16 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 6896:  # ElementContent: SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                c = (v >> (n - p - 2)) & 3
+                if p + 12 <= n:  # the event code and RenewableGenerationPercentage in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 10
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'RenewableGenerationPercentage', None, None, y, 3, None])
                         p += 10
                     else:
@@ -14594,12 +16024,20 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 135 or s == 6900:  # FirstStartTag, ElementContent: SE(Duration)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and Duration in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14607,21 +16045,32 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Duration') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Duration', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'Duration')
-                            ch.append([U5, 'Duration', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('Duration')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Duration') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Duration', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'Duration')
+                        ch.append([U5, 'Duration', None, None, m, 1, None])
+                        p = q + 1
                     s = 6899
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -14908,12 +16357,20 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 139 or s == 7946:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -14921,21 +16378,32 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U6, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 7945
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15175,12 +16643,20 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 7963:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -15188,21 +16664,34 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t161(v, n, p, nd, 161, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t161(v, n, p, nd, 161, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 7965
                 else:
                     p, s = x.escape(v, n, p, e, 7963, c)
@@ -15271,12 +16760,20 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 143 or s == 7969:  # FirstStartTag, ElementContent: SE(ScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15284,21 +16781,32 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
-                            ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'ScheduleTupleID')
+                        ch.append([U5, 'ScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7968
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15358,12 +16866,20 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 144 or s == 7973:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and SelectedScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15371,33 +16887,48 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('SelectedScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SelectedScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
+                        ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7972
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7972:  # ElementContent: SE(PowerToleranceAcceptance), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and PowerToleranceAcceptance in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerToleranceAcceptance): enumeration of 2 (1 bits)
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'PowerToleranceAcceptance', None, None, E32[y], 5, None])
                         p += 3
                     else:
@@ -15437,13 +16968,21 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 145 or s == 7980:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -15451,21 +16990,32 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 7975
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
@@ -15692,12 +17242,20 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 147 or s == 7986:  # FirstStartTag, ElementContent: SE(SelectedScheduleTupleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and SelectedScheduleTupleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15705,21 +17263,32 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'SelectedScheduleTupleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
-                            ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('SelectedScheduleTupleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'SelectedScheduleTupleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'SelectedScheduleTupleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'SelectedScheduleTupleID')
+                        ch.append([U5, 'SelectedScheduleTupleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7985
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -15751,12 +17320,20 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 148 or s == 7988:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15764,33 +17341,52 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7987
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7987:  # ElementContent: SE(ParameterSetID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ParameterSetID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15798,21 +17394,32 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ParameterSetID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ParameterSetID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ParameterSetID')
-                            ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ParameterSetID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ParameterSetID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ParameterSetID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ParameterSetID')
+                        ch.append([U5, 'ParameterSetID', None, None, m, 1, None])
+                        p = q + 1
                     s = 7989
                 else:
                     p, s = x.escape(v, n, p, e, 7987, c)
@@ -15912,12 +17519,20 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 150 or s == 8008:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -15925,33 +17540,48 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8007
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8007:  # ElementContent: SE(FreeService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and FreeService in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}FreeService): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'FreeService', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16338,12 +17968,20 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 155 or s == 8179:  # FirstStartTag, ElementContent: SE(ServiceID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16351,33 +17989,52 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8178
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8178:  # ElementContent: SE(ServiceID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16385,21 +18042,32 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8180
                 elif c == 1:
                     return p  # EE
@@ -16408,12 +18076,20 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 8180 <= s <= 8193:  # ElementContent: SE(ServiceID), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and ServiceID in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16421,21 +18097,32 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ServiceID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ServiceID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t124(v, n, p, nd, 124, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'ServiceID')
-                            ch.append([U5, 'ServiceID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ServiceID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ServiceID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ServiceID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t124(v, n, p, nd, 124, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'ServiceID')
+                        ch.append([U5, 'ServiceID', None, None, m, 1, None])
+                        p = q + 1
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -16506,12 +18193,20 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 157 or s == 8198:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16519,21 +18214,32 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'TaxRuleID')
+                        ch.append([U6, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8197
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -16578,12 +18284,20 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 158 or s == 8201:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -16591,21 +18305,32 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'TaxRuleID')
+                        ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8200
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -16662,12 +18387,16 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8203:  # ElementContent: SE(TaxIncludedInPrice), SE(AppliesToEnergyFee)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and TaxIncludedInPrice, AppliesToEnergyFee in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxIncludedInPrice): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'TaxIncludedInPrice', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16677,8 +18406,8 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8204
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16691,12 +18420,16 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8204:  # ElementContent: SE(AppliesToEnergyFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AppliesToEnergyFee in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesToEnergyFee', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16709,12 +18442,16 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8205:  # ElementContent: SE(AppliesToParkingFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AppliesToParkingFee in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesToParkingFee', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16727,12 +18464,16 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8206:  # ElementContent: SE(AppliesToOverstayFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AppliesToOverstayFee in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesToOverstayFee', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -16745,12 +18486,16 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8207:  # ElementContent: SE(AppliesMinimumMaximumCost)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and AppliesMinimumMaximumCost in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesMinimumMaximumCost): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'AppliesMinimumMaximumCost', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17156,12 +18901,20 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 168 or s == 8236:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17169,33 +18922,52 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t65(v, n, p, nd, 65, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 6, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t65(v, n, p, nd, 65, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 6, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 8235
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8235:  # ElementContent: SE(PriceScheduleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and PriceScheduleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17203,21 +18975,32 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'PriceScheduleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t137(v, n, p, nd, 137, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 33, p + 1, e, 'PriceScheduleID')
-                            ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('PriceScheduleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'PriceScheduleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'PriceScheduleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t137(v, n, p, nd, 137, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 33, p + 1, e, 'PriceScheduleID')
+                        ch.append([U5, 'PriceScheduleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 8237
                 else:
                     p, s = x.escape(v, n, p, e, 8235, c)
@@ -17282,12 +19065,20 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 169 or s == 8240:  # FirstStartTag, ElementContent: SE(TargetOffsetX)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TargetOffsetX in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetX): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17295,33 +19086,52 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetOffsetX') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'TargetOffsetX')
-                            ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TargetOffsetX')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetOffsetX') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetOffsetX', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'TargetOffsetX')
+                        ch.append([U5, 'TargetOffsetX', None, None, m, 1, None])
+                        p = q + 1
                     s = 8239
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8239:  # ElementContent: SE(TargetOffsetY)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TargetOffsetY in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetY): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17329,21 +19139,32 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TargetOffsetY') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TargetOffsetY', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'TargetOffsetY')
-                            ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TargetOffsetY')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TargetOffsetY') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TargetOffsetY', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'TargetOffsetY')
+                        ch.append([U5, 'TargetOffsetY', None, None, m, 1, None])
+                        p = q + 1
                     s = 8241
                 else:
                     p, s = x.escape(v, n, p, e, 8239, c)
@@ -17388,7 +19209,11 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8242:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -17398,8 +19223,8 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8244
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17412,12 +19237,16 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8244:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -17468,12 +19297,16 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8246:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -17629,12 +19462,16 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8254:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])
@@ -17674,12 +19511,20 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 174 or s == 8259:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17687,21 +19532,32 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t74(v, n, p, nd, 74, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'DepartureTime')
-                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t74(v, n, p, nd, 74, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 12, p + 1, e, 'DepartureTime')
+                        ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 8257
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -17778,13 +19634,21 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 175 or s == 8266:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17792,21 +19656,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t74(v, n, p, nd, 74, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 12, p + 1, e, 'DepartureTime')
-                                ch.append([U6, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 12, p + 1, e, 'DepartureTime')
+                            ch.append([U6, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 8262
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -17837,8 +19712,12 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 8264
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17846,21 +19725,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t57(v, n, p, nd, 57, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 8265
                     elif c == 4:
                         return p  # EE
@@ -17869,13 +19759,17 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8262:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'MinimumSOC')
                             ch.append([U6, 'MinimumSOC', None, None, y, 3, None])
@@ -17887,8 +19781,8 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 8263
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 27, p + 1, e, 'TargetSOC')
                             ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -17902,7 +19796,11 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -17910,8 +19808,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -17933,12 +19829,16 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8263:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 27, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -17951,7 +19851,11 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17959,8 +19863,6 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -17982,12 +19884,20 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8264:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -17995,21 +19905,32 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t57(v, n, p, nd, 57, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U6, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t57(v, n, p, nd, 57, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U6, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 8265
                 elif c == 1:
                     return p  # EE
@@ -18244,12 +20165,16 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8276:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U6, 'ResponseCode', None, None, E34[y], 5, None])

@@ -111,12 +111,16 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 105:  # ElementContent: SE(TargetSOC), SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -388,12 +392,20 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 3 or s == 125:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -401,21 +413,32 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 123
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -632,13 +655,21 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 4 or s == 143:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -646,21 +677,32 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 138
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -691,8 +733,12 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 140
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -700,21 +746,32 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 141
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -727,13 +784,17 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 138:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -745,8 +806,8 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 139
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -760,7 +821,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -768,8 +833,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -795,12 +858,16 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 139:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -813,7 +880,11 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -821,8 +892,6 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -848,12 +917,20 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 140:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -861,21 +938,32 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 141
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -1971,12 +2059,16 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 185:  # ElementContent: SE(TargetSOC), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U6, 'TargetSOC', None, None, y, 3, None])
@@ -2187,12 +2279,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 197:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2207,12 +2303,16 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 199:  # ElementContent: SE(EVSEProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVSEProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVSEProcessing')
                         ch.append([U6, 'EVSEProcessing', None, None, E6[y], 5, None])
@@ -2265,7 +2365,11 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 201:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -2275,8 +2379,8 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 203
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2289,12 +2393,16 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 203:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2397,12 +2505,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 207:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2520,12 +2632,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 214:  # ElementContent: SE(EVSEPowerLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEPowerLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2538,12 +2654,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 215:  # ElementContent: SE(EVSECurrentLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSECurrentLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2556,12 +2676,16 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 216:  # ElementContent: SE(EVSEVoltageLimitAchieved)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and EVSEVoltageLimitAchieved in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEVoltageLimitAchieved): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U6, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2708,12 +2832,16 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2785,12 +2913,16 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 226:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
                         ch.append([U6, 'EVProcessing', None, None, E6[y], 5, None])
@@ -2869,12 +3001,16 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 231:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -2940,12 +3076,16 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVProcessing)
-                c = (v >> (n - p - 1)) & 1
+                if p + 5 <= n:  # the event code and EVProcessing in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 4
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
-                    if not (y := (v >> (n - p - 4)) & 15) & 9:
-                        y >>= 1
+                    if not y & 9 or not (y := (v >> (n - p - 4)) & 15) & 9:
+                        y = (y >> 1) & 3
                         if y >= 3:
                             x.enum(y, 3, p + 1, 'EVProcessing')
                         ch.append([U6, 'EVProcessing', None, None, E6[y], 5, None])
@@ -2998,12 +3138,16 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 238:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -3469,12 +3613,20 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 25 or s == 257:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3482,21 +3634,32 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 255
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -3638,13 +3801,21 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 26 or s == 270:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3652,21 +3823,32 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 265
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -3697,8 +3879,12 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 267
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3706,21 +3892,32 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 268
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -3733,13 +3930,17 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 265:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -3751,8 +3952,8 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 266
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -3766,7 +3967,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -3774,8 +3979,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -3801,12 +4004,16 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 266:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -3819,7 +4026,11 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3827,8 +4038,6 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -3854,12 +4063,20 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 267:  # ElementContent: SE(AckMaxDelay), SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -3867,21 +4084,32 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
@@ -7181,13 +7409,21 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 354 or s == 355:  # StartTag, ElementContent: SE(HMACOutputLength), SE(*), EE, CH[untyped]
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and HMACOutputLength in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({http://www.w3.org/2000/09/xmldsig#}HMACOutputLength): integer
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -7195,21 +7431,34 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'HMACOutputLength') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('HMACOutputLength')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'HMACOutputLength') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t62(v, n, p, nd, 62, x)
-                            else:
-                                ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U4, 'HMACOutputLength', None, None, None, -1, None]
                             ch.append(nd)
                             p = t62(v, n, p, nd, 62, x)
+                        else:
+                            ch.append([U4, 'HMACOutputLength', None, None, m, 2, None])
+                            p = q + 1
                         s = 356
                     else:
                         p, s = x.wild(v, n, p, e, s, c)  # SE(*)
@@ -8415,12 +8664,16 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 52 or s == 402:  # FirstStartTag, ElementContent: SE(Exponent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and Exponent in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513:
-                        y >>= 1
+                    if not y & 513 or (p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 513):
+                        y = (y >> 1) & 255
                         ch.append([U5, 'Exponent', None, None, y - 128, 3, None])
                         p += 10
                     else:
@@ -8433,12 +8686,20 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 401:  # ElementContent: SE(Value)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and Value in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -8446,23 +8707,36 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'Value') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('Value')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'Value') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'Value', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'Value')
-                            ch.append([U5, 'Value', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'Value', None, None, None, -1, None]
                         ch.append(nd)
                         p = t68(v, n, p, nd, 68, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'Value')
+                        ch.append([U5, 'Value', None, None, m, 2, None])
+                        p = q + 1
                     s = 403
                 else:
                     p, s = x.escape(v, n, p, e, 401, c)
@@ -8603,14 +8877,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56 or s == 420:  # FirstStartTag, ElementContent: SE(PresentSOC), SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and PresentSOC, MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}PresentSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'PresentSOC')
                                 ch.append([U5, 'PresentSOC', None, None, y, 3, None])
@@ -8622,8 +8900,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 410
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -8636,8 +8914,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8649,8 +8927,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 412
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8663,7 +8941,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8671,8 +8953,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8692,7 +8972,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8700,8 +8984,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8719,7 +9001,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8727,8 +9013,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8779,14 +9063,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 410:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MinimumSOC, TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 5:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MinimumSOC')
                                 ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -8798,8 +9086,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 411
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8812,8 +9100,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8826,7 +9114,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         elif c == 3:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8834,8 +9126,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8853,7 +9143,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8861,8 +9155,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8882,7 +9174,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8890,8 +9186,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -8942,14 +9236,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 411:  # ElementContent: SE(TargetSOC), SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and TargetSOC, MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'TargetSOC')
                                 ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -8961,8 +9259,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 412
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -8976,7 +9274,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -8984,8 +9286,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9003,7 +9303,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9011,8 +9315,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9032,7 +9334,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9040,8 +9346,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9092,14 +9396,18 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 412:  # ElementContent: SE(MaximumSOC), SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 13 <= n:  # the event code and MaximumSOC in one read
+                    c = (y := (v >> (n - p - 13)) & 8191) >> 9
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MaximumSOC): n-bit 0..100 (7 bits)
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                                y >>= 1
+                            if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                                y = (y >> 1) & 127
                                 if y > 100:
                                     x.facet(y, 10, p + 1, e, 'MaximumSOC')
                                 ch.append([U5, 'MaximumSOC', None, None, y, 3, None])
@@ -9112,7 +9420,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9120,8 +9432,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9140,7 +9450,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9148,8 +9462,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9167,7 +9479,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
                             if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 9
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -9175,8 +9491,6 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                                else:
-                                    m, q = y & 127, p + 9
                                 if (v >> (n - q - 1)) & 1:
                                     nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                                     ch.append(nd)
@@ -9229,13 +9543,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 413:  # ElementContent: SE(RemainingTimeToMinimumSOC), SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMinimumSOC, RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMinimumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9243,26 +9565,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
-                                ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMinimumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMinimumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMinimumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMinimumSOC')
+                            ch.append([U5, 'RemainingTimeToMinimumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 414
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9270,26 +9607,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 415
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9297,21 +9649,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                 else:
                     if c < 5:
@@ -9351,13 +9714,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 414:  # ElementContent: SE(RemainingTimeToTargetSOC), SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToTargetSOC, RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToTargetSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9365,26 +9736,41 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToTargetSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
-                                ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToTargetSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToTargetSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToTargetSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToTargetSOC')
+                            ch.append([U5, 'RemainingTimeToTargetSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 415
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9392,21 +9778,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9444,13 +9841,21 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 415:  # ElementContent: SE(RemainingTimeToMaximumSOC), SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and RemainingTimeToMaximumSOC in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}RemainingTimeToMaximumSOC): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -9458,21 +9863,32 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
-                                ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('RemainingTimeToMaximumSOC')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'RemainingTimeToMaximumSOC') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'RemainingTimeToMaximumSOC', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'RemainingTimeToMaximumSOC')
+                            ch.append([U5, 'RemainingTimeToMaximumSOC', None, None, m, 1, None])
+                            p = q + 1
                         s = 416
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
@@ -9510,13 +9926,17 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 416:  # ElementContent: SE(ChargingComplete), SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 6 <= n:  # the event code and ChargingComplete, InletHot in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargingComplete): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9533,8 +9953,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                        if not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y >>= 1
+                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y = (y >> 1) & 1
                             ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -9549,7 +9969,11 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 417:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
@@ -9559,8 +9983,8 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 418
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9575,12 +9999,16 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 418:  # ElementContent: SE(InletHot), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and InletHot in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -9696,12 +10124,20 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 59 or s == 426:  # FirstStartTag, ElementContent: SE(NotificationMaxDelay)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and NotificationMaxDelay in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9709,33 +10145,48 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'NotificationMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
-                            ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('NotificationMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'NotificationMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'NotificationMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'NotificationMaxDelay')
+                        ch.append([U5, 'NotificationMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 425
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 425:  # ElementContent: SE(EVSENotification)
-                c = (v >> (n - p - 1)) & 1
+                if p + 6 <= n:  # the event code and EVSENotification in one read
+                    c = (y := (v >> (n - p - 6)) & 63) >> 5
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
-                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
-                        y >>= 1
+                    if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
+                        y = (y >> 1) & 7
                         if y >= 6:
                             x.enum(y, 6, p + 1, 'EVSENotification')
                         ch.append([U5, 'EVSENotification', None, None, E7[y], 5, None])
@@ -9909,12 +10360,20 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 434:  # ElementContent: SE(TimeStamp)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeStamp in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -9922,21 +10381,32 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeStamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeStamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeStamp')
-                            ch.append([U5, 'TimeStamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeStamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeStamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeStamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeStamp')
+                        ch.append([U5, 'TimeStamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 436
                 else:
                     p, s = x.escape(v, n, p, e, 434, c)
@@ -10088,12 +10558,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 442:  # ElementContent: SE(ChargedEnergyReadingWh)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and ChargedEnergyReadingWh in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10101,34 +10579,53 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'ChargedEnergyReadingWh') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'ChargedEnergyReadingWh', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
-                            ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('ChargedEnergyReadingWh')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'ChargedEnergyReadingWh') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'ChargedEnergyReadingWh', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'ChargedEnergyReadingWh')
+                        ch.append([U5, 'ChargedEnergyReadingWh', None, None, m, 1, None])
+                        p = q + 1
                     s = 444
                 else:
                     p, s = x.escape(v, n, p, e, 442, c)
                     if s < 0:
                         return p
             if s == 444:  # ElementContent: SE(BPT_DischargedEnergyReadingWh), SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_DischargedEnergyReadingWh, CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_DischargedEnergyReadingWh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10136,26 +10633,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
-                                ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_DischargedEnergyReadingWh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_DischargedEnergyReadingWh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_DischargedEnergyReadingWh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_DischargedEnergyReadingWh')
+                            ch.append([U5, 'BPT_DischargedEnergyReadingWh', None, None, m, 1, None])
+                            p = q + 1
                         s = 445
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10163,26 +10675,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 446
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10190,21 +10717,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                 else:
                     if c < 5:
@@ -10235,7 +10773,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                             if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                                if y & 128:
+                                if not y & 128:
+                                    m, q = y & 127, p + 10
+                                elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 2)
                                     except Fail as f:
@@ -10243,8 +10785,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterStatus') from None
-                                else:
-                                    m, q = y & 127, p + 10
                                 if y & 256:
                                     m = -m - 1
                                 if (v >> (n - q - 1)) & 1:
@@ -10264,8 +10804,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                            if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                                if y & 128:
+                            if not y & 131072:  # the CH code, value and EE code in the block's read
+                                if not y & 65536:  # one 7-bit group, the EE code right after it
+                                    m, q, z = (y >> 9) & 127, p + 9, y & 256
+                                elif not y & 256:  # two groups, then the EE code
+                                    m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                                else:
                                     try:
                                         m, q = uint(v, n, p + 1)
                                     except Fail as f:
@@ -10273,21 +10817,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         raise
                                     except ValueError:
                                         raise early(p + 1, 'MeterTimestamp') from None
-                                else:
+                                    z = (v >> (n - q - 1)) & 1
+                            elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                                if not y & 128:
                                     m, q = y & 127, p + 9
-                                if (v >> (n - q - 1)) & 1:
-                                    nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t53(v, n, p, nd, 53, x)
+                                elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                    m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                                 else:
-                                    if m > 18446744073709551615:
-                                        x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                    ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                    p = q + 1
+                                    try:
+                                        m, q = uint(v, n, p + 1)
+                                    except Fail as f:
+                                        f.names.append('MeterTimestamp')
+                                        raise
+                                    except ValueError:
+                                        raise early(p + 1, 'MeterTimestamp') from None
+                                z = (v >> (n - q - 1)) & 1
                             else:
+                                z = 1  # the element's own function reads it
+                            if z:
                                 nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
                                 p = t53(v, n, p, nd, 53, x)
+                            else:
+                                if m > 18446744073709551615:
+                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                                p = q + 1
                             s = 450
                         elif c == 6:
                             return p  # EE
@@ -10296,13 +10851,21 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 445:  # ElementContent: SE(CapacitiveEnergyReadingVARh), SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and CapacitiveEnergyReadingVARh, BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}CapacitiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10310,26 +10873,41 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
-                                ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('CapacitiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'CapacitiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'CapacitiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'CapacitiveEnergyReadingVARh')
+                            ch.append([U5, 'CapacitiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 446
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10337,21 +10915,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -10381,7 +10970,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10389,8 +10982,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -10409,8 +11000,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 449
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10418,21 +11013,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 450
                     elif c == 5:
                         return p  # EE
@@ -10441,13 +11047,21 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 446:  # ElementContent: SE(BPT_InductiveEnergyReadingVARh), SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and BPT_InductiveEnergyReadingVARh, MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BPT_InductiveEnergyReadingVARh): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10455,21 +11069,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
-                                ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('BPT_InductiveEnergyReadingVARh')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'BPT_InductiveEnergyReadingVARh') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'BPT_InductiveEnergyReadingVARh', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'BPT_InductiveEnergyReadingVARh')
+                            ch.append([U5, 'BPT_InductiveEnergyReadingVARh', None, None, m, 1, None])
+                            p = q + 1
                         s = 447
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterSignature): base64Binary maxLength 64
@@ -10499,7 +11124,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
                         if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10507,8 +11136,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
-                                m, q = y & 127, p + 10
                             if y & 256:
                                 m = -m - 1
                             if (v >> (n - q - 1)) & 1:
@@ -10527,8 +11154,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 449
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10536,21 +11167,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t53(v, n, p, nd, 53, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 18446744073709551615:
-                                    x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                                ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('MeterTimestamp')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterTimestamp') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
                             p = t53(v, n, p, nd, 53, x)
+                        else:
+                            if m > 18446744073709551615:
+                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                            p = q + 1
                         s = 450
                     elif c == 4:
                         return p  # EE
@@ -10559,7 +11201,11 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 447:  # ElementContent: SE(MeterSignature), SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 22 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10588,8 +11234,12 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 448
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                            if y & 128:
+                        if not y & 262144:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 10, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 2)
                                 except Fail as f:
@@ -10597,29 +11247,46 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterStatus') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                            if y & 131072:
+                                m = -m - 1
+                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                            if not y & 128:
                                 m, q = y & 127, p + 10
+                            elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                            else:
+                                try:
+                                    m, q = uint(v, n, p + 2)
+                                except Fail as f:
+                                    f.names.append('MeterStatus')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'MeterStatus', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t68(v, n, p, nd, 68, x)
-                            else:
-                                if m < -32768 or m > 32767:
-                                    x.facet(m, 13, p + 1, e, 'MeterStatus')
-                                ch.append([U5, 'MeterStatus', None, None, m, 2, None])
-                                p = q + 1
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t68(v, n, p, nd, 68, x)
+                        else:
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 1, e, 'MeterStatus')
+                            ch.append([U5, 'MeterStatus', None, None, m, 2, None])
+                            p = q + 1
                         s = 449
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -10627,8 +11294,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'MeterTimestamp') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                                 ch.append(nd)
@@ -10650,12 +11315,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 448:  # ElementContent: SE(MeterStatus), SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 21 <= n:  # the event code and MeterStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 19
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -10663,28 +11336,45 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterStatus') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('MeterStatus')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterStatus') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterStatus', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t68(v, n, p, nd, 68, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 13, p + 1, e, 'MeterStatus')
-                            ch.append([U5, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MeterStatus', None, None, None, -1, None]
                         ch.append(nd)
                         p = t68(v, n, p, nd, 68, x)
+                    else:
+                        if m < -32768 or m > 32767:
+                            x.facet(m, 13, p + 1, e, 'MeterStatus')
+                        ch.append([U5, 'MeterStatus', None, None, m, 2, None])
+                        p = q + 1
                     s = 449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10692,8 +11382,6 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                             ch.append(nd)
@@ -10715,12 +11403,20 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 449:  # ElementContent: SE(MeterTimestamp), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and MeterTimestamp in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10728,21 +11424,32 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'MeterTimestamp') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'MeterTimestamp')
-                            ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('MeterTimestamp')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'MeterTimestamp') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'MeterTimestamp', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'MeterTimestamp')
+                        ch.append([U5, 'MeterTimestamp', None, None, m, 1, None])
+                        p = q + 1
                     s = 450
                 elif c == 1:
                     return p  # EE
@@ -10884,12 +11591,20 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 70 or s == 458:  # FirstStartTag, ElementContent: SE(TimeAnchor)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TimeAnchor in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -10897,21 +11612,32 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TimeAnchor') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TimeAnchor', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t53(v, n, p, nd, 53, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 18446744073709551615:
-                                x.facet(m, 3, p + 1, e, 'TimeAnchor')
-                            ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TimeAnchor')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TimeAnchor') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TimeAnchor', None, None, None, -1, None]
                         ch.append(nd)
                         p = t53(v, n, p, nd, 53, x)
+                    else:
+                        if m > 18446744073709551615:
+                            x.facet(m, 3, p + 1, e, 'TimeAnchor')
+                        ch.append([U5, 'TimeAnchor', None, None, m, 1, None])
+                        p = q + 1
                     s = 457
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11151,12 +11877,20 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 475:  # ElementContent: SE(X509SerialNumber)
-                c = (v >> (n - p - 1)) & 1
+                if p + 20 <= n:  # the event code and X509SerialNumber in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 19
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 262144  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
-                    if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
-                        if y & 128:
+                    if not y & 262144:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 10, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 2)
                             except Fail as f:
@@ -11164,21 +11898,34 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'X509SerialNumber') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                        if y & 131072:
+                            m = -m - 1
+                    elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if not y & 128:
                             m, q = y & 127, p + 10
+                        elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 18  # two 7-bit groups
+                        else:
+                            try:
+                                m, q = uint(v, n, p + 2)
+                            except Fail as f:
+                                f.names.append('X509SerialNumber')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'X509SerialNumber') from None
                         if y & 256:
                             m = -m - 1
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t76(v, n, p, nd, 76, x)
-                        else:
-                            ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
-                            p = q + 1
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U4, 'X509SerialNumber', None, None, None, -1, None]
                         ch.append(nd)
                         p = t76(v, n, p, nd, 76, x)
+                    else:
+                        ch.append([U4, 'X509SerialNumber', None, None, m, 2, None])
+                        p = q + 1
                     s = 477
                 else:
                     p, s = x.escape(v, n, p, e, 475, c)
@@ -11247,12 +11994,20 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 74 or s == 481:  # FirstStartTag, ElementContent: SE(TaxRuleID)
-                c = (v >> (n - p - 1)) & 1
+                if p + 19 <= n:  # the event code and TaxRuleID in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 18
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11260,21 +12015,32 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'TaxRuleID') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'TaxRuleID', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t75(v, n, p, nd, 75, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m < 1 or m > 4294967295:
-                                x.facet(m, 16, p + 1, e, 'TaxRuleID')
-                            ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('TaxRuleID')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'TaxRuleID') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'TaxRuleID', None, None, None, -1, None]
                         ch.append(nd)
                         p = t75(v, n, p, nd, 75, x)
+                    else:
+                        if m < 1 or m > 4294967295:
+                            x.facet(m, 16, p + 1, e, 'TaxRuleID')
+                        ch.append([U5, 'TaxRuleID', None, None, m, 1, None])
+                        p = q + 1
                     s = 480
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -11667,7 +12433,11 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 500:  # ElementContent: SE(DisplayParameters), SE(MeterInfoRequested)
-                c = (v >> (n - p - 2)) & 3
+                if p + 5 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -11677,8 +12447,8 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 502
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -11691,12 +12461,16 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 502:  # ElementContent: SE(MeterInfoRequested)
-                c = (v >> (n - p - 1)) & 1
+                if p + 4 <= n:  # the event code and MeterInfoRequested in one read
+                    c = (y := (v >> (n - p - 4)) & 15) >> 3
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
-                    if not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y >>= 1
+                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y = (y >> 1) & 1
                         ch.append([U5, 'MeterInfoRequested', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -11747,12 +12521,16 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 504:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -11908,12 +12686,16 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 512:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
@@ -11953,12 +12735,20 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 88 or s == 517:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and DepartureTime in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -11966,21 +12756,32 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'DepartureTime') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t55(v, n, p, nd, 55, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 4294967295:
-                                x.facet(m, 5, p + 1, e, 'DepartureTime')
-                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('DepartureTime')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'DepartureTime') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'DepartureTime', None, None, None, -1, None]
                         ch.append(nd)
                         p = t55(v, n, p, nd, 55, x)
+                    else:
+                        if m > 4294967295:
+                            x.facet(m, 5, p + 1, e, 'DepartureTime')
+                        ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                        p = q + 1
                     s = 515
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
@@ -12057,13 +12858,21 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 89 or s == 524:  # FirstStartTag, ElementContent: SE(DepartureTime), SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and DepartureTime, AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12071,21 +12880,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'DepartureTime') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'DepartureTime', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t55(v, n, p, nd, 55, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 4294967295:
-                                    x.facet(m, 5, p + 1, e, 'DepartureTime')
-                                ch.append([U5, 'DepartureTime', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('DepartureTime')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'DepartureTime') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'DepartureTime', None, None, None, -1, None]
                             ch.append(nd)
                             p = t55(v, n, p, nd, 55, x)
+                        else:
+                            if m > 4294967295:
+                                x.facet(m, 5, p + 1, e, 'DepartureTime')
+                            ch.append([U5, 'DepartureTime', None, None, m, 1, None])
+                            p = q + 1
                         s = 520
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
@@ -12116,8 +12936,12 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 522
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                        if not y & 131072:  # the CH code, value and EE code in the block's read
+                            if not y & 65536:  # one 7-bit group, the EE code right after it
+                                m, q, z = (y >> 9) & 127, p + 9, y & 256
+                            elif not y & 256:  # two groups, then the EE code
+                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12125,21 +12949,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
+                                z = (v >> (n - q - 1)) & 1
+                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                            if not y & 128:
                                 m, q = y & 127, p + 9
-                            if (v >> (n - q - 1)) & 1:
-                                nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                                ch.append(nd)
-                                p = t50(v, n, p, nd, 50, x)
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                             else:
-                                if m > 65535:
-                                    x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                                ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                                p = q + 1
+                                try:
+                                    m, q = uint(v, n, p + 1)
+                                except Fail as f:
+                                    f.names.append('AckMaxDelay')
+                                    raise
+                                except ValueError:
+                                    raise early(p + 1, 'AckMaxDelay') from None
+                            z = (v >> (n - q - 1)) & 1
                         else:
+                            z = 1  # the element's own function reads it
+                        if z:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
                             p = t50(v, n, p, nd, 50, x)
+                        else:
+                            if m > 65535:
+                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                            p = q + 1
                         s = 523
                     elif c == 4:
                         return p  # EE
@@ -12148,13 +12983,17 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 520:  # ElementContent: SE(MinimumSOC), SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 12 <= n:  # the event code and MinimumSOC, TargetSOC in one read
+                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MinimumSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'MinimumSOC')
                             ch.append([U5, 'MinimumSOC', None, None, y, 3, None])
@@ -12166,8 +13005,8 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 521
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                            y >>= 1
+                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                            y = (y >> 1) & 127
                             if y > 100:
                                 x.facet(y, 10, p + 1, e, 'TargetSOC')
                             ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -12181,7 +13020,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                         if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                            if y & 128:
+                            if not y & 128:
+                                m, q = y & 127, p + 9
+                            elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                                m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                            else:
                                 try:
                                     m, q = uint(v, n, p + 1)
                                 except Fail as f:
@@ -12189,8 +13032,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'AckMaxDelay') from None
-                            else:
-                                m, q = y & 127, p + 9
                             if (v >> (n - q - 1)) & 1:
                                 nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                                 ch.append(nd)
@@ -12212,12 +13053,16 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 521:  # ElementContent: SE(TargetSOC), SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 11 <= n:  # the event code and TargetSOC in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 9
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 256  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
-                        y >>= 1
+                    if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
+                        y = (y >> 1) & 127
                         if y > 100:
                             x.facet(y, 10, p + 1, e, 'TargetSOC')
                         ch.append([U5, 'TargetSOC', None, None, y, 3, None])
@@ -12230,7 +13075,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
                     if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                        if not y & 128:
+                            m, q = y & 127, p + 9
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12238,8 +13087,6 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
-                            m, q = y & 127, p + 9
                         if (v >> (n - q - 1)) & 1:
                             nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                             ch.append(nd)
@@ -12261,12 +13108,20 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: SE(AckMaxDelay), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and AckMaxDelay in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # not 0 where the CH code is: the child is read on its own
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
-                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
-                        if y & 128:
+                    if not y & 131072:  # the CH code, value and EE code in the block's read
+                        if not y & 65536:  # one 7-bit group, the EE code right after it
+                            m, q, z = (y >> 9) & 127, p + 9, y & 256
+                        elif not y & 256:  # two groups, then the EE code
+                            m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
+                        else:
                             try:
                                 m, q = uint(v, n, p + 1)
                             except Fail as f:
@@ -12274,21 +13129,32 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                 raise
                             except ValueError:
                                 raise early(p + 1, 'AckMaxDelay') from None
-                        else:
+                            z = (v >> (n - q - 1)) & 1
+                    elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if not y & 128:
                             m, q = y & 127, p + 9
-                        if (v >> (n - q - 1)) & 1:
-                            nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t50(v, n, p, nd, 50, x)
+                        elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
+                            m, q = (y & 127) | (z << 7), p + 17  # two 7-bit groups
                         else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'AckMaxDelay')
-                            ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
-                            p = q + 1
+                            try:
+                                m, q = uint(v, n, p + 1)
+                            except Fail as f:
+                                f.names.append('AckMaxDelay')
+                                raise
+                            except ValueError:
+                                raise early(p + 1, 'AckMaxDelay') from None
+                        z = (v >> (n - q - 1)) & 1
                     else:
+                        z = 1  # the element's own function reads it
+                    if z:
                         nd = [U5, 'AckMaxDelay', None, None, None, -1, None]
                         ch.append(nd)
                         p = t50(v, n, p, nd, 50, x)
+                    else:
+                        if m > 65535:
+                            x.facet(m, 2, p + 1, e, 'AckMaxDelay')
+                        ch.append([U5, 'AckMaxDelay', None, None, m, 1, None])
+                        p = q + 1
                     s = 523
                 elif c == 1:
                     return p  # EE
@@ -12591,12 +13457,16 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 555:  # ElementContent: SE(ResponseCode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 9 <= n:  # the event code and ResponseCode in one read
+                    c = (y := (v >> (n - p - 9)) & 511) >> 8
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 128  # not 0 where the CH code is: the child is read on its own
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
-                    if p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129:
-                        y >>= 1
+                    if not y & 129 or (p + 8 <= n and not (y := (v >> (n - p - 8)) & 255) & 129):
+                        y = (y >> 1) & 63
                         if y >= 40:
                             x.enum(y, 40, p + 1, 'ResponseCode')
                         ch.append([U5, 'ResponseCode', None, None, E14[y], 5, None])
