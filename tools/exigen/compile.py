@@ -27,6 +27,8 @@ from typing import Any
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import inline  # noqa: E402
+
 from v2gsniff.dissectors.exi.grammar import (  # noqa: E402
     AT,
     AT_ANY,
@@ -90,7 +92,7 @@ class Compiler:
         self.patterns: dict[int, str] = {}
         self.qconsts: dict[int, str] = {}
         self.state = ""  # the current block's state number as the code has it: "s", or a constant
-        self.fast: dict[int, tuple[int, bool]] = {}  # the current block's fused productions (``fused``)
+        self.fast: dict[int, tuple[int, str]] = {}  # the current block's fused productions (``fused``)
         self.starts = self._starts()
         self.groups = {s: self._reach(s) for s in self.starts}
 
@@ -237,19 +239,22 @@ class Compiler:
         else:
             self.emit(d, f"raise Fail('datatype {dt[1]} is not supported', p)")
 
-    def facet_test(self, var: str, dti: int, raw: str | None = None) -> str:
+    def facet_test(self, var: str, dti: int, raw: str | None = None, span: tuple[int, int] | None = None) -> str:
         """The condition under which the value in ``var`` may break a facet of datatype ``dti`` ('' if
         it never can).  It only decides whether to ask: what breaks is judged by runtime's ``Ctx.facet``
-        with facets.py, the code the encoder checks with.  ``raw``: an n-bit value before its offset."""
+        with facets.py, the code the encoder checks with.  ``raw``: an n-bit value before its offset;
+        ``span``: the least and greatest integer ``var`` can hold there (bounds it keeps go untested)."""
         dt = self.g.dtypes[dti]
         kind = dt[0]
+        lo, hi = span if span is not None else (None, None)
         tests = []
         if kind == D_NBIT:
             k, lo, hi = dt[1], dt[2], dt[3]
             if (1 << k) > hi - lo + 1:
                 tests.append(f"{raw} > {hi - lo}" if raw is not None else f"{var} > {hi}")
         elif kind in (D_UINT, D_INT):
-            bounds = self.range_test(var, dt[1], dt[2], kind)
+            bounds = self.range_test(var, None if lo is not None and dt[1] is not None and dt[1] <= lo else dt[1],
+                                     None if hi is not None and dt[2] is not None and dt[2] >= hi else dt[2], kind)
             if bounds:
                 tests.append(bounds)
         number = kind in (D_NBIT, D_UINT, D_INT)
@@ -261,7 +266,8 @@ class Compiler:
                 tests.append(f"len({var}) < {limit}")
             elif facet == "maxLength":
                 tests.append(f"len({var}) > {limit}")
-            elif facet == "totalDigits" and number:
+            elif facet == "totalDigits" and number and not (lo is not None and hi is not None
+                                                             and -10 ** limit < lo and hi < 10 ** limit):
                 tests.append(f"not {-10 ** limit} < {item} < {10 ** limit}")
             elif facet == "pattern" and kind == D_STRING and pattern is not None:
                 tests.append(f"{self.pattern_const(dti)}.fullmatch({var}) is None")
@@ -401,21 +407,25 @@ class Compiler:
         self.emit(d, "ch.append(" + make.replace("VALUE", val) + ")")
         self.emit(d, f"p += {k + 2}")
 
-    def fusable(self, prod: tuple[int, Any, Any, int]) -> tuple[int, bool] | None:
-        """(bits, integer) of what a block can read together with the event code of ``prod``: an inline
-        child's CH code, value and EE code (n-bit, enumeration, boolean), or for an integer the CH code,
-        sign, two 7-bit groups and the EE code after the second (None: not an inline child)."""
+    def fusable(self, prod: tuple[int, Any, Any, int]) -> tuple[int, str] | None:
+        """(bits, what) a block can read together with the event code of ``prod``: an inline child's
+        CH code, value and EE code ("fixed": n-bit, enumeration, boolean; "integer": with its sign and
+        two 7-bit groups), or a run of children of a type read at its call site ("run", inline.py);
+        None if nothing."""
         ev, _a, b, _n = prod
-        sim = self.g.simple[b] if ev == SE else None
-        if sim is None or self.traced:
+        if ev != SE or self.traced:
             return None
+        sim = self.g.simple[b]
+        if sim is None:
+            found = inline.run(self, b)
+            return (found[1], "run") if found else None
         if sim[0] in (D_NBIT, D_ENUM, D_BOOL):
-            return sim[1] + 2, False
+            return sim[1] + 2, "fixed"
         if sim[0] in (D_UINT, D_INT):
-            return (18 if sim[0] == D_UINT else 19), True
+            return (18 if sim[0] == D_UINT else 19), "integer"
         return None
 
-    def fused(self, s: int) -> dict[int, tuple[int, bool]]:
+    def fused(self, s: int) -> dict[int, tuple[int, str]]:
         """The productions of state s whose children the block reads with the event code: those of the
         same width as the first one that can be (code 0 is the usual next element of a sequence)."""
         found = {code: f for code, prod in enumerate(self.g.states[s].prods) if (f := self.fusable(prod))}
@@ -435,7 +445,7 @@ class Compiler:
         self.emit(d + 1, f"raise early(p + 1, {local!r}) from None")
 
     def production(self, d: int, s: int, merged: bool, prod: tuple[int, Any, Any, int],
-                   fast: tuple[int, bool] | None = None) -> None:
+                   fast: tuple[int, str] | None = None) -> None:
         """One production's code, p past its event code; ``fast``: its child is in ``y`` too (``fused``)."""
         ev, a, b, nxt = prod
         g = self.g
@@ -445,6 +455,8 @@ class Compiler:
             self.emit(d, f"# SE({self.label(a)})" + (f": {self.dt_label(sim)}" if sim is not None else ""))
             if sim is not None and sim[0] in DT_NAMES and not self.traced:
                 self.simple_child(d, a, b, sim, g.states[b].prods[0][1], fast[0] if fast else None)
+            elif not self.traced and (inlined := inline.run(self, b)):
+                inline.emit(self, d, a, b, *inlined, fast is not None)
             else:
                 self.child_call(d, a, b)
         elif ev == EE:
@@ -526,14 +538,14 @@ class Compiler:
             self.emit(d + 1, "b0 = p")
         self.fast = self.fused(lo)
         if self.fast:
-            bits, integer = next(iter(self.fast.values()))
+            bits, _what = next(iter(self.fast.values()))
             wide = w + bits
             names = ", ".join(self.qname(st.prods[code][1])[1] for code in self.fast)
             self.emit(d + 1, f"if p + {wide} <= n:  # the event code and {names} in one read")
             self.emit(d + 2, f"c = (y := (v >> (n - p - {wide})) & {(1 << wide) - 1}) >> {bits}")
             self.emit(d + 1, "else:")
             self.emit(d + 2, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
-            self.emit(d + 2, f"y = {(1 << (bits - 1))}  # not 0 where the CH code is: the child is read on its own")
+            self.emit(d + 2, f"y = {(1 << (bits - 1))}  # a CH (or event) code that is not 0: the child's own read")
         else:
             self.emit(d + 1, f"c = (v >> (n - p - {w})) & {(1 << w) - 1}")
         self.emit(d + 1, f"p += {w}")

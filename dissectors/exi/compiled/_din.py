@@ -52,7 +52,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -101,52 +101,188 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 160:  # ElementContent: SE(EAmount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EAmount in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EAmount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EAmount', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 162
                 else:
                     p, s = x.escape(v, n, p, e, 160, c)
                     if s < 0:
                         return p
             if s == 162:  # ElementContent: SE(EVMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaxVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxVoltage)
-                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaxVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 163
                 else:
                     p, s = x.escape(v, n, p, e, 162, c)
                     if s < 0:
                         return p
             if s == 163:  # ElementContent: SE(EVMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaxCurrent)
-                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 164
                 else:
                     p, s = x.escape(v, n, p, e, 163, c)
                     if s < 0:
                         return p
             if s == 164:  # ElementContent: SE(EVMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMinCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMinCurrent)
-                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 165
                 else:
                     p, s = x.escape(v, n, p, e, 164, c)
@@ -178,52 +314,167 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 167:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 166
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 166:  # ElementContent: SE(EVSEMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaxVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxVoltage)
-                    nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaxVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 166, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVSEMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaxCurrent)
-                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 169
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
                     if s < 0:
                         return p
             if s == 169:  # ElementContent: SE(EVSEMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinCurrent)
-                    nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 169, c)
@@ -259,7 +510,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PowerSwitchClosed): boolean
@@ -281,7 +532,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RCD): boolean
@@ -303,7 +554,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
@@ -356,7 +607,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -423,13 +674,29 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 178:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 177
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -465,7 +732,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -485,13 +752,26 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
@@ -502,7 +782,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -756,7 +1036,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1054,7 +1334,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1184,7 +1464,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RetryCounter): integer -32768..32767
@@ -1266,7 +1546,7 @@ def t12(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVRequestedEnergyTransferType): enumeration of 6 (3 bits)
@@ -1340,7 +1620,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1364,7 +1644,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -1477,7 +1757,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1532,7 +1812,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
@@ -1585,17 +1865,47 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 224:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired)
-                if p + 5 <= n:  # the event code and ReceiptRequired in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 45 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaxCurrent)
-                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 225
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1605,8 +1915,8 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 226
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1623,7 +1933,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}MeterInfo)
@@ -1651,7 +1961,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReceiptRequired): boolean
@@ -1669,13 +1979,26 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 227:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 228
                 else:
                     p, s = x.escape(v, n, p, e, 227, c)
@@ -1803,7 +2126,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -1827,7 +2150,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEProcessing): enumeration of 2 (1 bits)
@@ -1870,62 +2193,202 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 18 or s == 236:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 235
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 235:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 237
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                if p + 46 <= n:  # the event code and EVMaximumVoltageLimit, EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumVoltageLimit)
-                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 238
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 239
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 240
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1935,8 +2398,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 241
                     elif c == 4:
                         # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1949,30 +2412,90 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 238:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                if p + 46 <= n:  # the event code and EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 239
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 240
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1982,8 +2505,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 241
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1996,22 +2519,52 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 239:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 45 <= n:  # the event code and EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVMaximumPowerLimit)
-                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 240
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2021,8 +2574,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 241
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -2039,7 +2592,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}BulkChargingComplete): boolean
@@ -2072,7 +2625,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ChargingComplete): boolean
@@ -2090,57 +2643,249 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 242:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and RemainingTimeToFullSoC, RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToFullSoC)
-                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 243
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 244
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 242, c)
                     if s < 0:
                         return p
             if s == 243:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 244
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 243, c)
                     if s < 0:
                         return p
             if s == 244:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 245
                 else:
                     p, s = x.escape(v, n, p, e, 244, c)
@@ -2176,7 +2921,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -2196,39 +2941,120 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 248
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
                     if s < 0:
                         return p
             if s == 249:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentCurrent)
-                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 250
                 else:
                     p, s = x.escape(v, n, p, e, 249, c)
@@ -2239,7 +3065,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSECurrentLimitAchieved): boolean
@@ -2261,7 +3087,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEVoltageLimitAchieved): boolean
@@ -2283,7 +3109,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -2301,27 +3127,121 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 46 <= n:  # the event code and EVSEMaximumVoltageLimit, EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumVoltageLimit)
-                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 254
                     else:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
-                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 255
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 256
                     elif c == 3:
                         return p  # EE
@@ -2330,19 +3250,83 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 254:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumCurrentLimit)
-                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 255
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 256
                 elif c == 2:
                     return p  # EE
@@ -2351,13 +3335,47 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVSEMaximumPowerLimit), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 256
                 elif c == 1:
                     return p  # EE
@@ -2391,88 +3409,296 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 20 or s == 258:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 257
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumCurrentLimit)
-                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 257, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVMaximumPowerLimit, EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumPowerLimit)
-                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 260
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
                     if s < 0:
                         return p
             if s == 260:  # ElementContent: SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                if p + 46 <= n:  # the event code and EVEnergyCapacity, EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyCapacity)
-                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyCapacity', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 262
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyRequest', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 263
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2484,8 +3710,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 264
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2502,23 +3728,53 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 262:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                if p + 46 <= n:  # the event code and EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyRequest', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 263
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2531,8 +3787,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2553,7 +3809,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -2592,7 +3848,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
@@ -2639,13 +3895,29 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 21 or s == 267:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -2656,7 +3928,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}BulkChargingComplete): boolean
@@ -2689,7 +3961,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingComplete): boolean
@@ -2732,129 +4004,474 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 22 or s == 271:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVSEMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumCurrentLimit)
-                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 270, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEMaximumPowerLimit, EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumPowerLimit)
-                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 273
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
                     if s < 0:
                         return p
             if s == 273:  # ElementContent: SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 274
                 else:
                     p, s = x.escape(v, n, p, e, 273, c)
                     if s < 0:
                         return p
             if s == 274:  # ElementContent: SE(EVSEMinimumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinimumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumCurrentLimit)
-                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 275
                 else:
                     p, s = x.escape(v, n, p, e, 274, c)
                     if s < 0:
                         return p
             if s == 275:  # ElementContent: SE(EVSEMinimumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEMinimumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEMinimumVoltageLimit)
-                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 276
                 else:
                     p, s = x.escape(v, n, p, e, 275, c)
                     if s < 0:
                         return p
             if s == 276:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSECurrentRegulationTolerance, EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSECurrentRegulationTolerance)
-                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 277
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 276, c)
                     if s < 0:
                         return p
             if s == 277:  # ElementContent: SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 278
                 else:
                     p, s = x.escape(v, n, p, e, 277, c)
                     if s < 0:
                         return p
             if s == 278:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 45 <= n:  # the event code and EVSEEnergyToBeDelivered in one read
+                    c = (y := (v >> (n - p - 45)) & 35184372088831) >> 43
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEEnergyToBeDelivered)
-                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 279
                 elif c == 1:
                     return p  # EE
@@ -2892,7 +4509,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEIsolationStatus): enumeration of 4 (2 bits)
@@ -2927,7 +4544,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
@@ -2951,7 +4568,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NotificationMaxDelay): unsigned 0..4294967295
@@ -3004,7 +4621,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -3053,7 +4670,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVReady): boolean
@@ -3075,7 +4692,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVCabinConditioning): boolean
@@ -3121,7 +4738,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSConditioning): boolean
@@ -3156,7 +4773,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -3180,7 +4797,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
@@ -3748,13 +5365,40 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 33 or s == 310:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t51(v, n, p, nd, 51, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
                     s = 309
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -5773,7 +7417,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SAScheduleTupleID): integer -32768..32767
@@ -5874,7 +7518,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -5894,13 +7538,26 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 344:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 26 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 25
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 346
                 else:
                     p, s = x.escape(v, n, p, e, 344, c)
@@ -6207,13 +7864,40 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 42 or s == 359:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t51(v, n, p, nd, 51, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
                     s = 358
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -6230,7 +7914,7 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMax): integer -32768..32767
@@ -6381,7 +8065,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -6434,7 +8118,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
@@ -6516,7 +8200,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ReadyToChargeState): boolean
@@ -6613,7 +8297,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -6633,19 +8317,41 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 372:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 27 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 27)) & 134217727) >> 25
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 16777216  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 29081715 and (y >> 2) & 3 < 3:  # PowerSwitchClosed, RCD, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'PowerSwitchClosed', None, None, y & 4194304 != 0, 4, None],
+                            [U6, 'RCD', None, None, y & 262144 != 0, 4, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 25
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 374
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 30 <= n and not (y := (v >> (n - p - 30)) & 1073741823) & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 374
                 elif c == 2:
                     # SE({urn:din:70121:2012:MsgDataTypes}EVSEStatus)
@@ -6683,39 +8389,123 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 47 or s == 376:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 375
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 375:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 377
                 else:
                     p, s = x.escape(v, n, p, e, 375, c)
                     if s < 0:
                         return p
             if s == 377:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 378
                 else:
                     p, s = x.escape(v, n, p, e, 377, c)
@@ -6751,7 +8541,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -6771,26 +8561,73 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 379:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 381
                 else:
                     p, s = x.escape(v, n, p, e, 379, c)
                     if s < 0:
                         return p
             if s == 381:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 382
                 else:
                     p, s = x.escape(v, n, p, e, 381, c)
@@ -7086,7 +8923,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}start): unsigned 0..4294967295
@@ -7139,7 +8976,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}duration): unsigned 0..4294967295
@@ -7544,13 +9381,40 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 56 or s == 410:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t51(v, n, p, nd, 51, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t51(v, n, p, nd, 51, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t51(v, n, p, nd, 51, x)
                     s = 409
                 elif c == 1:
                     # SE({urn:din:70121:2012:MsgDataTypes}TimeInterval)
@@ -7567,7 +9431,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -7633,7 +9497,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
@@ -7655,7 +9519,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}EnergyTransferType): enumeration of 10 (4 bits)
@@ -7704,7 +9568,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
@@ -7782,7 +9646,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -7806,7 +9670,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceID): unsigned 0..65535
@@ -7899,7 +9763,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceScope): string maxLength 32
@@ -7947,7 +9811,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
@@ -7996,7 +9860,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8086,7 +9950,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
@@ -8146,7 +10010,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8251,7 +10115,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8306,7 +10170,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DateTimeNow): integer -9223372036854775808..9223372036854775807
@@ -8412,7 +10276,7 @@ def t67(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -8569,7 +10433,7 @@ def t69(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9241,13 +11105,29 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 78 or s == 485:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 33 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 33)) & 8589934591) >> 32
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2147483648  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3740732931 and (y >> 12) & 15 < 12:  # EVReady, EVCabinConditioning, EVRESSConditioning, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 536870912 != 0, 4, None],
+                            [U6, 'EVCabinConditioning', None, None, y & 16777216 != 0, 4, None],
+                            [U6, 'EVRESSConditioning', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 23, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 32
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 484
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -9283,7 +11163,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}ResponseCode): enumeration of 23 (5 bits)
@@ -9303,26 +11183,73 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 486:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 31 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 30
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 536870912  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 969130099 and (y >> 18) & 15 < 12 and (y >> 2) & 3 < 3:  # EVSEIsolationStatus, EVSEStatusCode, NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'EVSEIsolationStatus', None, None, E16[((y >> 25) & 3)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E19[((y >> 18) & 15)], 5, None],
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 30
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 488
                 else:
                     p, s = x.escape(v, n, p, e, 486, c)
                     if s < 0:
                         return p
             if s == 488:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 44 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 43
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t97(v, n, p, nd, 97, x)
+                    if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 27
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 35
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 43
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 38) & 7) > 6:
+                                x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 16, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t97(v, n, p, nd, 97, x)
                     s = 489
                 else:
                     p, s = x.escape(v, n, p, e, 488, c)
@@ -9918,7 +11845,11 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 83 or s == 504:  # FirstStartTag, ElementContent: SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ContractAuthenticationReq), SE(ContractAuthenticationRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServicePaymentSelectionReq), SE(ServicePaymentSelectionRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                c = (v >> (n - p - 6)) & 63
+                if p + 19 <= n:  # the event code and ContractAuthenticationRes in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 13
+                else:
+                    c = (v >> (n - p - 6)) & 63
+                    y = 4096  # a CH (or event) code that is not 0: the child's own read
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -10006,9 +11937,16 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ContractAuthenticationRes)
-                                    nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t17(v, n, p, nd, 17, x)
+                                    if not y & 6203 and (y >> 6) & 31 < 23:  # ResponseCode, EVSEProcessing and the EE code in the block's read
+                                        nf = [U5, 'ContractAuthenticationRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 6) & 31)], 5, None],
+                                            [U5, 'EVSEProcessing', None, None, E18[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 13
+                                    else:
+                                        nd = [U5, 'ContractAuthenticationRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t17(v, n, p, nd, 17, x)
                                     s = 503
                         else:
                             if c < 15:
@@ -10082,9 +12020,33 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t58(v, n, p, nd, 58, x)
+                                    if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                        if not y & 33554432:  # ServiceID: one 7-bit group
+                                            m = (y >> 18) & 127
+                                            z, q = y & 196608, 12
+                                        elif not y & 131072:  # 2 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                            z, q = y & 768, 20
+                                        elif not y & 512:  # 3 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                            z, q = y & 3, 28
+                                        else:
+                                            z = 1  # a longer integer
+                                        if z:
+                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                            ch.append(nd)
+                                            p = t58(v, n, p, nd, 58, x)
+                                        else:
+                                            nf = [U5, 'ServiceDetailReq', None, [
+                                                [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                            if m > 65535:
+                                                x.facet(m, 31, p + 2, nf, 'ServiceID')
+                                            ch.append(nf)
+                                            p += q
+                                    else:
+                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t58(v, n, p, nd, 58, x)
                                     s = 503
                             else:
                                 if c == 24:
@@ -10116,9 +12078,15 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}ServicePaymentSelectionRes)
-                                    nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t63(v, n, p, nd, 63, x)
+                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'ServicePaymentSelectionRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'ServicePaymentSelectionRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t63(v, n, p, nd, 63, x)
                                     s = 503
                             else:
                                 if c == 29:
@@ -10143,9 +12111,15 @@ def t83(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 503
                                 else:
                                     # SE({urn:din:70121:2012:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t67(v, n, p, nd, 67, x)
+                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 23:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'SessionStopRes', None, [
+                                            [U5, 'ResponseCode', None, None, E28[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t67(v, n, p, nd, 67, x)
                                     s = 503
                             else:
                                 if c == 33:
@@ -10305,7 +12279,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
@@ -10358,26 +12332,88 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 511:  # ElementContent: SE(ProfileEntry)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and ProfileEntry in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 963012198400:  # ChargingProfileEntryStart, ChargingProfileEntryMaxPower and the EE code in the block's read
+                        if not y & 33554432:  # ChargingProfileEntryMaxPower: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t128(v, n, p, nd, 128, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'ProfileEntry', None, [
+                                [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
                     s = 513
                 else:
                     p, s = x.escape(v, n, p, e, 511, c)
                     if s < 0:
                         return p
             if s == 513 or s == 514:  # ElementContent: SE(ProfileEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and ProfileEntry in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ProfileEntry)
-                    nd = [U6, 'ProfileEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 963012198400:  # ChargingProfileEntryStart, ChargingProfileEntryMaxPower and the EE code in the block's read
+                        if not y & 33554432:  # ChargingProfileEntryMaxPower: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t128(v, n, p, nd, 128, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'ProfileEntry', None, [
+                                [U6, 'ChargingProfileEntryStart', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'ChargingProfileEntryMaxPower', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'ChargingProfileEntryMaxPower')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'ProfileEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
                     s = 514
                 elif c == 1:
                     return p  # EE
@@ -10480,7 +12516,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}startValue): unsigned 0..4294967295
@@ -10529,13 +12565,27 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 519 or s == 521:  # ElementContent: SE(Cost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 26 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 24
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t94(v, n, p, nd, 94, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E35[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 25, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t94(v, n, p, nd, 94, x)
                     s = 521
                 elif c == 1:
                     return p  # EE
@@ -10709,7 +12759,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}costKind): enumeration of 3 (2 bits)
@@ -10733,7 +12783,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amount): unsigned 0..4294967295
@@ -10786,7 +12836,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
@@ -10911,7 +12961,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
@@ -10935,7 +12985,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 6
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Unit): enumeration of 10 (4 bits)
@@ -10990,7 +13040,7 @@ def t97(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}Value): integer -32768..32767
@@ -11856,18 +13906,48 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 580:  # ElementContent: SE(MeterReading), SE(SigMeterReading), SE(MeterStatus), SE(TMeter), EE
-                if p + 22 <= n:  # the event code and MeterStatus, TMeter in one read
-                    c = (y := (v >> (n - p - 22)) & 4194303) >> 19
+                if p + 46 <= n:  # the event code and MeterReading in one read
+                    c = (y := (v >> (n - p - 46)) & 70368744177663) >> 43
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 4398046511104  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterReading)
-                        nd = [U6, 'MeterReading', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if not y & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'MeterReading', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'MeterReading', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'MeterReading', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 582
                     else:
                         # SE({urn:din:70121:2012:MsgDataTypes}SigMeterReading): base64Binary maxLength 32
@@ -11896,23 +13976,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('MeterStatus')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'MeterStatus') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -11927,38 +13991,23 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'MeterStatus') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'MeterStatus', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t117(v, n, p, nd, 117, x)
+                            else:
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 1, e, 'MeterStatus')
+                                ch.append([U6, 'MeterStatus', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'MeterStatus', None, None, None, -1, None]
                             ch.append(nd)
                             p = t117(v, n, p, nd, 117, x)
-                        else:
-                            if m < -32768 or m > 32767:
-                                x.facet(m, 5, p + 1, e, 'MeterStatus')
-                            ch.append([U6, 'MeterStatus', None, None, m, 2, None])
-                            p = q + 1
                         s = 584
                     elif c == 3:
                         # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
-                        if not y & 262144:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 10, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 18, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 2)
-                                except Fail as f:
-                                    f.names.append('TMeter')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'TMeter') from None
-                                z = (v >> (n - q - 1)) & 1
-                            if y & 131072:
-                                m = -m - 1
-                        elif p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
+                        if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
                             if not y & 128:
                                 m, q = y & 127, p + 10
                             elif p + 18 <= n and not (z := (v >> (n - p - 18)) & 255) & 128:
@@ -11973,18 +14022,19 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise early(p + 1, 'TMeter') from None
                             if y & 256:
                                 m = -m - 1
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U6, 'TMeter', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t96(v, n, p, nd, 96, x)
+                            else:
+                                if m < -9223372036854775808 or m > 9223372036854775807:
+                                    x.facet(m, 10, p + 1, e, 'TMeter')
+                                ch.append([U6, 'TMeter', None, None, m, 2, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U6, 'TMeter', None, None, None, -1, None]
                             ch.append(nd)
                             p = t96(v, n, p, nd, 96, x)
-                        else:
-                            if m < -9223372036854775808 or m > 9223372036854775807:
-                                x.facet(m, 10, p + 1, e, 'TMeter')
-                            ch.append([U6, 'TMeter', None, None, m, 2, None])
-                            p = q + 1
                         s = 585
                     elif c == 4:
                         return p  # EE
@@ -11997,7 +14047,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12128,7 +14178,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}MeterStatus): integer -32768..32767
@@ -12233,7 +14283,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
@@ -12391,7 +14441,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
@@ -12507,7 +14557,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PMaxScheduleID): integer -32768..32767
@@ -12673,7 +14723,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -12763,9 +14813,39 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 607
                     elif c == 4:
                         # SE({urn:din:70121:2012:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t97(v, n, p, nd, 97, x)
+                        if p + 43 <= n and not (y := (v >> (n - p - 43)) & 8796093022207) & 6855707328512 and (y >> 30) & 15 < 10:  # Multiplier, Unit, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 27
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 35
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 43
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t97(v, n, p, nd, 97, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'physicalValue', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 38) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E33[((y >> 30) & 15)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 38) & 7) > 6:
+                                    x.facet(((y >> 38) & 7) - 3, 25, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 16, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'physicalValue', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t97(v, n, p, nd, 97, x)
                         s = 608
                     elif c == 5:
                         # SE({urn:din:70121:2012:MsgDataTypes}stringValue): string
@@ -12823,7 +14903,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -12997,7 +15077,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -13019,7 +15099,7 @@ def t127(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -13059,7 +15139,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -13112,7 +15192,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ChargingProfileEntryMaxPower): integer -32768..32767
@@ -13269,7 +15349,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SAScheduleTupleID): integer -32768..32767
@@ -13391,7 +15471,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffID): integer -32768..32767
@@ -13448,7 +15528,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -13494,7 +15574,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
@@ -13597,7 +15677,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -13650,7 +15730,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -13730,26 +15810,88 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 135 or s == 645:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t134(v, n, p, nd, 134, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SelectedService', None, [
+                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t134(v, n, p, nd, 134, x)
                     s = 644
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 644 or s == 646:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t134(v, n, p, nd, 134, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t134(v, n, p, nd, 134, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SelectedService', None, [
+                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 14, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t134(v, n, p, nd, 134, x)
                     s = 646
                 elif c == 1:
                     return p  # EE
@@ -13791,7 +15933,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}FreeService): boolean
@@ -14073,7 +16215,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -14126,7 +16268,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceName): string maxLength 32
@@ -14172,7 +16314,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:din:70121:2012:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -14473,7 +16615,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer

@@ -54,7 +54,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -100,61 +100,227 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 167
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EAmount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EAmount', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 167:  # ElementContent: SE(EAmount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EAmount in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                    nd = [U6, 'EAmount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EAmount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EAmount', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 168
                 else:
                     p, s = x.escape(v, n, p, e, 167, c)
                     if s < 0:
                         return p
             if s == 168:  # ElementContent: SE(EVMaxVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaxVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaxVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 170
                 else:
                     p, s = x.escape(v, n, p, e, 168, c)
                     if s < 0:
                         return p
             if s == 170:  # ElementContent: SE(EVMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaxCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 171
                 else:
                     p, s = x.escape(v, n, p, e, 170, c)
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(EVMinCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMinCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 172
                 else:
                     p, s = x.escape(v, n, p, e, 171, c)
@@ -186,39 +352,119 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 174:  # FirstStartTag, ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 22 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 21
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 173
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 173:  # ElementContent: SE(EVSENominalVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSENominalVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSENominalVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 175
                 else:
                     p, s = x.escape(v, n, p, e, 173, c)
                     if s < 0:
                         return p
             if s == 175:  # ElementContent: SE(EVSEMaxCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaxCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 176
                 else:
                     p, s = x.escape(v, n, p, e, 175, c)
@@ -254,7 +500,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -307,7 +553,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -331,7 +577,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
@@ -474,7 +720,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -498,7 +744,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -565,13 +811,27 @@ def t7(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 7 or s == 189:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 188
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -607,7 +867,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -627,13 +887,26 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
@@ -644,7 +917,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -833,7 +1106,7 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1041,7 +1314,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1130,7 +1403,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RetryCounter): integer -32768..32767
@@ -1214,7 +1487,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MaxEntriesSAScheduleTuple): unsigned 0..65535
@@ -1280,7 +1553,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
@@ -1300,7 +1573,11 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 222:  # ElementContent: SE(AC_EVChargeParameter), SE(DC_EVChargeParameter), SE(EVChargeParameter)
-                c = (v >> (n - p - 2)) & 3
+                if p + 31 <= n:  # the event code and EVChargeParameter in one read
+                    c = (y := (v >> (n - p - 31)) & 2147483647) >> 29
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 268435456  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVChargeParameter)
@@ -1316,9 +1593,31 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 224
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t28(v, n, p, nd, 28, x)
+                    if not y & 469762048:  # DepartureTime and the EE code in the block's read
+                        if not y & 33554432:  # DepartureTime: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 13
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 21
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 29
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t28(v, n, p, nd, 28, x)
+                        else:
+                            nf = [U6, 'EVChargeParameter', None, [
+                                [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t28(v, n, p, nd, 28, x)
                     s = 224
                 else:
                     p, s = x.escape(v, n, p, e, 222, c)
@@ -1354,7 +1653,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1378,7 +1677,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
@@ -1513,7 +1812,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -1568,7 +1867,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -1588,18 +1887,48 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 234:  # ElementContent: SE(EVSEMaxCurrent), SE(MeterInfo), SE(ReceiptRequired), SE(AC_EVSEStatus)
-                if p + 6 <= n:  # the event code and ReceiptRequired in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                if p + 44 <= n:  # the event code and EVSEMaxCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaxCurrent', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 235
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1610,8 +1939,8 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1621,9 +1950,17 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 237
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t3(v, n, p, nd, 3, x)
+                        if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                            nf = [U5, 'AC_EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 21
+                        else:
+                            nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t3(v, n, p, nd, 3, x)
                         s = 238
                     else:
                         p, s = x.escape(v, n, p, e, 234, c)
@@ -1634,7 +1971,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -1655,9 +1992,17 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 235, c)
@@ -1668,7 +2013,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
@@ -1683,22 +2028,42 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 237
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if p + 21 <= n and not (y := (v >> (n - p - 21)) & 2097151) & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in one read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 236, c)
                     if s < 0:
                         return p
             if s == 237:  # ElementContent: SE(AC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 22 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 22)) & 4194303) >> 21
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U5, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 238
                 else:
                     p, s = x.escape(v, n, p, e, 237, c)
@@ -1730,62 +2095,200 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 18 or s == 240:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 239
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 239:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 239, c)
                     if s < 0:
                         return p
             if s == 241:  # ElementContent: SE(EVMaximumVoltageLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                if p + 44 <= n:  # the event code and EVMaximumVoltageLimit, EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 242
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 243
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 244
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1795,8 +2298,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 245
                     elif c == 4:
                         # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1809,30 +2312,90 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 242:  # ElementContent: SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 6 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 6)) & 63) >> 3
+                if p + 44 <= n:  # the event code and EVMaximumCurrentLimit, EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 243
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 244
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1842,8 +2405,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 245
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                        if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                            y = (y >> 1) & 1
+                        if not (y := (v >> (n - p - 3)) & 7) & 5:
+                            y >>= 1
                             ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                             p += 3
                         else:
@@ -1856,22 +2419,52 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 243:  # ElementContent: SE(EVMaximumPowerLimit), SE(BulkChargingComplete), SE(ChargingComplete)
-                if p + 5 <= n:  # the event code and BulkChargingComplete, ChargingComplete in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 43 <= n:  # the event code and EVMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 244
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1881,8 +2474,8 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 245
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -1899,7 +2492,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
@@ -1932,7 +2525,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
@@ -1950,57 +2543,249 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 246:  # ElementContent: SE(RemainingTimeToFullSoC), SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and RemainingTimeToFullSoC, RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 247
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 248
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 246, c)
                     if s < 0:
                         return p
             if s == 247:  # ElementContent: SE(RemainingTimeToBulkSoC), SE(EVTargetVoltage)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and RemainingTimeToBulkSoC, EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 248
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 247, c)
                     if s < 0:
                         return p
             if s == 248:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 249
                 else:
                     p, s = x.escape(v, n, p, e, 248, c)
@@ -2036,7 +2821,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -2056,39 +2841,120 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 250:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 252
                 else:
                     p, s = x.escape(v, n, p, e, 250, c)
                     if s < 0:
                         return p
             if s == 252:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, 252, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 254
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
@@ -2099,7 +2965,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
@@ -2121,7 +2987,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
@@ -2143,7 +3009,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
@@ -2161,27 +3027,121 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 257:  # ElementContent: SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 3)) & 7
+                if p + 44 <= n:  # the event code and EVSEMaximumVoltageLimit, EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 258
                     else:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 259
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 260
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2212,19 +3172,83 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 258:  # ElementContent: SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEMaximumCurrentLimit, EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 259
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 260
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2255,13 +3279,47 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVSEMaximumPowerLimit), SE(EVSEID)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 260
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
@@ -2327,7 +3385,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -2351,7 +3409,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}MeterInfo)
@@ -2381,7 +3439,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
@@ -2430,7 +3488,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -2476,97 +3534,313 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 265
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 265:  # ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 266
                 else:
                     p, s = x.escape(v, n, p, e, 265, c)
                     if s < 0:
                         return p
             if s == 266:  # ElementContent: SE(EVMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 268
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVMaximumPowerLimit, EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 269
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(EVMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 270
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
             if s == 270:  # ElementContent: SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                if p + 44 <= n:  # the event code and EVEnergyCapacity, EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyCapacity', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 271
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyRequest', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 272
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2578,8 +3852,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 273
                     elif c == 3:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2596,23 +3870,53 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 271:  # ElementContent: SE(EVEnergyRequest), SE(FullSOC), SE(BulkSOC), EE
-                if p + 12 <= n:  # the event code and FullSOC, BulkSOC in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 9
+                if p + 44 <= n:  # the event code and EVEnergyRequest in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 41
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVEnergyRequest', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 272
                     else:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'FullSOC')
                             ch.append([U6, 'FullSOC', None, None, y, 3, None])
@@ -2625,8 +3929,8 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
-                        if not y & 257 or (p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257):
-                            y = (y >> 1) & 127
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 257:
+                            y >>= 1
                             if y > 100:
                                 x.facet(y, 3, p + 1, e, 'BulkSOC')
                             ch.append([U6, 'BulkSOC', None, None, y, 3, None])
@@ -2647,7 +3951,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FullSOC): n-bit 0..100 (7 bits)
@@ -2686,7 +3990,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkSOC): n-bit 0..100 (7 bits)
@@ -2733,13 +4037,27 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 21 or s == 276:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U6, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 275
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -2750,7 +4068,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
@@ -2783,7 +4101,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
@@ -2826,123 +4144,438 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 22 or s == 280:  # FirstStartTag, ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 279
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 279:  # ElementContent: SE(EVSEMaximumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 281
                 else:
                     p, s = x.escape(v, n, p, e, 279, c)
                     if s < 0:
                         return p
             if s == 281:  # ElementContent: SE(EVSEMaximumPowerLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumPowerLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 282
                 else:
                     p, s = x.escape(v, n, p, e, 281, c)
                     if s < 0:
                         return p
             if s == 282:  # ElementContent: SE(EVSEMaximumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMaximumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 283
                 else:
                     p, s = x.escape(v, n, p, e, 282, c)
                     if s < 0:
                         return p
             if s == 283:  # ElementContent: SE(EVSEMinimumCurrentLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMinimumCurrentLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 284
                 else:
                     p, s = x.escape(v, n, p, e, 283, c)
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEMinimumVoltageLimit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEMinimumVoltageLimit in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 285
                 else:
                     p, s = x.escape(v, n, p, e, 284, c)
                     if s < 0:
                         return p
             if s == 285:  # ElementContent: SE(EVSECurrentRegulationTolerance), SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSECurrentRegulationTolerance, EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 286
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 285, c)
                     if s < 0:
                         return p
             if s == 286:  # ElementContent: SE(EVSEPeakCurrentRipple)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPeakCurrentRipple in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 287
                 else:
                     p, s = x.escape(v, n, p, e, 286, c)
                     if s < 0:
                         return p
             if s == 287:  # ElementContent: SE(EVSEEnergyToBeDelivered), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and EVSEEnergyToBeDelivered in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 288
                 elif c == 1:
                     return p  # EE
@@ -2980,7 +4613,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -3033,7 +4666,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -3057,7 +4690,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEIsolationStatus): enumeration of 5 (3 bits)
@@ -3094,7 +4727,7 @@ def t23(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
@@ -3143,7 +4776,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
@@ -3165,7 +4798,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 6
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -3189,7 +4822,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 10)) & 1023) >> 9
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVRESSSOC): n-bit 0..100 (7 bits)
@@ -3651,7 +5284,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DepartureTime): unsigned 0..4294967295
@@ -3775,7 +5408,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NotificationMaxDelay): unsigned 0..65535
@@ -3828,7 +5461,7 @@ def t31(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -3895,13 +5528,42 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 33 or s == 320:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t53(v, n, p, nd, 53, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            if m > 86400:
+                                x.facet(m, 39, p + 14, nf, 'duration')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
                     s = 319
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -5920,7 +7582,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -5988,7 +7650,7 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -6008,25 +7670,53 @@ def t39(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 23 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 21
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 356
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 356
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
+                    if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t31(v, n, p, nd, 31, x)
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
@@ -6333,13 +8023,42 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 42 or s == 369:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t53(v, n, p, nd, 53, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            if m > 86400:
+                                x.facet(m, 39, p + 14, nf, 'duration')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
                     s = 368
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -6352,13 +8071,47 @@ def t42(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 368:  # ElementContent: SE(PMax)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and PMax in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                    nd = [U6, 'PMax', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'PMax', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'PMax', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'PMax', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 370
                 else:
                     p, s = x.escape(v, n, p, e, 368, c)
@@ -6463,7 +8216,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -6518,7 +8271,7 @@ def t44(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
@@ -6600,7 +8353,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
@@ -6660,7 +8413,7 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -6709,7 +8462,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargeProgress): enumeration of 3 (2 bits)
@@ -6733,7 +8486,7 @@ def t47(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -6832,7 +8585,7 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -6852,25 +8605,53 @@ def t48(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 388:  # ElementContent: SE(AC_EVSEStatus), SE(DC_EVSEStatus), SE(EVSEStatus)
-                c = (v >> (n - p - 2)) & 3
+                if p + 23 <= n:  # the event code and AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 21
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t3(v, n, p, nd, 3, x)
+                    if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                        nf = [U6, 'AC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                            [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 21
+                    else:
+                        nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t3(v, n, p, nd, 3, x)
                     s = 390
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                        nf = [U6, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 390
                 elif c == 2:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t31(v, n, p, nd, 31, x)
+                    if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                        nf = [U6, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t31(v, n, p, nd, 31, x)
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, 388, c)
@@ -6902,39 +8683,121 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 49 or s == 392:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 391
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 391:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 391, c)
                     if s < 0:
                         return p
             if s == 393:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetCurrent', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 394
                 else:
                     p, s = x.escape(v, n, p, e, 393, c)
@@ -6970,7 +8833,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -6990,26 +8853,73 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 397
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
                     if s < 0:
                         return p
             if s == 397:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 397, c)
@@ -7305,7 +9215,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}start): unsigned 0..16777214
@@ -7358,7 +9268,7 @@ def t53(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}duration): unsigned 0..86400
@@ -7787,13 +9697,42 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 58 or s == 427:  # FirstStartTag, ElementContent: SE(RelativeTimeInterval), SE(TimeInterval)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and RelativeTimeInterval in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t53(v, n, p, nd, 53, x)
+                    if not y & 963079307264:  # start, duration and the EE code in the block's read
+                        if not y & 33554432:  # duration: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t53(v, n, p, nd, 53, x)
+                        else:
+                            nf = [U6, 'RelativeTimeInterval', None, [
+                                [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                            if m > 86400:
+                                x.facet(m, 39, p + 14, nf, 'duration')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t53(v, n, p, nd, 53, x)
                     s = 426
                 elif c == 1:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TimeInterval)
@@ -7810,7 +9749,7 @@ def t58(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -7880,7 +9819,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
@@ -7958,7 +9897,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -7982,7 +9921,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceID): unsigned 0..65535
@@ -8075,7 +10014,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceScope): string maxLength 64
@@ -8123,7 +10062,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceCategory): enumeration of 4 (2 bits)
@@ -8172,7 +10111,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8192,13 +10131,24 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 441:  # ElementContent: SE(PaymentOptionList)
-                c = (v >> (n - p - 1)) & 1
+                if p + 11 <= n:  # the event code and PaymentOptionList in one read
+                    c = (y := (v >> (n - p - 11)) & 2047) >> 10
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t128(v, n, p, nd, 128, x)
+                    if not y & 891:  # PaymentOption, PaymentOption and the EE code in the block's read
+                        nf = [U5, 'PaymentOptionList', None, [
+                            [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                            [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 10
+                    else:
+                        nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t128(v, n, p, nd, 128, x)
                     s = 443
                 else:
                     p, s = x.escape(v, n, p, e, 441, c)
@@ -8318,7 +10268,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8373,7 +10323,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSETimeStamp): integer -9223372036854775808..9223372036854775807
@@ -8457,7 +10407,7 @@ def t65(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
@@ -8504,7 +10454,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -8661,7 +10611,7 @@ def t68(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9333,13 +11283,27 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 77 or s == 496:  # FirstStartTag, ElementContent: SE(DC_EVStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 23 <= n:  # the event code and DC_EVStatus in one read
+                    c = (y := (v >> (n - p - 23)) & 8388607) >> 22
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2097152  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t24(v, n, p, nd, 24, x)
+                    if not y & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in the block's read
+                        nf = [U5, 'DC_EVStatus', None, [
+                            [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                            [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                            [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                        if ((y >> 2) & 127) > 100:
+                            x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                        ch.append(nf)
+                        p += 22
+                    else:
+                        nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t24(v, n, p, nd, 24, x)
                     s = 495
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
@@ -9375,7 +11339,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 7
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 64  # not 0 where the CH code is: the child is read on its own
+                    y = 64  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}ResponseCode): enumeration of 26 (5 bits)
@@ -9395,26 +11359,73 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 497:  # ElementContent: SE(DC_EVSEStatus)
-                c = (v >> (n - p - 1)) & 1
+                if p + 32 <= n:  # the event code and DC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 32)) & 4294967295) >> 31
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1073741824  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t23(v, n, p, nd, 23, x)
+                    if not y & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in the block's read
+                        nf = [U5, 'DC_EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                            [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                            [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 31
+                    else:
+                        nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t23(v, n, p, nd, 23, x)
                     s = 499
                 else:
                     p, s = x.escape(v, n, p, e, 497, c)
                     if s < 0:
                         return p
             if s == 499:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVSEPresentVoltage', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 500
                 else:
                     p, s = x.escape(v, n, p, e, 499, c)
@@ -10010,7 +12021,11 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 82 or s == 515:  # FirstStartTag, ElementContent: SE(AuthorizationReq), SE(AuthorizationRes), SE(BodyElement), SE(CableCheckReq), SE(CableCheckRes), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(WeldingDetectionReq), SE(WeldingDetectionRes), EE
-                c = (v >> (n - p - 6)) & 63
+                if p + 20 <= n:  # the event code and AuthorizationRes in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 14
+                else:
+                    c = (v >> (n - p - 6)) & 63
+                    y = 8192  # a CH (or event) code that is not 0: the child's own read
                 p += 6
                 if c < 18:
                     if c < 9:
@@ -10024,9 +12039,16 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t5(v, n, p, nd, 5, x)
+                                    if not y & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in the block's read
+                                        nf = [U5, 'AuthorizationRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                            [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 14
+                                    else:
+                                        nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t5(v, n, p, nd, 5, x)
                                     s = 514
                             else:
                                 if c == 2:
@@ -10154,9 +12176,15 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             else:
                                 if c == 20:
                                     # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t46(v, n, p, nd, 46, x)
+                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t46(v, n, p, nd, 46, x)
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}PowerDeliveryReq)
@@ -10187,9 +12215,33 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     s = 514
                                 elif c == 25:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t59(v, n, p, nd, 59, x)
+                                    if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                        if not y & 33554432:  # ServiceID: one 7-bit group
+                                            m = (y >> 18) & 127
+                                            z, q = y & 196608, 12
+                                        elif not y & 131072:  # 2 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                            z, q = y & 768, 20
+                                        elif not y & 512:  # 3 groups
+                                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                            z, q = y & 3, 28
+                                        else:
+                                            z = 1  # a longer integer
+                                        if z:
+                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                            ch.append(nd)
+                                            p = t59(v, n, p, nd, 59, x)
+                                        else:
+                                            nf = [U5, 'ServiceDetailReq', None, [
+                                                [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                            if m > 65535:
+                                                x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                            ch.append(nf)
+                                            p += q
+                                    else:
+                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t59(v, n, p, nd, 59, x)
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -10229,15 +12281,27 @@ def t82(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if c < 33:
                                 if c == 31:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t65(v, n, p, nd, 65, x)
+                                    if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                        nf = [U5, 'SessionStopReq', None, [
+                                            [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 5
+                                    else:
+                                        nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t65(v, n, p, nd, 65, x)
                                     s = 514
                                 else:
                                     # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                    ch.append(nd)
-                                    p = t66(v, n, p, nd, 66, x)
+                                    if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                        nf = [U5, 'SessionStopRes', None, [
+                                            [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                        ch.append(nf)
+                                        p += 9
+                                    else:
+                                        nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                        ch.append(nd)
+                                        p = t66(v, n, p, nd, 66, x)
                                     s = 514
                             else:
                                 if c == 33:
@@ -10435,7 +12499,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -10488,7 +12552,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -10534,7 +12598,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -10556,7 +12620,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -10602,7 +12666,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
@@ -10620,13 +12684,28 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 529:  # ElementContent: SE(SupportedEnergyTransferMode)
-                c = (v >> (n - p - 1)) & 1
+                if p + 43 <= n:  # the event code and SupportedEnergyTransferMode in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 42
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 2199023255552  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in the block's read
+                        nf = [U6, 'SupportedEnergyTransferMode', None, [
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                            [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 42
+                    else:
+                        nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s = 530
                 else:
                     p, s = x.escape(v, n, p, e, 529, c)
@@ -10767,7 +12846,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Multiplier): n-bit -3..3 (3 bits)
@@ -10791,7 +12870,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Unit): enumeration of 7 (3 bits)
@@ -10815,7 +12894,7 @@ def t90(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Value): integer -32768..32767
@@ -10966,39 +13045,101 @@ def t93(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 93 or s == 567:  # FirstStartTag, ElementContent: SE(startValue)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and startValue in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                    nd = [U6, 'startValue', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'startValue', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'startValue', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'startValue', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 566
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 566:  # ElementContent: SE(Cost)
-                c = (v >> (n - p - 1)) & 1
+                if p + 25 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 24
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t96(v, n, p, nd, 96, x)
                     s = 568
                 else:
                     p, s = x.escape(v, n, p, e, 566, c)
                     if s < 0:
                         return p
             if 568 <= s <= 569:  # ElementContent: SE(Cost), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 26 <= n:  # the event code and Cost in one read
+                    c = (y := (v >> (n - p - 26)) & 67108863) >> 24
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 8388608  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                    nd = [U6, 'Cost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t96(v, n, p, nd, 96, x)
+                    if not y & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in the block's read
+                        nf = [U6, 'Cost', None, [
+                            [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                            [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                            [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                        if ((y >> 2) & 7) > 6:
+                            x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                        ch.append(nf)
+                        p += 24
+                    else:
+                        nd = [U6, 'Cost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t96(v, n, p, nd, 96, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -11192,7 +13333,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}costKind): enumeration of 3 (2 bits)
@@ -11216,7 +13357,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amount): unsigned 0..4294967295
@@ -11269,7 +13410,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}amountMultiplier): n-bit -3..3 (3 bits)
@@ -12188,7 +14329,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12331,7 +14472,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12462,7 +14603,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}MeterStatus): integer -32768..32767
@@ -12567,7 +14708,7 @@ def t117(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}TMeter): integer -9223372036854775808..9223372036854775807
@@ -12762,7 +14903,7 @@ def t121(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FaultCode): enumeration of 3 (2 bits)
@@ -12958,7 +15099,7 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -13048,9 +15189,39 @@ def t124(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 1691
                     elif c == 4:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                        nd = [U6, 'physicalValue', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t90(v, n, p, nd, 90, x)
+                        if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 25
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 33
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 41
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t90(v, n, p, nd, 90, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'physicalValue', None, [
+                                    [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                    [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if ((y >> 36) & 7) > 6:
+                                    x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 28, p + 14, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'physicalValue', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
                         s = 1692
                     elif c == 5:
                         # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -13108,7 +15279,7 @@ def t125(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -13291,7 +15462,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -13313,7 +15484,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
@@ -13362,7 +15533,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -13411,13 +15582,47 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 1719:  # ElementContent: SE(ChargingProfileEntryMaxPower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and ChargingProfileEntryMaxPower in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t90(v, n, p, nd, 90, x)
+                    if not y & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t90(v, n, p, nd, 90, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if ((y >> 36) & 7) > 6:
+                                x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t90(v, n, p, nd, 90, x)
                     s = 1721
                 else:
                     p, s = x.escape(v, n, p, e, 1719, c)
@@ -13428,7 +15633,7 @@ def t129(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxNumberOfPhasesInUse): n-bit 1..3 (2 bits)
@@ -13546,7 +15751,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -13626,7 +15831,7 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SAScheduleTupleID): n-bit 1..255 (8 bits)
@@ -13740,7 +15945,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # AT({urn:iso:15118:2:2013:MsgDataTypes}Id): string
@@ -13769,7 +15974,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffID): n-bit 1..255 (8 bits)
@@ -13793,7 +15998,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SalesTariffDescription): string maxLength 32
@@ -13845,7 +16050,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}NumEPriceLevels): n-bit 0..255 (8 bits)
@@ -13963,7 +16168,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -14016,7 +16221,7 @@ def t136(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ParameterSetID): integer -32768..32767
@@ -14096,26 +16301,88 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 137 or s == 2769:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 42 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 41
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t136(v, n, p, nd, 136, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SelectedService', None, [
+                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
                     s = 2768
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 2768:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t136(v, n, p, nd, 136, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SelectedService', None, [
+                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
                     s = 2770
                 elif c == 1:
                     return p  # EE
@@ -14124,13 +16391,44 @@ def t137(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 2770 <= s <= 2783:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 43 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 41
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 1099511627776  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                    nd = [U6, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t136(v, n, p, nd, 136, x)
+                    if not y & 1926158614528:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 25
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 33
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 41
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t136(v, n, p, nd, 136, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'SelectedService', None, [
+                                [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t136(v, n, p, nd, 136, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -14168,7 +16466,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceID): unsigned 0..65535
@@ -14221,7 +16519,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 4
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceName): string maxLength 32
@@ -14267,7 +16565,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceCategory): enumeration of 4 (2 bits)
@@ -14289,7 +16587,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}ServiceScope): string maxLength 64
@@ -14335,7 +16633,7 @@ def t138(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
@@ -14861,7 +17159,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -14885,7 +17183,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -14911,7 +17209,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 7)) & 127) >> 5
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:15118:2:2013:MsgDataTypes}EnergyTransferMode): enumeration of 6 (3 bits)
@@ -15140,11 +17438,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 154:  # FirstStartTag: AT(Algorithm), AT(Encoding), AT(Id), AT(Id), AT(Id), AT(MimeType), AT(Name), AT(Target), AT(Type), AT(URI), AT(*), SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                if p + 12 <= n:  # the event code and BulkChargingComplete, BulkChargingComplete, ChargingComplete, ChargingComplete, ChargingSession, EVReady, EVSECurrentLimitAchieved, EVSEPowerLimitAchieved, EVSEVoltageLimitAchieved, FreeService, PaymentOption, RCD, ReceiptRequired, SelectedPaymentOption, boolValue in one read
-                    c = (y := (v >> (n - p - 12)) & 4095) >> 3
+                if p + 30 <= n:  # the event code and AC_EVSEStatus, AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 21
                 else:
                     c = (v >> (n - p - 9)) & 511
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 9
                 if c < 128:
                     if c < 64:
@@ -15221,16 +17519,32 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                                nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                    nf = [U5, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                                 s = 157
                                         else:
                                             if c == 14:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                    nf = [U6, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
@@ -15244,9 +17558,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 18:
                                             if c == 16:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t5(v, n, p, nd, 5, x)
+                                                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                    nf = [U5, 'AuthorizationRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                                        [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 14
+                                                else:
+                                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t5(v, n, p, nd, 5, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDef}Body)
@@ -15263,8 +17584,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15276,8 +17597,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 22:
                                             if c == 20:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15411,8 +17732,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 34:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15422,8 +17743,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15455,9 +17776,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 38:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -15493,8 +17844,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 42:
                                             if c == 40:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
@@ -15538,9 +17889,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 46:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                nd = [U6, 'Cost', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t96(v, n, p, nd, 96, x)
+                                                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                    nf = [U6, 'Cost', None, [
+                                                        [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                                                        [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                                                        [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 7) > 6:
+                                                        x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                                                    ch.append(nf)
+                                                    p += 24
+                                                else:
+                                                    nd = [U6, 'Cost', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t96(v, n, p, nd, 96, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
@@ -15581,28 +17942,66 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 54:
                                             if c == 52:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U5, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U6, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                                 s = 157
                                         else:
                                             if c == 54:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U5, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U6, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                                 s = 157
                                 else:
                                     if c < 60:
@@ -15681,9 +18080,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EAmount', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 62:
@@ -15729,22 +18158,104 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t28(v, n, p, nd, 28, x)
+                                                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 469762048:  # DepartureTime and the EE code in one read
+                                                    if not y & 33554432:  # DepartureTime: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 13
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 21
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 29
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t28(v, n, p, nd, 28, x)
+                                                    else:
+                                                        nf = [U6, 'EVChargeParameter', None, [
+                                                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t28(v, n, p, nd, 28, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVEnergyCapacity', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVEnergyRequest', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
@@ -15763,64 +18274,334 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 70:
                                             if c == 68:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaxVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 70:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                 else:
                                     if c < 76:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                                nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 74:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                     else:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMinCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -15844,8 +18625,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15865,8 +18646,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -15877,15 +18658,75 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                     else:
                                         if c < 86:
@@ -15929,70 +18770,370 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                 else:
                                     if c < 92:
                                         if c < 90:
                                             if c == 88:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                     else:
                                         if c < 94:
                                             if c == 92:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 94:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                         else:
                             if c < 112:
@@ -16001,9 +19142,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 98:
                                             if c == 96:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSENominalVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -16021,14 +19192,44 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 98:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16040,15 +19241,75 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 102:
                                             if c == 100:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEPresentCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEPresentVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 102:
@@ -16066,9 +19327,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                                nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t31(v, n, p, nd, 31, x)
+                                                if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                                    nf = [U6, 'EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 17
+                                                else:
+                                                    nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t31(v, n, p, nd, 31, x)
                                                 s = 157
                                 else:
                                     if c < 108:
@@ -16120,8 +19388,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 106:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16139,15 +19407,75 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 110:
                                             if c == 108:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVTargetCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVTargetVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 110:
@@ -16235,8 +19563,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16777,9 +20105,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 146:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                nd = [U6, 'PMax', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'PMax', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'PMax', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'PMax', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -16857,8 +20215,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 154:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -16868,9 +20226,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t128(v, n, p, nd, 128, x)
+                                                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                    nf = [U5, 'PaymentOptionList', None, [
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 10
+                                                else:
+                                                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t128(v, n, p, nd, 128, x)
                                                 s = 157
                                     else:
                                         if c < 158:
@@ -16882,9 +20247,15 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t46(v, n, p, nd, 46, x)
+                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t46(v, n, p, nd, 46, x)
                                                 s = 157
                                         else:
                                             if c == 158:
@@ -16971,8 +20342,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -16989,8 +20360,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -17009,22 +20380,107 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t53(v, n, p, nd, 53, x)
+                                                if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 963079307264:  # start, duration and the EE code in one read
+                                                    if not y & 33554432:  # duration: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 24
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 32
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 40
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t53(v, n, p, nd, 53, x)
+                                                    else:
+                                                        nf = [U6, 'RelativeTimeInterval', None, [
+                                                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                        if m > 86400:
+                                                            x.facet(m, 39, p + 14, nf, 'duration')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t53(v, n, p, nd, 53, x)
                                                 s = 157
                                         else:
                                             if c == 170:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                     else:
                                         if c < 174:
@@ -17264,8 +20720,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 190:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -17275,9 +20731,36 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t136(v, n, p, nd, 136, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                    if not y & 33554432:  # ParameterSetID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t136(v, n, p, nd, 136, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'SelectedService', None, [
+                                                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t136(v, n, p, nd, 136, x)
                                                 s = 157
                     else:
                         if c < 224:
@@ -17324,9 +20807,33 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 198:
                                             if c == 196:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                                nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t59(v, n, p, nd, 59, x)
+                                                if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                                    if not y & 33554432:  # ServiceID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 12
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 20
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 28
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t59(v, n, p, nd, 59, x)
+                                                    else:
+                                                        nf = [U5, 'ServiceDetailReq', None, [
+                                                            [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                        if m > 65535:
+                                                            x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t59(v, n, p, nd, 59, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
@@ -17563,17 +21070,29 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t65(v, n, p, nd, 65, x)
+                                                if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                                    nf = [U5, 'SessionStopReq', None, [
+                                                        [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 5
+                                                else:
+                                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t65(v, n, p, nd, 65, x)
                                                 s = 157
                                     else:
                                         if c < 214:
                                             if c == 212:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t66(v, n, p, nd, 66, x)
+                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'SessionStopRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t66(v, n, p, nd, 66, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
@@ -17650,9 +21169,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t148(v, n, p, nd, 148, x)
+                                                if p + 42 <= n and not (y := (v >> (n - p - 42)) & 4398046511103) & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                    nf = [U6, 'SupportedEnergyTransferMode', None, [
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 42
+                                                else:
+                                                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t148(v, n, p, nd, 148, x)
                                                 s = 157
                                         else:
                                             if c == 222:
@@ -18026,8 +21556,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18133,9 +21663,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'physicalValue', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                         else:
                                             if c == 250:
@@ -18202,9 +21762,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 254:
                                             if c == 252:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                nd = [U6, 'startValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'startValue', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'startValue', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'startValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                                 s = 157
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}stringValue): string
@@ -18244,11 +21834,11 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 if s < 0:
                                                     return p
             if s == 157:  # ElementContent: SE(AC_EVChargeParameter), SE(AC_EVSEChargeParameter), SE(AC_EVSEStatus), SE(AC_EVSEStatus), SE(AuthorizationReq), SE(AuthorizationRes), SE(Body), SE(BodyElement), SE(BulkChargingComplete), SE(BulkChargingComplete), SE(BulkSOC), SE(CableCheckReq), SE(CableCheckRes), SE(CanonicalizationMethod), SE(Certificate), SE(CertificateInstallationReq), SE(CertificateInstallationRes), SE(CertificateUpdateReq), SE(CertificateUpdateRes), SE(ChargeParameterDiscoveryReq), SE(ChargeParameterDiscoveryRes), SE(ChargeProgress), SE(ChargeService), SE(ChargingComplete), SE(ChargingComplete), SE(ChargingProfile), SE(ChargingProfileEntryMaxNumberOfPhasesInUse), SE(ChargingProfileEntryMaxPower), SE(ChargingProfileEntryStart), SE(ChargingSession), SE(ChargingStatusReq), SE(ChargingStatusRes), SE(ConsumptionCost), SE(ContractSignatureCertChain), SE(ContractSignatureEncryptedPrivateKey), SE(Cost), SE(CurrentDemandReq), SE(CurrentDemandRes), SE(DC_EVChargeParameter), SE(DC_EVPowerDeliveryParameter), SE(DC_EVSEChargeParameter), SE(DC_EVSEStatus), SE(DC_EVSEStatus), SE(DC_EVStatus), SE(DC_EVStatus), SE(DHpublickey), SE(DSAKeyValue), SE(DepartureTime), SE(DigestMethod), SE(DigestValue), SE(EAmount), SE(EPriceLevel), SE(EVCCID), SE(EVChargeParameter), SE(EVEnergyCapacity), SE(EVEnergyRequest), SE(EVErrorCode), SE(EVMaxCurrent), SE(EVMaxVoltage), SE(EVMaximumCurrentLimit), SE(EVMaximumCurrentLimit), SE(EVMaximumPowerLimit), SE(EVMaximumPowerLimit), SE(EVMaximumVoltageLimit), SE(EVMaximumVoltageLimit), SE(EVMinCurrent), SE(EVPowerDeliveryParameter), SE(EVRESSSOC), SE(EVReady), SE(EVSEChargeParameter), SE(EVSECurrentLimitAchieved), SE(EVSECurrentRegulationTolerance), SE(EVSEEnergyToBeDelivered), SE(EVSEID), SE(EVSEIsolationStatus), SE(EVSEMaxCurrent), SE(EVSEMaxCurrent), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumCurrentLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumPowerLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMaximumVoltageLimit), SE(EVSEMinimumCurrentLimit), SE(EVSEMinimumVoltageLimit), SE(EVSENominalVoltage), SE(EVSENotification), SE(EVSEPeakCurrentRipple), SE(EVSEPowerLimitAchieved), SE(EVSEPresentCurrent), SE(EVSEPresentVoltage), SE(EVSEProcessing), SE(EVSEStatus), SE(EVSEStatusCode), SE(EVSETimeStamp), SE(EVSEVoltageLimitAchieved), SE(EVStatus), SE(EVTargetCurrent), SE(EVTargetVoltage), SE(EnergyTransferMode), SE(Entry), SE(Exponent), SE(FaultCode), SE(FaultMsg), SE(FreeService), SE(FullSOC), SE(G), SE(GenChallenge), SE(HMACOutputLength), SE(Header), SE(J), SE(KeyInfo), SE(KeyName), SE(KeyValue), SE(ListOfRootCertificateIDs), SE(Manifest), SE(MaxEntriesSAScheduleTuple), SE(MeterID), SE(MeterInfo), SE(MeterReading), SE(MeterStatus), SE(MeteringReceiptReq), SE(MeteringReceiptRes), SE(MgmtData), SE(Modulus), SE(Multiplier), SE(Notification), SE(NotificationMaxDelay), SE(NumEPriceLevels), SE(OEMProvisioningCert), SE(Object), SE(P), SE(PGPData), SE(PGPKeyID), SE(PGPKeyPacket), SE(PMax), SE(PMaxSchedule), SE(PMaxScheduleEntry), SE(Parameter), SE(ParameterSet), SE(ParameterSetID), SE(PaymentDetailsReq), SE(PaymentDetailsRes), SE(PaymentOption), SE(PaymentOptionList), SE(PaymentServiceSelectionReq), SE(PaymentServiceSelectionRes), SE(PgenCounter), SE(PowerDeliveryReq), SE(PowerDeliveryRes), SE(PreChargeReq), SE(PreChargeRes), SE(ProfileEntry), SE(Q), SE(RCD), SE(RSAKeyValue), SE(ReceiptRequired), SE(Reference), SE(RelativeTimeInterval), SE(RemainingTimeToBulkSoC), SE(RemainingTimeToFullSoC), SE(RequestedEnergyTransferMode), SE(ResponseCode), SE(RetrievalMethod), SE(RetryCounter), SE(RootCertificateID), SE(SAProvisioningCertificateChain), SE(SAScheduleList), SE(SAScheduleTuple), SE(SAScheduleTupleID), SE(SAScheduleTupleID), SE(SASchedules), SE(SPKIData), SE(SPKISexp), SE(SalesTariff), SE(SalesTariffDescription), SE(SalesTariffEntry), SE(SalesTariffID), SE(Seed), SE(SelectedPaymentOption), SE(SelectedService), SE(SelectedServiceList), SE(Service), SE(ServiceCategory), SE(ServiceCategory), SE(ServiceDetailReq), SE(ServiceDetailRes), SE(ServiceDiscoveryReq), SE(ServiceDiscoveryRes), SE(ServiceID), SE(ServiceID), SE(ServiceList), SE(ServiceName), SE(ServiceParameterList), SE(ServiceScope), SE(ServiceScope), SE(SessionID), SE(SessionID), SE(SessionSetupReq), SE(SessionSetupRes), SE(SessionStopReq), SE(SessionStopRes), SE(SigMeterReading), SE(Signature), SE(SignatureMethod), SE(SignatureProperties), SE(SignatureProperty), SE(SignatureValue), SE(SignedInfo), SE(SubCertificates), SE(SupportedEnergyTransferMode), SE(TMeter), SE(TimeInterval), SE(Transform), SE(Transforms), SE(Unit), SE(V2G_Message), SE(Value), SE(WeldingDetectionReq), SE(WeldingDetectionRes), SE(X509CRL), SE(X509Certificate), SE(X509Data), SE(X509IssuerName), SE(X509IssuerSerial), SE(X509SKI), SE(X509SerialNumber), SE(X509SubjectName), SE(XPath), SE(Y), SE(amount), SE(amountMultiplier), SE(boolValue), SE(byteValue), SE(costKind), SE(duration), SE(eMAID), SE(intValue), SE(physicalValue), SE(shortValue), SE(start), SE(startValue), SE(stringValue), SE(*), EE, CH[untyped]
-                if p + 11 <= n:  # the event code and BulkChargingComplete, BulkChargingComplete, ChargingComplete, ChargingComplete, ChargingSession, EVReady, EVSECurrentLimitAchieved, EVSEPowerLimitAchieved, EVSEVoltageLimitAchieved, FreeService, PaymentOption, RCD, ReceiptRequired, SelectedPaymentOption, boolValue in one read
-                    c = (y := (v >> (n - p - 11)) & 2047) >> 3
+                if p + 29 <= n:  # the event code and AC_EVSEStatus, AC_EVSEStatus in one read
+                    c = (y := (v >> (n - p - 29)) & 536870911) >> 21
                 else:
                     c = (v >> (n - p - 8)) & 255
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 1048576  # a CH (or event) code that is not 0: the child's own read
                 p += 8
                 if c < 123:
                     if c < 61:
@@ -18268,16 +21858,32 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                             p = t2(v, n, p, nd, 2, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}AC_EVSEStatus)
-                                            nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t3(v, n, p, nd, 3, x)
+                                            if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                nf = [U5, 'AC_EVSEStatus', None, [
+                                                    [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                    [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                    [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                ch.append(nf)
+                                                p += 21
+                                            else:
+                                                nd = [U5, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t3(v, n, p, nd, 3, x)
                                     else:
                                         if c < 5:
                                             if c == 3:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}AC_EVSEStatus)
-                                                nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t3(v, n, p, nd, 3, x)
+                                                if not y & 1836859 and (y >> 6) & 3 < 3:  # NotificationMaxDelay, EVSENotification, RCD and the EE code in the block's read
+                                                    nf = [U6, 'AC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 11) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 6) & 3)], 5, None],
+                                                        [U6, 'RCD', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 21
+                                                else:
+                                                    nd = [U6, 'AC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t3(v, n, p, nd, 3, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationReq)
                                                 nd = [U5, 'AuthorizationReq', None, None, None, -1, None]
@@ -18286,9 +21892,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 5:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}AuthorizationRes)
-                                                nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t5(v, n, p, nd, 5, x)
+                                                if p + 14 <= n and not (y := (v >> (n - p - 14)) & 16383) & 12403 and (y >> 7) & 31 < 26 and (y >> 2) & 3 < 3:  # ResponseCode, EVSEProcessing and the EE code in one read
+                                                    nf = [U5, 'AuthorizationRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 7) & 31)], 5, None],
+                                                        [U5, 'EVSEProcessing', None, None, E17[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 14
+                                                else:
+                                                    nd = [U5, 'AuthorizationRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t5(v, n, p, nd, 5, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDef}Body)
                                                 nd = [U7, 'Body', None, None, None, -1, None]
@@ -18304,8 +21917,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t6(v, n, p, nd, 6, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}BulkChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18315,8 +21928,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 9:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}BulkChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'BulkChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18434,8 +22047,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t87(v, n, p, nd, 87, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18445,8 +22058,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 24:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingComplete): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'ChargingComplete', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18474,9 +22087,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t89(v, n, p, nd, 89, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryMaxPower)
-                                                nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'ChargingProfileEntryMaxPower', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'ChargingProfileEntryMaxPower', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 28:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}ChargingProfileEntryStart): unsigned 0..4294967295
@@ -18508,8 +22151,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t91(v, n, p, nd, 91, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ChargingSession): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ChargingSession', None, None, E8[y], 5, None])
                                                     p += 3
                                                 else:
@@ -18550,9 +22193,19 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 35:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}Cost)
-                                                nd = [U6, 'Cost', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t96(v, n, p, nd, 96, x)
+                                                if p + 24 <= n and not (y := (v >> (n - p - 24)) & 16777215) & 13566435 and (y >> 20) & 3 < 3:  # costKind, amount, amountMultiplier and the EE code in one read
+                                                    nf = [U6, 'Cost', None, [
+                                                        [U6, 'costKind', None, None, E38[((y >> 20) & 3)], 5, None],
+                                                        [U6, 'amount', None, None, ((y >> 9) & 127), 1, None],
+                                                        [U6, 'amountMultiplier', None, None, ((y >> 2) & 7) - 3, 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 7) > 6:
+                                                        x.facet(((y >> 2) & 7) - 3, 29, p + 19, nf, 'amountMultiplier')
+                                                    ch.append(nf)
+                                                    p += 24
+                                                else:
+                                                    nd = [U6, 'Cost', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t96(v, n, p, nd, 96, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}CurrentDemandReq)
                                                 nd = [U5, 'CurrentDemandReq', None, None, None, -1, None]
@@ -18586,25 +22239,63 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 43:
                                             if c == 41:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVSEStatus)
-                                                nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U5, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U5, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVSEStatus)
-                                                nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t23(v, n, p, nd, 23, x)
+                                                if p + 31 <= n and not (y := (v >> (n - p - 31)) & 2147483647) & 1880945091 and (y >> 16) & 3 < 3 and (y >> 9) & 7 < 5 and (y >> 2) & 15 < 12:  # NotificationMaxDelay, EVSENotification, EVSEIsolationStatus, EVSEStatusCode and the EE code in one read
+                                                    nf = [U6, 'DC_EVSEStatus', None, [
+                                                        [U6, 'NotificationMaxDelay', None, None, ((y >> 21) & 127), 1, None],
+                                                        [U6, 'EVSENotification', None, None, E16[((y >> 16) & 3)], 5, None],
+                                                        [U6, 'EVSEIsolationStatus', None, None, E15[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EVSEStatusCode', None, None, E18[((y >> 2) & 15)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 31
+                                                else:
+                                                    nd = [U6, 'DC_EVSEStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t23(v, n, p, nd, 23, x)
                                         else:
                                             if c == 43:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}DC_EVStatus)
-                                                nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U5, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U5, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}DC_EVStatus)
-                                                nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t24(v, n, p, nd, 24, x)
+                                                if p + 22 <= n and not (y := (v >> (n - p - 22)) & 4194303) & 3608067 and (y >> 12) & 15 < 12:  # EVReady, EVErrorCode, EVRESSSOC and the EE code in one read
+                                                    nf = [U6, 'DC_EVStatus', None, [
+                                                        [U6, 'EVReady', None, None, y & 524288 != 0, 4, None],
+                                                        [U6, 'EVErrorCode', None, None, E13[((y >> 12) & 15)], 5, None],
+                                                        [U6, 'EVRESSSOC', None, None, ((y >> 2) & 127), 3, None]], None, -1, None]
+                                                    if ((y >> 2) & 127) > 100:
+                                                        x.facet(((y >> 2) & 127), 3, p + 13, nf, 'EVRESSSOC')
+                                                    ch.append(nf)
+                                                    p += 22
+                                                else:
+                                                    nd = [U6, 'DC_EVStatus', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t24(v, n, p, nd, 24, x)
                             else:
                                 if c < 53:
                                     if c < 49:
@@ -18678,9 +22369,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t27(v, n, p, nd, 27, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EAmount)
-                                                nd = [U6, 'EAmount', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EAmount', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EAmount', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 51:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EPriceLevel): n-bit 0..255 (8 bits)
@@ -18720,20 +22441,102 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 55:
                                             if c == 53:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVChargeParameter)
-                                                nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t28(v, n, p, nd, 28, x)
+                                                if p + 29 <= n and not (y := (v >> (n - p - 29)) & 536870911) & 469762048:  # DepartureTime and the EE code in one read
+                                                    if not y & 33554432:  # DepartureTime: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 13
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 21
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 29
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t28(v, n, p, nd, 28, x)
+                                                    else:
+                                                        nf = [U6, 'EVChargeParameter', None, [
+                                                            [U6, 'DepartureTime', None, None, m, 1, None]], None, -1, None]
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVChargeParameter', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t28(v, n, p, nd, 28, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyCapacity)
-                                                nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVEnergyCapacity', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVEnergyCapacity', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 55:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVEnergyRequest)
-                                                nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVEnergyRequest', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVEnergyRequest', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVErrorCode): enumeration of 12 (4 bits)
                                                 if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
@@ -18750,25 +22553,145 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 59:
                                             if c == 57:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxCurrent)
-                                                nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaxVoltage)
-                                                nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaxVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaxVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 59:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumCurrentLimit)
-                                                nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumCurrentLimit)
-                                                nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                     else:
                         if c < 92:
                             if c < 76:
@@ -18776,31 +22699,181 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 64:
                                         if c == 61:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumPowerLimit)
-                                            nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                                if z:
+                                                    nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
+                                            else:
+                                                nd = [U5, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
                                         elif c == 62:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumPowerLimit)
-                                            nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                                if z:
+                                                    nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U6, 'EVMaximumPowerLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
+                                            else:
+                                                nd = [U6, 'EVMaximumPowerLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}EVMaximumVoltageLimit)
-                                            nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t90(v, n, p, nd, 90, x)
+                                            if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                if not y & 33554432:  # Value: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 25
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 33
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 41
+                                                else:
+                                                    z = 1  # a longer integer
+                                                if z:
+                                                    nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
+                                                else:
+                                                    if y & 67108864:
+                                                        m = -m - 1
+                                                    nf = [U5, 'EVMaximumVoltageLimit', None, [
+                                                        [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                        [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                    if ((y >> 36) & 7) > 6:
+                                                        x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                    if m < -32768 or m > 32767:
+                                                        x.facet(m, 28, p + 14, nf, 'Value')
+                                                    ch.append(nf)
+                                                    p += q
+                                            else:
+                                                nd = [U5, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t90(v, n, p, nd, 90, x)
                                     else:
                                         if c < 66:
                                             if c == 64:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMaximumVoltageLimit)
-                                                nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVMinCurrent)
-                                                nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVMinCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVMinCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 66:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVPowerDeliveryParameter)
@@ -18824,8 +22897,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 70:
                                             if c == 68:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVReady): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'EVReady', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18840,8 +22913,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 70:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSECurrentLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSECurrentLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18850,16 +22923,76 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSECurrentRegulationTolerance)
-                                                nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSECurrentRegulationTolerance', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSECurrentRegulationTolerance', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                     else:
                                         if c < 74:
                                             if c == 72:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEEnergyToBeDelivered)
-                                                nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEEnergyToBeDelivered', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEEnergyToBeDelivered', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEID): string maxLength 37 minLength 7
                                                 if not (v >> (n - p - 1)) & 1:
@@ -18898,70 +23031,400 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t102(v, n, p, nd, 102, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaxCurrent)
-                                                nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                             else:
                                 if c < 84:
                                     if c < 80:
                                         if c < 78:
                                             if c == 76:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaxCurrent)
-                                                nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaxCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaxCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumCurrentLimit)
-                                                nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 78:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumCurrentLimit)
-                                                nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumPowerLimit)
-                                                nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                     else:
                                         if c < 82:
                                             if c == 80:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumPowerLimit)
-                                                nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumPowerLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumPowerLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEMaximumVoltageLimit)
-                                                nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 82:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMaximumVoltageLimit)
-                                                nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMaximumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMaximumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumCurrentLimit)
-                                                nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMinimumCurrentLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMinimumCurrentLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                 else:
                                     if c < 88:
                                         if c < 86:
                                             if c == 84:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEMinimumVoltageLimit)
-                                                nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEMinimumVoltageLimit', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEMinimumVoltageLimit', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENominalVoltage)
-                                                nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSENominalVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSENominalVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 86:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSENotification): enumeration of 3 (2 bits)
@@ -18977,15 +23440,45 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t103(v, n, p, nd, 103, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEPeakCurrentRipple)
-                                                nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'EVSEPeakCurrentRipple', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'EVSEPeakCurrentRipple', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                     else:
                                         if c < 90:
                                             if c == 88:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPowerLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSEPowerLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -18994,15 +23487,75 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t83(v, n, p, nd, 83, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentCurrent)
-                                                nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEPresentCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 90:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEPresentVoltage)
-                                                nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVSEPresentVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVSEPresentVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEProcessing): enumeration of 3 (2 bits)
                                                 if not (y := (v >> (n - p - 4)) & 15) & 9:
@@ -19021,9 +23574,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     if c < 95:
                                         if c == 92:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatus)
-                                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t31(v, n, p, nd, 31, x)
+                                            if p + 17 <= n and not (y := (v >> (n - p - 17)) & 131071) & 114803 and (y >> 2) & 3 < 3:  # NotificationMaxDelay, EVSENotification and the EE code in one read
+                                                nf = [U6, 'EVSEStatus', None, [
+                                                    [U6, 'NotificationMaxDelay', None, None, ((y >> 7) & 127), 1, None],
+                                                    [U6, 'EVSENotification', None, None, E16[((y >> 2) & 3)], 5, None]], None, -1, None]
+                                                ch.append(nf)
+                                                p += 17
+                                            else:
+                                                nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t31(v, n, p, nd, 31, x)
                                         elif c == 93:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}EVSEStatusCode): enumeration of 12 (4 bits)
                                             if p + 6 <= n and not (y := (v >> (n - p - 6)) & 63) & 33:
@@ -19070,8 +23630,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 97:
                                             if c == 95:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVSEVoltageLimitAchieved): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'EVSEVoltageLimitAchieved', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -19086,14 +23646,74 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 97:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetCurrent)
-                                                nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVTargetCurrent', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVTargetCurrent', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}EVTargetVoltage)
-                                                nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'EVTargetVoltage', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'EVTargetVoltage', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                 else:
                                     if c < 103:
                                         if c < 101:
@@ -19175,8 +23795,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t110(v, n, p, nd, 110, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}FreeService): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'FreeService', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -19684,9 +24304,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t122(v, n, p, nd, 122, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMax)
-                                                nd = [U6, 'PMax', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'PMax', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'PMax', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'PMax', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                         else:
                                             if c == 136:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PMaxSchedule)
@@ -19756,8 +24406,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 143:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}PaymentOption): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'PaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -19766,9 +24416,16 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t127(v, n, p, nd, 127, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentOptionList)
-                                                nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t128(v, n, p, nd, 128, x)
+                                                if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 891:  # PaymentOption, PaymentOption and the EE code in one read
+                                                    nf = [U5, 'PaymentOptionList', None, [
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 7) & 1)], 5, None],
+                                                        [U6, 'PaymentOption', None, None, E30[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 10
+                                                else:
+                                                    nd = [U5, 'PaymentOptionList', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t128(v, n, p, nd, 128, x)
                                 else:
                                     if c < 149:
                                         if c < 147:
@@ -19779,9 +24436,15 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t45(v, n, p, nd, 45, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}PaymentServiceSelectionRes)
-                                                nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t46(v, n, p, nd, 46, x)
+                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'PaymentServiceSelectionRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'PaymentServiceSelectionRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t46(v, n, p, nd, 46, x)
                                         else:
                                             if c == 147:
                                                 # SE({http://www.w3.org/2000/09/xmldsig#}PgenCounter): base64Binary
@@ -19859,8 +24522,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t108(v, n, p, nd, 108, x)
                                         elif c == 154:
                                             # SE({urn:iso:15118:2:2013:MsgDataTypes}RCD): boolean
-                                            if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                y = (y >> 1) & 1
+                                            if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                y >>= 1
                                                 ch.append([U6, 'RCD', None, None, y == 1, 4, None])
                                                 p += 3
                                             else:
@@ -19876,8 +24539,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 158:
                                             if c == 156:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}ReceiptRequired): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'ReceiptRequired', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -19892,22 +24555,107 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 158:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}RelativeTimeInterval)
-                                                nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t53(v, n, p, nd, 53, x)
+                                                if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 963079307264:  # start, duration and the EE code in one read
+                                                    if not y & 33554432:  # duration: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 24
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 32
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 40
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t53(v, n, p, nd, 53, x)
+                                                    else:
+                                                        nf = [U6, 'RelativeTimeInterval', None, [
+                                                            [U6, 'start', None, None, ((y >> 30) & 127), 1, None],
+                                                            [U6, 'duration', None, None, m, 1, None]], None, -1, None]
+                                                        if m > 86400:
+                                                            x.facet(m, 39, p + 14, nf, 'duration')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'RelativeTimeInterval', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t53(v, n, p, nd, 53, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToBulkSoC)
-                                                nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'RemainingTimeToBulkSoC', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'RemainingTimeToBulkSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                 else:
                                     if c < 164:
                                         if c < 162:
                                             if c == 160:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RemainingTimeToFullSoC)
-                                                nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U5, 'RemainingTimeToFullSoC', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U5, 'RemainingTimeToFullSoC', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}RequestedEnergyTransferMode): enumeration of 6 (3 bits)
                                                 if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
@@ -20126,8 +24874,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t108(v, n, p, nd, 108, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedPaymentOption): enumeration of 2 (1 bits)
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U5, 'SelectedPaymentOption', None, None, E30[y], 5, None])
                                                     p += 3
                                                 else:
@@ -20138,9 +24886,36 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 182:
                                             if c == 180:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SelectedService)
-                                                nd = [U6, 'SelectedService', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t136(v, n, p, nd, 136, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1926158614528:  # ServiceID, ParameterSetID and the EE code in one read
+                                                    if not y & 33554432:  # ParameterSetID: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t136(v, n, p, nd, 136, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'SelectedService', None, [
+                                                            [U6, 'ServiceID', None, None, ((y >> 31) & 127), 1, None],
+                                                            [U6, 'ParameterSetID', None, None, m, 2, None]], None, -1, None]
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'ParameterSetID')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'SelectedService', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t136(v, n, p, nd, 136, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SelectedServiceList)
                                                 nd = [U5, 'SelectedServiceList', None, None, None, -1, None]
@@ -20179,9 +24954,33 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t139(v, n, p, nd, 139, x)
                                         elif c == 185:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailReq)
-                                            nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
-                                            ch.append(nd)
-                                            p = t59(v, n, p, nd, 59, x)
+                                            if p + 28 <= n and not (y := (v >> (n - p - 28)) & 268435455) & 201326592:  # ServiceID and the EE code in one read
+                                                if not y & 33554432:  # ServiceID: one 7-bit group
+                                                    m = (y >> 18) & 127
+                                                    z, q = y & 196608, 12
+                                                elif not y & 131072:  # 2 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                    z, q = y & 768, 20
+                                                elif not y & 512:  # 3 groups
+                                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                    z, q = y & 3, 28
+                                                else:
+                                                    z = 1  # a longer integer
+                                                if z:
+                                                    nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t59(v, n, p, nd, 59, x)
+                                                else:
+                                                    nf = [U5, 'ServiceDetailReq', None, [
+                                                        [U5, 'ServiceID', None, None, m, 1, None]], None, -1, None]
+                                                    if m > 65535:
+                                                        x.facet(m, 25, p + 2, nf, 'ServiceID')
+                                                    ch.append(nf)
+                                                    p += q
+                                            else:
+                                                nd = [U5, 'ServiceDetailReq', None, None, None, -1, None]
+                                                ch.append(nd)
+                                                p = t59(v, n, p, nd, 59, x)
                                         else:
                                             # SE({urn:iso:15118:2:2013:MsgBody}ServiceDetailRes)
                                             nd = [U5, 'ServiceDetailRes', None, None, None, -1, None]
@@ -20404,15 +25203,27 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t64(v, n, p, nd, 64, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopReq)
-                                                nd = [U5, 'SessionStopReq', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t65(v, n, p, nd, 65, x)
+                                                if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 27:  # ChargingSession and the EE code in one read
+                                                    nf = [U5, 'SessionStopReq', None, [
+                                                        [U5, 'ChargingSession', None, None, E8[((y >> 2) & 1)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 5
+                                                else:
+                                                    nd = [U5, 'SessionStopReq', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t65(v, n, p, nd, 65, x)
                                         else:
                                             if c == 201:
                                                 # SE({urn:iso:15118:2:2013:MsgBody}SessionStopRes)
-                                                nd = [U5, 'SessionStopRes', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t66(v, n, p, nd, 66, x)
+                                                if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 387 and (y >> 2) & 31 < 26:  # ResponseCode and the EE code in one read
+                                                    nf = [U5, 'SessionStopRes', None, [
+                                                        [U5, 'ResponseCode', None, None, E31[((y >> 2) & 31)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 9
+                                                else:
+                                                    nd = [U5, 'SessionStopRes', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t66(v, n, p, nd, 66, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SigMeterReading): base64Binary maxLength 64
                                                 if not (v >> (n - p - 1)) & 1:
@@ -20480,9 +25291,20 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                 p = t147(v, n, p, nd, 147, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}SupportedEnergyTransferMode)
-                                                nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t148(v, n, p, nd, 148, x)
+                                                if p + 42 <= n and not (y := (v >> (n - p - 42)) & 4398046511103) & 3428398461411 and (y >> 37) & 7 < 6 and (y >> 30) & 7 < 6 and (y >> 23) & 7 < 6 and (y >> 16) & 7 < 6 and (y >> 9) & 7 < 6 and (y >> 2) & 7 < 6:  # EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode, EnergyTransferMode and the EE code in one read
+                                                    nf = [U6, 'SupportedEnergyTransferMode', None, [
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 37) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 30) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 23) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 16) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 9) & 7)], 5, None],
+                                                        [U6, 'EnergyTransferMode', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                                                    ch.append(nf)
+                                                    p += 42
+                                                else:
+                                                    nd = [U6, 'SupportedEnergyTransferMode', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t148(v, n, p, nd, 148, x)
                                     else:
                                         if c < 213:
                                             if c == 211:
@@ -20834,8 +25656,8 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         else:
                                             if c == 232:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}boolValue): boolean
-                                                if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                                                    y = (y >> 1) & 1
+                                                if not (y := (v >> (n - p - 3)) & 7) & 5:
+                                                    y >>= 1
                                                     ch.append([U6, 'boolValue', None, None, y == 1, 4, None])
                                                     p += 3
                                                 else:
@@ -20935,9 +25757,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                         if c < 240:
                                             if c == 238:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}physicalValue)
-                                                nd = [U6, 'physicalValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'physicalValue', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'physicalValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}shortValue): integer -32768..32767
                                                 if p + 10 <= n and not (y := (v >> (n - p - 10)) & 1023) & 512:
@@ -20999,9 +25851,39 @@ def t154(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                                     p = t156(v, n, p, nd, 156, x)
                                             else:
                                                 # SE({urn:iso:15118:2:2013:MsgDataTypes}startValue)
-                                                nd = [U6, 'startValue', None, None, None, -1, None]
-                                                ch.append(nd)
-                                                p = t90(v, n, p, nd, 90, x)
+                                                if p + 41 <= n and not (y := (v >> (n - p - 41)) & 2199023255551) & 1710336507904 and (y >> 30) & 7 < 7:  # Multiplier, Unit, Value and the EE code in one read
+                                                    if not y & 33554432:  # Value: one 7-bit group
+                                                        m = (y >> 18) & 127
+                                                        z, q = y & 196608, 25
+                                                    elif not y & 131072:  # 2 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                                        z, q = y & 768, 33
+                                                    elif not y & 512:  # 3 groups
+                                                        m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                                        z, q = y & 3, 41
+                                                    else:
+                                                        z = 1  # a longer integer
+                                                    if z:
+                                                        nd = [U6, 'startValue', None, None, None, -1, None]
+                                                        ch.append(nd)
+                                                        p = t90(v, n, p, nd, 90, x)
+                                                    else:
+                                                        if y & 67108864:
+                                                            m = -m - 1
+                                                        nf = [U6, 'startValue', None, [
+                                                            [U6, 'Multiplier', None, None, ((y >> 36) & 7) - 3, 3, None],
+                                                            [U6, 'Unit', None, None, E36[((y >> 30) & 7)], 5, None],
+                                                            [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                                        if ((y >> 36) & 7) > 6:
+                                                            x.facet(((y >> 36) & 7) - 3, 29, p + 2, nf, 'Multiplier')
+                                                        if m < -32768 or m > 32767:
+                                                            x.facet(m, 28, p + 14, nf, 'Value')
+                                                        ch.append(nf)
+                                                        p += q
+                                                else:
+                                                    nd = [U6, 'startValue', None, None, None, -1, None]
+                                                    ch.append(nd)
+                                                    p = t90(v, n, p, nd, 90, x)
                                     else:
                                         if c < 244:
                                             if c == 242:

@@ -55,7 +55,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
@@ -115,7 +115,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -139,7 +139,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
@@ -163,7 +163,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEElectricalChargingDeviceStatus): enumeration of 4 (2 bits)
@@ -185,7 +185,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
@@ -298,7 +298,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -322,7 +322,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMechanicalChargingDeviceStatus): enumeration of 3 (2 bits)
@@ -346,7 +346,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEReadyToCharge): boolean
@@ -368,7 +368,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEIsolationStatus): enumeration of 4 (2 bits)
@@ -390,7 +390,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEDisabled): boolean
@@ -412,7 +412,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEUtilityInterruptEvent): boolean
@@ -434,7 +434,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEEmergencyShutdown): boolean
@@ -456,7 +456,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEMalfunction): boolean
@@ -478,7 +478,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
@@ -500,7 +500,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVAssociationStatus): boolean
@@ -560,7 +560,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVMobilityStatus): boolean
@@ -582,7 +582,7 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVPositioningSupport): boolean
@@ -642,7 +642,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -666,7 +666,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEProcessing): enumeration of 3 (2 bits)
@@ -690,7 +690,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVSEPositioningSupport): boolean
@@ -712,7 +712,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeXDeviation): integer -32768..32767
@@ -769,7 +769,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVRelativeYDeviation): integer -32768..32767
@@ -826,7 +826,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowXc): integer -32768..32767
@@ -883,7 +883,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}ContactWindowYc): integer -32768..32767
@@ -940,7 +940,7 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVInChargePosition): boolean
@@ -4319,7 +4319,7 @@ def t24(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -5519,26 +5519,88 @@ def t35(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 35 or s == 254:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'Amount', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 253
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 253:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'CostPerUnit', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 255
                 else:
                     p, s = x.escape(v, n, p, e, 253, c)
@@ -5574,7 +5636,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
@@ -5596,7 +5658,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
@@ -5824,7 +5886,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -5984,9 +6046,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t36(v, n, p, nd, 36, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 5, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
                             s = 275
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6010,7 +6099,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -6157,9 +6246,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t36(v, n, p, nd, 36, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 5, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
                             s = 275
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6183,7 +6299,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -6317,9 +6433,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t36(v, n, p, nd, 36, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 5, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
                             s = 275
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6343,7 +6486,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -6463,9 +6606,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t36(v, n, p, nd, 36, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 5, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
                             s = 275
                     else:
                         if c == 6:
@@ -6490,7 +6660,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -6634,9 +6804,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 274
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t36(v, n, p, nd, 36, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t36(v, n, p, nd, 36, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 5, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
                             s = 275
                     else:
                         if c == 5:
@@ -6661,7 +6858,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -6762,9 +6959,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 275
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6788,7 +7012,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -6847,9 +7071,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 275
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -6873,7 +7124,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -6889,9 +7140,36 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 274
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 275
                 else:
                     if c == 2:
@@ -6912,22 +7190,49 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 274:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if p + 5 <= n:  # the event code and InletHot in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 275
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -6946,7 +7251,7 @@ def t41(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -7257,7 +7562,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
@@ -7310,7 +7615,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
@@ -7396,7 +7701,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVReadyToCharge): boolean
@@ -7418,7 +7723,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVImmobilizationRequest): boolean
@@ -7440,7 +7745,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -7456,9 +7761,36 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 300
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVWLANStrength)
-                        nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVWLANStrength', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 301
                     else:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
@@ -7520,23 +7852,50 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 300:  # ElementContent: SE(EVWLANStrength), SE(EVCPStatus), SE(EVSOC), SE(EVErrorCode), SE(EVTimeout), EE
-                if p + 8 <= n:  # the event code and EVCPStatus in one read
-                    c = (y := (v >> (n - p - 8)) & 255) >> 5
+                if p + 43 <= n:  # the event code and EVWLANStrength in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVWLANStrength)
-                        nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVWLANStrength', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVWLANStrength', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 301
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:ACDP}EVCPStatus): enumeration of 5 (3 bits)
-                        if not y & 17 or (p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17):
-                            y = (y >> 1) & 7
+                        if p + 5 <= n and not (y := (v >> (n - p - 5)) & 31) & 17:
+                            y >>= 1
                             if y >= 5:
                                 x.enum(y, 5, p + 1, 'EVCPStatus')
                             ch.append([U5, 'EVCPStatus', None, None, E7[y], 5, None])
@@ -7595,7 +7954,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 5
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -7660,7 +8019,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -7712,7 +8071,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 8)) & 255) >> 6
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 32  # not 0 where the CH code is: the child is read on its own
+                    y = 32  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVErrorCode): enumeration of 10 (4 bits)
@@ -7749,7 +8108,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:ACDP}EVTimeout): boolean
@@ -7932,7 +8291,7 @@ def t55(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
@@ -8093,7 +8452,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
@@ -8146,7 +8505,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -8386,7 +8745,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -8582,7 +8941,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8736,7 +9095,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8850,7 +9209,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
@@ -8938,7 +9297,7 @@ def t57(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
@@ -9089,7 +9448,7 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
@@ -9375,7 +9734,7 @@ def t62(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -9492,7 +9851,7 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
@@ -9541,13 +9900,44 @@ def t64(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 354:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'Amount', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 356
                 else:
                     p, s = x.escape(v, n, p, e, 354, c)
@@ -9931,7 +10321,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -9959,7 +10349,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -10019,7 +10409,7 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -10039,14 +10429,25 @@ def t75(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 380:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t49(v, n, p, nd, 49, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U6, 'EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E12[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t49(v, n, p, nd, 49, x)
                         s = 381
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -10184,7 +10585,7 @@ def t77(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -10233,7 +10634,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -10279,48 +10680,168 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 389
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 389:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 390
                 else:
                     p, s = x.escape(v, n, p, e, 389, c)
                     if s < 0:
                         return p
             if s == 390:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 392
                 else:
                     p, s = x.escape(v, n, p, e, 390, c)
                     if s < 0:
                         return p
             if s == 392:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 393
                 else:
                     p, s = x.escape(v, n, p, e, 392, c)
@@ -10356,7 +10877,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10481,7 +11002,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10551,7 +11072,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -10606,7 +11127,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -10750,27 +11271,112 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 81 or s == 423:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVTargetEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 420
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 421
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t36(v, n, p, nd, 36, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t36(v, n, p, nd, 36, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 5, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
                         s = 422
                     elif c == 3:
                         return p  # EE
@@ -10779,19 +11385,77 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 420:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 421
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 422
                 elif c == 2:
                     return p  # EE
@@ -10800,13 +11464,44 @@ def t81(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 421:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t36(v, n, p, nd, 36, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t36(v, n, p, nd, 36, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 5, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t36(v, n, p, nd, 36, x)
                     s = 422
                 elif c == 1:
                     return p  # EE
@@ -10955,7 +11650,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)

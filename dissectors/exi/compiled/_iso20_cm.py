@@ -62,7 +62,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedAuthorizationService): enumeration of 2 (1 bits)
@@ -141,7 +141,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -165,7 +165,7 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
@@ -265,7 +265,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -289,7 +289,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
@@ -311,7 +311,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AuthorizationServices): enumeration of 2 (1 bits)
@@ -344,7 +344,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CertificateInstallationService): boolean
@@ -552,7 +552,7 @@ def t8(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumContractCertificateChains): n-bit 0..255 (8 bits)
@@ -627,7 +627,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -651,7 +651,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
@@ -701,7 +701,7 @@ def t9(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RemainingContractCertificateChains): n-bit 0..255 (8 bits)
@@ -3135,7 +3135,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -3472,7 +3472,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVProcessing): enumeration of 3 (2 bits)
@@ -3496,7 +3496,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargeProgress): enumeration of 4 (2 bits)
@@ -3518,7 +3518,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVPowerProfile)
@@ -3548,7 +3548,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}BPT_ChannelSelection): enumeration of 2 (1 bits)
@@ -3610,7 +3610,7 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -3630,13 +3630,24 @@ def t22(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 284:  # ElementContent: SE(EVSEStatus), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 20 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 20)) & 1048575) >> 18
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEStatus)
-                    nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t101(v, n, p, nd, 101, x)
+                    if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                        nf = [U5, 'EVSEStatus', None, [
+                            [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                            [U6, 'EVSENotification', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 18
+                    else:
+                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t101(v, n, p, nd, 101, x)
                     s = 285
                 elif c == 1:
                     return p  # EE
@@ -4210,7 +4221,7 @@ def t27(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 12
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 2048  # not 0 where the CH code is: the child is read on its own
+                    y = 2048  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumSupportingPoints): n-bit 12..1024 (10 bits)
@@ -4291,7 +4302,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -4315,7 +4326,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSEProcessing): enumeration of 3 (2 bits)
@@ -4339,7 +4350,7 @@ def t28(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}GoToPause): boolean
@@ -4430,7 +4441,7 @@ def t29(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -4521,7 +4532,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -4545,7 +4556,7 @@ def t30(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -4702,7 +4713,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -4726,7 +4737,7 @@ def t32(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceRenegotiationSupported): boolean
@@ -4810,13 +4821,42 @@ def t33(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(SelectedEnergyTransferService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 40 <= n:  # the event code and SelectedEnergyTransferService in one read
+                    c = (y := (v >> (n - p - 40)) & 1099511627775) >> 39
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 274877906944  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedEnergyTransferService)
-                    nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t148(v, n, p, nd, 148, x)
+                        else:
+                            nf = [U5, 'SelectedEnergyTransferService', None, [
+                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                            if m > 65535:
+                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'SelectedEnergyTransferService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s = 336
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
@@ -4880,7 +4920,7 @@ def t34(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -5011,7 +5051,7 @@ def t36(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -5104,7 +5144,7 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ChargingSession): enumeration of 3 (2 bits)
@@ -5256,7 +5296,7 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -5413,7 +5453,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -5847,7 +5887,7 @@ def t45(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ECDHCurve): enumeration of 2 (1 bits)
@@ -6056,7 +6096,11 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 395:  # ElementContent: SE(Receipt), SE(Dynamic_SMDTControlMode), SE(Scheduled_SMDTControlMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 30 <= n:  # the event code and Scheduled_SMDTControlMode in one read
+                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 28
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 134217728  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Receipt)
@@ -6072,16 +6116,44 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t147(v, n, p, nd, 147, x)
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in the block's read
+                        if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 12
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 20
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 28
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t147(v, n, p, nd, 147, x)
+                        else:
+                            nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                                [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                            if m < 1:
+                                x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t147(v, n, p, nd, 147, x)
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 395, c)
                     if s < 0:
                         return p
             if s == 396:  # ElementContent: SE(Dynamic_SMDTControlMode), SE(Scheduled_SMDTControlMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 30 <= n:  # the event code and Scheduled_SMDTControlMode in one read
+                    c = (y := (v >> (n - p - 30)) & 1073741823) >> 28
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 134217728  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_SMDTControlMode)
@@ -6091,9 +6163,33 @@ def t46(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 397
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_SMDTControlMode)
-                    nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t147(v, n, p, nd, 147, x)
+                    if not y & 201326592:  # SelectedScheduleTupleID and the EE code in the block's read
+                        if not y & 33554432:  # SelectedScheduleTupleID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 12
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 20
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 28
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t147(v, n, p, nd, 147, x)
+                        else:
+                            nf = [U5, 'Scheduled_SMDTControlMode', None, [
+                                [U5, 'SelectedScheduleTupleID', None, None, m, 1, None]], None, -1, None]
+                            if m < 1:
+                                x.facet(m, 33, p + 2, nf, 'SelectedScheduleTupleID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Scheduled_SMDTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t147(v, n, p, nd, 147, x)
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, 396, c)
@@ -6336,7 +6432,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckInStatus): enumeration of 3 (2 bits)
@@ -6360,7 +6456,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingMethod): enumeration of 3 (2 bits)
@@ -6384,7 +6480,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -6537,7 +6633,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceOffset): integer -32768..32767
@@ -6642,7 +6738,7 @@ def t49(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}VehicleTravel): integer -32768..32767
@@ -6739,7 +6835,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -6763,7 +6859,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -6916,7 +7012,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}DeviceLocation): integer -32768..32767
@@ -7021,7 +7117,7 @@ def t50(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetDistance): integer -32768..32767
@@ -7118,7 +7214,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVCheckOutStatus): enumeration of 3 (2 bits)
@@ -7142,7 +7238,7 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CheckOutTime): unsigned 0..18446744073709551615
@@ -7233,7 +7329,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -7257,7 +7353,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVSECheckOutStatus): enumeration of 2 (1 bits)
@@ -7868,7 +7964,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -7926,7 +8022,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -7979,7 +8075,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
@@ -8176,20 +8272,78 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 447:  # ElementContent: SE(MinimumCost), SE(MaximumCost), SE(TaxRules), SE(PriceRuleStacks)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and MinimumCost, MaximumCost in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumCost)
-                        nd = [U5, 'MinimumCost', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'MinimumCost', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'MinimumCost', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'MinimumCost', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 448
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumCost)
-                        nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'MaximumCost', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 449
                 else:
                     if c == 2:
@@ -8209,13 +8363,44 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 448:  # ElementContent: SE(MaximumCost), SE(TaxRules), SE(PriceRuleStacks)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and MaximumCost in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MaximumCost)
-                    nd = [U5, 'MaximumCost', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'MaximumCost', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'MaximumCost', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 449
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRules)
@@ -8463,13 +8648,44 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 462:  # ElementContent: SE(ServiceFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and ServiceFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceFee)
-                    nd = [U5, 'ServiceFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'ServiceFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'ServiceFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'ServiceFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 464
                 else:
                     p, s = x.escape(v, n, p, e, 462, c)
@@ -8501,26 +8717,88 @@ def t60(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 60 or s == 466:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'Amount', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 465
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 465:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U6, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'CostPerUnit', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 467
                 else:
                     p, s = x.escape(v, n, p, e, 465, c)
@@ -8556,7 +8834,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
@@ -8578,7 +8856,7 @@ def t61(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
@@ -9262,7 +9540,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -9422,9 +9700,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t61(v, n, p, nd, 61, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
                             s = 511
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9448,7 +9753,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -9595,9 +9900,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t61(v, n, p, nd, 61, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
                             s = 511
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9621,7 +9953,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -9755,9 +10087,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t61(v, n, p, nd, 61, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
                             s = 511
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9781,7 +10140,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -9901,9 +10260,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 510
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t61(v, n, p, nd, 61, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
                             s = 511
                     else:
                         if c == 6:
@@ -9928,7 +10314,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -10072,9 +10458,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 510
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t61(v, n, p, nd, 61, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t61(v, n, p, nd, 61, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'BatteryEnergyCapacity', None, [
+                                        [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
                             s = 511
                     else:
                         if c == 5:
@@ -10099,7 +10512,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -10200,9 +10613,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 511
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10226,7 +10666,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10285,9 +10725,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 511
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10311,7 +10778,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10327,9 +10794,36 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 510
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'BatteryEnergyCapacity', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 511
                 else:
                     if c == 2:
@@ -10350,22 +10844,49 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 510:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if p + 5 <= n:  # the event code and InletHot in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'BatteryEnergyCapacity', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 511
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U6, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10384,7 +10905,7 @@ def t76(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10455,7 +10976,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}DepartureTime): unsigned 0..4294967295
@@ -10508,7 +11029,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}MinimumSOC): n-bit 0..100 (7 bits)
@@ -10538,9 +11059,36 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
@@ -10551,7 +11099,7 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetSOC): n-bit 0..100 (7 bits)
@@ -10568,67 +11116,245 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 518
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 517, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
                     if s < 0:
                         return p
             if s == 519:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 520
                 else:
                     p, s = x.escape(v, n, p, e, 519, c)
                     if s < 0:
                         return p
             if s == 520:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 521
                 else:
                     p, s = x.escape(v, n, p, e, 520, c)
                     if s < 0:
                         return p
             if s == 521:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumV2XEnergyRequest, EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumV2XEnergyRequest)
-                    nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumV2XEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 522
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumV2XEnergyRequest)
-                    nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 523
                 elif c == 2:
                     return p  # EE
@@ -10637,13 +11363,44 @@ def t78(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 522:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumV2XEnergyRequest)
-                    nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumV2XEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 523
                 elif c == 1:
                     return p  # EE
@@ -10681,7 +11438,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -10776,7 +11533,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -10829,7 +11586,7 @@ def t79(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11054,7 +11811,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -11334,7 +12091,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -11383,7 +12140,11 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 549:  # ElementContent: SE(Dynamic_EVPPTControlMode), SE(Scheduled_EVPPTControlMode)
-                c = (v >> (n - p - 2)) & 3
+                if p + 19 <= n:  # the event code and Scheduled_EVPPTControlMode in one read
+                    c = (y := (v >> (n - p - 19)) & 524287) >> 17
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 65536  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Dynamic_EVPPTControlMode)
@@ -11393,9 +12154,18 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 551
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Scheduled_EVPPTControlMode)
-                    nd = [U5, 'Scheduled_EVPPTControlMode', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t144(v, n, p, nd, 144, x)
+                    if not y & 114811:  # SelectedScheduleTupleID, PowerToleranceAcceptance and the EE code in the block's read
+                        nf = [U5, 'Scheduled_EVPPTControlMode', None, [
+                            [U5, 'SelectedScheduleTupleID', None, None, ((y >> 7) & 127), 1, None],
+                            [U5, 'PowerToleranceAcceptance', None, None, E32[((y >> 2) & 1)], 5, None]], None, -1, None]
+                        if ((y >> 7) & 127) < 1:
+                            x.facet(((y >> 7) & 127), 33, p + 2, nf, 'SelectedScheduleTupleID')
+                        ch.append(nf)
+                        p += 17
+                    else:
+                        nd = [U5, 'Scheduled_EVPPTControlMode', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t144(v, n, p, nd, 144, x)
                     s = 552
                 else:
                     p, s = x.escape(v, n, p, e, 549, c)
@@ -11512,7 +12282,7 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
@@ -11561,32 +12331,121 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2603:  # ElementContent: SE(Power)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Power in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power)
-                    nd = [U5, 'Power', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Power', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Power', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Power', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 2605
                 else:
                     p, s = x.escape(v, n, p, e, 2603, c)
                     if s < 0:
                         return p
             if s == 2605:  # ElementContent: SE(Power_L2), SE(Power_L3), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and Power_L2, Power_L3 in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L2)
-                    nd = [U5, 'Power_L2', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Power_L2', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Power_L2', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Power_L2', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 2606
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L3)
-                    nd = [U5, 'Power_L3', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Power_L3', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Power_L3', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Power_L3', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 2607
                 elif c == 2:
                     return p  # EE
@@ -11595,13 +12454,44 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 2606:  # ElementContent: SE(Power_L3), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and Power_L3 in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power_L3)
-                    nd = [U5, 'Power_L3', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Power_L3', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Power_L3', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Power_L3', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 2607
                 elif c == 1:
                     return p  # EE
@@ -11639,7 +12529,7 @@ def t92(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -11798,7 +12688,7 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
@@ -11847,13 +12737,44 @@ def t94(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 3636:  # ElementContent: SE(Power)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Power in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Power)
-                    nd = [U5, 'Power', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Power', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Power', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Power', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 3638
                 else:
                     p, s = x.escape(v, n, p, e, 3636, c)
@@ -11885,26 +12806,88 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 95 or s == 3640:  # FirstStartTag, ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EnergyFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EnergyFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 3639
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 3639:  # ElementContent: SE(PowerRangeStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 3641
                 else:
                     p, s = x.escape(v, n, p, e, 3639, c)
@@ -11940,7 +12923,7 @@ def t96(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
@@ -12226,7 +13209,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
@@ -12279,7 +13262,7 @@ def t101(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
@@ -12398,26 +13381,48 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 104 or s == 4691:  # FirstStartTag, ElementContent: SE(Service)
-                c = (v >> (n - p - 1)) & 1
+                if p + 17 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 17)) & 131071) >> 16
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 32768  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s = 4690
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 4690:  # ElementContent: SE(Service), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 18 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 18)) & 262143) >> 16
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 32768  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s = 4692
                 elif c == 1:
                     return p  # EE
@@ -12426,13 +13431,24 @@ def t104(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 4692 <= s <= 4697:  # ElementContent: SE(Service), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 18 <= n:  # the event code and Service in one read
+                    c = (y := (v >> (n - p - 18)) & 262143) >> 16
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 32768  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Service)
-                    nd = [U5, 'Service', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t150(v, n, p, nd, 150, x)
+                    if not y & 57403:  # ServiceID, FreeService and the EE code in the block's read
+                        nf = [U5, 'Service', None, [
+                            [U5, 'ServiceID', None, None, ((y >> 6) & 127), 1, None],
+                            [U5, 'FreeService', None, None, y & 4 != 0, 4, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 16
+                    else:
+                        nd = [U5, 'Service', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t150(v, n, p, nd, 150, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -12641,7 +13657,7 @@ def t109(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
@@ -13016,7 +14032,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
@@ -13069,7 +14085,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -13309,7 +14325,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -13505,7 +14521,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -13659,7 +14675,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -13773,7 +14789,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
@@ -13861,7 +14877,7 @@ def t116(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
@@ -14061,7 +15077,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRuleDescription): string maxLength 160
@@ -14138,7 +15154,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}StartTime): unsigned 0..4294967295
@@ -14187,13 +15203,44 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4758:  # ElementContent: SE(OverstayFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and OverstayFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayFee)
-                    nd = [U5, 'OverstayFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'OverstayFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'OverstayFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'OverstayFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4760
                 else:
                     p, s = x.escape(v, n, p, e, 4758, c)
@@ -14204,7 +15251,7 @@ def t119(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayFeePeriod): unsigned 0..4294967295
@@ -14282,7 +15329,7 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayTimeThreshold): unsigned 0..4294967295
@@ -14328,9 +15375,36 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 4762
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'OverstayPowerThreshold', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4763
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -14343,13 +15417,44 @@ def t120(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4762:  # ElementContent: SE(OverstayPowerThreshold), SE(OverstayRule)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and OverstayPowerThreshold in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayPowerThreshold)
-                    nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'OverstayPowerThreshold', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'OverstayPowerThreshold', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4763
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}OverstayRule)
@@ -14483,7 +15588,7 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -14573,9 +15678,36 @@ def t122(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 4777
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}rationalNumber)
-                        nd = [U5, 'rationalNumber', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'rationalNumber', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'rationalNumber', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'rationalNumber', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 4778
                     elif c == 5:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}finiteString): string maxLength 80
@@ -14635,7 +15767,7 @@ def t123(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
@@ -14968,7 +16100,7 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -15017,19 +16149,77 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4825:  # ElementContent: SE(AvailableEnergy), SE(PowerTolerance), SE(PowerScheduleEntries)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and AvailableEnergy, PowerTolerance in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AvailableEnergy)
-                    nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'AvailableEnergy', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'AvailableEnergy', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4827
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerTolerance)
-                    nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerTolerance', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4828
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -15042,13 +16232,44 @@ def t128(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 4827:  # ElementContent: SE(PowerTolerance), SE(PowerScheduleEntries)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and PowerTolerance in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerTolerance)
-                    nd = [U5, 'PowerTolerance', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerTolerance', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerTolerance', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 4828
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerScheduleEntries)
@@ -15207,7 +16428,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # AT({urn:iso:std:iso:15118:-20:CommonMessages}Id): string
@@ -15265,7 +16486,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -15318,7 +16539,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
@@ -15371,7 +16592,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleDescription): string maxLength 160
@@ -15417,7 +16638,7 @@ def t131(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}NumberOfPriceLevels): n-bit 0..255 (8 bits)
@@ -15473,26 +16694,48 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 132 or s == 5865:  # FirstStartTag, ElementContent: SE(PriceLevelScheduleEntry)
-                c = (v >> (n - p - 1)) & 1
+                if p + 24 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 24)) & 16777215) >> 23
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 4194304  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s = 5864
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 5864:  # ElementContent: SE(PriceLevelScheduleEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 25 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 23
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4194304  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s = 5866
                 elif c == 1:
                     return p  # EE
@@ -15501,13 +16744,24 @@ def t132(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 5866 <= s <= 6887:  # ElementContent: SE(PriceLevelScheduleEntry), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 25 <= n:  # the event code and PriceLevelScheduleEntry in one read
+                    c = (y := (v >> (n - p - 25)) & 33554431) >> 23
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 4194304  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevelScheduleEntry)
-                    nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t133(v, n, p, nd, 133, x)
+                    if not y & 7347203:  # Duration, PriceLevel and the EE code in the block's read
+                        nf = [U5, 'PriceLevelScheduleEntry', None, [
+                            [U5, 'Duration', None, None, ((y >> 13) & 127), 1, None],
+                            [U5, 'PriceLevel', None, None, ((y >> 2) & 255), 3, None]], None, -1, None]
+                        ch.append(nf)
+                        p += 23
+                    else:
+                        nd = [U5, 'PriceLevelScheduleEntry', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t133(v, n, p, nd, 133, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -15545,7 +16799,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
@@ -15598,7 +16852,7 @@ def t133(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceLevel): n-bit 0..255 (8 bits)
@@ -15641,49 +16895,93 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 134 or s == 6893:  # FirstStartTag, ElementContent: SE(EnergyFee)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EnergyFee in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EnergyFee)
-                    nd = [U5, 'EnergyFee', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EnergyFee', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EnergyFee', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 6892
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 6892:  # ElementContent: SE(ParkingFee), SE(ParkingFeePeriod), SE(CarbonDioxideEmission), SE(RenewableGenerationPercentage), SE(PowerRangeStart)
-                if p + 21 <= n:  # the event code and ParkingFeePeriod, CarbonDioxideEmission in one read
-                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                if p + 43 <= n:  # the event code and ParkingFee, PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFee)
-                        nd = [U5, 'ParkingFee', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'ParkingFee', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'ParkingFee', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'ParkingFee', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 6894
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParkingFeePeriod): unsigned 0..4294967295
-                        if not y & 131072:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 9, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('ParkingFeePeriod')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'ParkingFeePeriod') from None
-                                z = (v >> (n - q - 1)) & 1
-                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                             if not y & 128:
                                 m, q = y & 127, p + 9
                             elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -15696,37 +16994,24 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'ParkingFeePeriod') from None
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t74(v, n, p, nd, 74, x)
+                            else:
+                                if m > 4294967295:
+                                    x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
+                                ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U5, 'ParkingFeePeriod', None, None, None, -1, None]
                             ch.append(nd)
                             p = t74(v, n, p, nd, 74, x)
-                        else:
-                            if m > 4294967295:
-                                x.facet(m, 12, p + 1, e, 'ParkingFeePeriod')
-                            ch.append([U5, 'ParkingFeePeriod', None, None, m, 1, None])
-                            p = q + 1
                         s = 6895
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
-                        if not y & 131072:  # the CH code, value and EE code in the block's read
-                            if not y & 65536:  # one 7-bit group, the EE code right after it
-                                m, q, z = (y >> 9) & 127, p + 9, y & 256
-                            elif not y & 256:  # two groups, then the EE code
-                                m, q, z = ((y >> 9) & 127) | ((y & 254) << 6), p + 17, y & 1
-                            else:
-                                try:
-                                    m, q = uint(v, n, p + 1)
-                                except Fail as f:
-                                    f.names.append('CarbonDioxideEmission')
-                                    raise
-                                except ValueError:
-                                    raise early(p + 1, 'CarbonDioxideEmission') from None
-                                z = (v >> (n - q - 1)) & 1
-                        elif p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
+                        if p + 9 <= n and not (y := (v >> (n - p - 9)) & 511) & 256:
                             if not y & 128:
                                 m, q = y & 127, p + 9
                             elif p + 17 <= n and not (z := (v >> (n - p - 17)) & 255) & 128:
@@ -15739,18 +17024,19 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                                     raise
                                 except ValueError:
                                     raise early(p + 1, 'CarbonDioxideEmission') from None
-                            z = (v >> (n - q - 1)) & 1
+                            if (v >> (n - q - 1)) & 1:
+                                nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t57(v, n, p, nd, 57, x)
+                            else:
+                                if m > 65535:
+                                    x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
+                                ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
+                                p = q + 1
                         else:
-                            z = 1  # the element's own function reads it
-                        if z:
                             nd = [U5, 'CarbonDioxideEmission', None, None, None, -1, None]
                             ch.append(nd)
                             p = t57(v, n, p, nd, 57, x)
-                        else:
-                            if m > 65535:
-                                x.facet(m, 2, p + 1, e, 'CarbonDioxideEmission')
-                            ch.append([U5, 'CarbonDioxideEmission', None, None, m, 1, None])
-                            p = q + 1
                         s = 6896
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
@@ -15765,9 +17051,36 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 6897
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'PowerRangeStart', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6892, c)
@@ -15778,7 +17091,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -15879,9 +17192,36 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 6897
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'PowerRangeStart', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 6898
                     else:
                         p, s = x.escape(v, n, p, e, 6894, c)
@@ -15892,7 +17232,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}CarbonDioxideEmission): unsigned 0..65535
@@ -15949,9 +17289,36 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6897
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6895, c)
@@ -15962,7 +17329,7 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 10
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}RenewableGenerationPercentage): n-bit 0..255 (8 bits)
@@ -15977,22 +17344,80 @@ def t134(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 6897
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6896, c)
                     if s < 0:
                         return p
             if s == 6897:  # ElementContent: SE(PowerRangeStart)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and PowerRangeStart in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerRangeStart)
-                    nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'PowerRangeStart', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'PowerRangeStart', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 6898
                 else:
                     p, s = x.escape(v, n, p, e, 6897, c)
@@ -16028,7 +17453,7 @@ def t135(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}Duration): unsigned 0..4294967295
@@ -16361,7 +17786,7 @@ def t139(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
@@ -16647,7 +18072,7 @@ def t141(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -16764,7 +18189,7 @@ def t143(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ScheduleTupleID): unsigned 1..4294967295
@@ -16870,7 +18295,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
@@ -16923,7 +18348,7 @@ def t144(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PowerToleranceAcceptance): enumeration of 2 (1 bits)
@@ -16972,7 +18397,7 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -17019,22 +18444,103 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 7975
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVTargetEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7977
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7978
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -17049,27 +18555,112 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7975:  # ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVTargetEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7976
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7977
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7978
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -17084,20 +18675,78 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7976:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7977
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 7978
                 else:
                     if c == 2:
@@ -17113,13 +18762,44 @@ def t145(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 7977:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVEnergyOffer), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 7978
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}EVEnergyOffer)
@@ -17246,7 +18926,7 @@ def t147(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedScheduleTupleID): unsigned 1..4294967295
@@ -17324,7 +19004,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -17377,7 +19057,7 @@ def t148(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ParameterSetID): unsigned 0..65535
@@ -17451,26 +19131,84 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 149 or s == 7991:  # FirstStartTag, ElementContent: SE(SelectedService)
-                c = (v >> (n - p - 1)) & 1
+                if p + 40 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 40)) & 1099511627775) >> 39
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 274877906944  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t148(v, n, p, nd, 148, x)
+                        else:
+                            nf = [U5, 'SelectedService', None, [
+                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                            if m > 65535:
+                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s = 7990
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 7990:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 41 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 39
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 274877906944  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t148(v, n, p, nd, 148, x)
+                        else:
+                            nf = [U5, 'SelectedService', None, [
+                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                            if m > 65535:
+                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s = 7992
                 elif c == 1:
                     return p  # EE
@@ -17479,13 +19217,42 @@ def t149(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if 7992 <= s <= 8005:  # ElementContent: SE(SelectedService), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 41 <= n:  # the event code and SelectedService in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 39
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 274877906944  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}SelectedService)
-                    nd = [U5, 'SelectedService', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t148(v, n, p, nd, 148, x)
+                    if not y & 481506099200:  # ServiceID, ParameterSetID and the EE code in the block's read
+                        if not y & 33554432:  # ParameterSetID: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 23
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 31
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 39
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'SelectedService', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t148(v, n, p, nd, 148, x)
+                        else:
+                            nf = [U5, 'SelectedService', None, [
+                                [U5, 'ServiceID', None, None, ((y >> 29) & 127), 1, None],
+                                [U5, 'ParameterSetID', None, None, m, 1, None]], None, -1, None]
+                            if m > 65535:
+                                x.facet(m, 2, p + 13, nf, 'ParameterSetID')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'SelectedService', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t148(v, n, p, nd, 148, x)
                     s += 1
                 elif c == 1:
                     return p  # EE
@@ -17523,7 +19290,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -17576,7 +19343,7 @@ def t150(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}FreeService): boolean
@@ -17972,7 +19739,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -18025,7 +19792,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -18080,7 +19847,7 @@ def t155(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}ServiceID): unsigned 0..65535
@@ -18197,7 +19964,7 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
@@ -18246,13 +20013,44 @@ def t157(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8197:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U6, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'Amount', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8199
                 else:
                     p, s = x.escape(v, n, p, e, 8197, c)
@@ -18288,7 +20086,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleID): unsigned 1..4294967295
@@ -18337,7 +20135,11 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8200:  # ElementContent: SE(TaxRuleName), SE(TaxRate)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and TaxRate in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRuleName): string maxLength 80
@@ -18365,22 +20167,80 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8202
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRate)
-                    nd = [U5, 'TaxRate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'TaxRate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'TaxRate', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'TaxRate', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8200, c)
                     if s < 0:
                         return p
             if s == 8202:  # ElementContent: SE(TaxRate)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and TaxRate in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxRate)
-                    nd = [U5, 'TaxRate', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'TaxRate', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'TaxRate', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'TaxRate', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8203
                 else:
                     p, s = x.escape(v, n, p, e, 8202, c)
@@ -18391,7 +20251,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TaxIncludedInPrice): boolean
@@ -18424,7 +20284,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToEnergyFee): boolean
@@ -18446,7 +20306,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToParkingFee): boolean
@@ -18468,7 +20328,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesToOverstayFee): boolean
@@ -18490,7 +20350,7 @@ def t158(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}AppliesMinimumMaximumCost): boolean
@@ -18905,7 +20765,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TimeAnchor): unsigned 0..18446744073709551615
@@ -18958,7 +20818,7 @@ def t168(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}PriceScheduleID): unsigned 1..4294967295
@@ -19069,7 +20929,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetX): unsigned 0..65535
@@ -19122,7 +20982,7 @@ def t169(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonMessages}TargetOffsetY): unsigned 0..65535
@@ -19213,7 +21073,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -19241,7 +21101,7 @@ def t170(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -19301,7 +21161,7 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -19321,14 +21181,25 @@ def t171(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8248:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U6, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t101(v, n, p, nd, 101, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U6, 'EVSEStatus', None, [
+                                [U6, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U6, 'EVSENotification', None, None, E20[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U6, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t101(v, n, p, nd, 101, x)
                         s = 8249
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -19466,7 +21337,7 @@ def t173(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -19515,7 +21386,7 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -19561,48 +21432,168 @@ def t174(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 8257
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 8257:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8258
                 else:
                     p, s = x.escape(v, n, p, e, 8257, c)
                     if s < 0:
                         return p
             if s == 8258:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8260
                 else:
                     p, s = x.escape(v, n, p, e, 8258, c)
                     if s < 0:
                         return p
             if s == 8260:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8261
                 else:
                     p, s = x.escape(v, n, p, e, 8260, c)
@@ -19638,7 +21629,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19763,7 +21754,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -19833,7 +21824,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -19888,7 +21879,7 @@ def t175(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -19964,27 +21955,112 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 176 or s == 8270:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVTargetEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 8267
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 8268
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t61(v, n, p, nd, 61, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t61(v, n, p, nd, 61, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                    [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
                         s = 8269
                     elif c == 3:
                         return p  # EE
@@ -19993,19 +22069,77 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 8267:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8269
                 elif c == 2:
                     return p  # EE
@@ -20014,13 +22148,44 @@ def t176(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 8268:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t61(v, n, p, nd, 61, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t61(v, n, p, nd, 61, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumEnergyRequest', None, [
+                                [U6, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U6, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t61(v, n, p, nd, 61, x)
                     s = 8269
                 elif c == 1:
                     return p  # EE
@@ -20169,7 +22334,7 @@ def t180(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)

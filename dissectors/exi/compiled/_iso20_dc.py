@@ -33,78 +33,264 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 1 or s == 100:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 99
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 99:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 101
                 else:
                     p, s = x.escape(v, n, p, e, 99, c)
                     if s < 0:
                         return p
             if s == 101:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 102
                 else:
                     p, s = x.escape(v, n, p, e, 101, c)
                     if s < 0:
                         return p
             if s == 102:  # ElementContent: SE(EVMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
-                    nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 103
                 else:
                     p, s = x.escape(v, n, p, e, 102, c)
                     if s < 0:
                         return p
             if s == 103:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 104
                 else:
                     p, s = x.escape(v, n, p, e, 103, c)
                     if s < 0:
                         return p
             if s == 104:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 105
                 else:
                     p, s = x.escape(v, n, p, e, 104, c)
@@ -115,7 +301,7 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
@@ -132,61 +318,212 @@ def t1(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 106
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 105, c)
                     if s < 0:
                         return p
             if s == 106:  # ElementContent: SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 107
                 else:
                     p, s = x.escape(v, n, p, e, 106, c)
                     if s < 0:
                         return p
             if s == 107:  # ElementContent: SE(EVMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 108
                 else:
                     p, s = x.escape(v, n, p, e, 107, c)
                     if s < 0:
                         return p
             if s == 108:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 109
                 else:
                     p, s = x.escape(v, n, p, e, 108, c)
                     if s < 0:
                         return p
             if s == 109:  # ElementContent: SE(EVMinimumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargeCurrent)
-                    nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 110
                 else:
                     p, s = x.escape(v, n, p, e, 109, c)
@@ -218,149 +555,517 @@ def t2(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 2 or s == 112:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 111
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 111:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 113
                 else:
                     p, s = x.escape(v, n, p, e, 111, c)
                     if s < 0:
                         return p
             if s == 113:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 114
                 else:
                     p, s = x.escape(v, n, p, e, 113, c)
                     if s < 0:
                         return p
             if s == 114:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
-                    nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 115
                 else:
                     p, s = x.escape(v, n, p, e, 114, c)
                     if s < 0:
                         return p
             if s == 115:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 116
                 else:
                     p, s = x.escape(v, n, p, e, 115, c)
                     if s < 0:
                         return p
             if s == 116:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 117
                 else:
                     p, s = x.escape(v, n, p, e, 116, c)
                     if s < 0:
                         return p
             if s == 117:  # ElementContent: SE(EVSEPowerRampLimitation), SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPowerRampLimitation, EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
-                    nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPowerRampLimitation', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 118
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 117, c)
                     if s < 0:
                         return p
             if s == 118:  # ElementContent: SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 119
                 else:
                     p, s = x.escape(v, n, p, e, 118, c)
                     if s < 0:
                         return p
             if s == 119:  # ElementContent: SE(EVSEMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 120
                 else:
                     p, s = x.escape(v, n, p, e, 119, c)
                     if s < 0:
                         return p
             if s == 120:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 121
                 else:
                     p, s = x.escape(v, n, p, e, 120, c)
                     if s < 0:
                         return p
             if s == 121:  # ElementContent: SE(EVSEMinimumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargeCurrent)
-                    nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 122
                 else:
                     p, s = x.escape(v, n, p, e, 121, c)
@@ -396,7 +1101,7 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -442,171 +1147,597 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 123
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 123:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 124
                 else:
                     p, s = x.escape(v, n, p, e, 123, c)
                     if s < 0:
                         return p
             if s == 124:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 126
                 else:
                     p, s = x.escape(v, n, p, e, 124, c)
                     if s < 0:
                         return p
             if s == 126:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 127
                 else:
                     p, s = x.escape(v, n, p, e, 126, c)
                     if s < 0:
                         return p
             if s == 127:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 128
                 else:
                     p, s = x.escape(v, n, p, e, 127, c)
                     if s < 0:
                         return p
             if s == 128:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 129
                 else:
                     p, s = x.escape(v, n, p, e, 128, c)
                     if s < 0:
                         return p
             if s == 129:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 130
                 else:
                     p, s = x.escape(v, n, p, e, 129, c)
                     if s < 0:
                         return p
             if s == 130:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 131
                 else:
                     p, s = x.escape(v, n, p, e, 130, c)
                     if s < 0:
                         return p
             if s == 131:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 132
                 else:
                     p, s = x.escape(v, n, p, e, 131, c)
                     if s < 0:
                         return p
             if s == 132:  # ElementContent: SE(EVMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 133
                 else:
                     p, s = x.escape(v, n, p, e, 132, c)
                     if s < 0:
                         return p
             if s == 133:  # ElementContent: SE(EVMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 134
                 else:
                     p, s = x.escape(v, n, p, e, 133, c)
                     if s < 0:
                         return p
             if s == 134:  # ElementContent: SE(EVMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 135
                 else:
                     p, s = x.escape(v, n, p, e, 134, c)
                     if s < 0:
                         return p
             if s == 135:  # ElementContent: SE(EVMaximumV2XEnergyRequest), SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumV2XEnergyRequest, EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumV2XEnergyRequest)
-                    nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumV2XEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 136
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
-                    nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 137
                 elif c == 2:
                     return p  # EE
@@ -615,13 +1746,44 @@ def t3(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 136:  # ElementContent: SE(EVMinimumV2XEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumV2XEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumV2XEnergyRequest)
-                    nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumV2XEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumV2XEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 137
                 elif c == 1:
                     return p  # EE
@@ -659,7 +1821,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -775,9 +1937,36 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 141
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -788,7 +1977,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -849,9 +2038,36 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 141
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 142
                     else:
                         p, s = x.escape(v, n, p, e, 138, c)
@@ -862,7 +2078,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -908,9 +2124,36 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 141
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 139, c)
@@ -921,7 +2164,7 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -967,113 +2210,388 @@ def t4(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 141
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 140, c)
                     if s < 0:
                         return p
             if s == 141:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 142
                 else:
                     p, s = x.escape(v, n, p, e, 141, c)
                     if s < 0:
                         return p
             if s == 142:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 144
                 else:
                     p, s = x.escape(v, n, p, e, 142, c)
                     if s < 0:
                         return p
             if s == 144:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 145
                 else:
                     p, s = x.escape(v, n, p, e, 144, c)
                     if s < 0:
                         return p
             if s == 145:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 146
                 else:
                     p, s = x.escape(v, n, p, e, 145, c)
                     if s < 0:
                         return p
             if s == 146:  # ElementContent: SE(EVSEMaximumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 147
                 else:
                     p, s = x.escape(v, n, p, e, 146, c)
                     if s < 0:
                         return p
             if s == 147:  # ElementContent: SE(EVSEMinimumDischargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumDischargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 148
                 else:
                     p, s = x.escape(v, n, p, e, 147, c)
                     if s < 0:
                         return p
             if s == 148:  # ElementContent: SE(EVSEMaximumDischargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 149
                 else:
                     p, s = x.escape(v, n, p, e, 148, c)
                     if s < 0:
                         return p
             if s == 149:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 150
                 else:
                     p, s = x.escape(v, n, p, e, 149, c)
@@ -1105,164 +2623,701 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 5 or s == 155:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVTargetEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 151
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 152
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 153
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVTargetCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 154
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 151:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 152
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 153
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 151, c)
                     if s < 0:
                         return p
             if s == 152:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 153
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 152, c)
                     if s < 0:
                         return p
             if s == 153:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 154
                 else:
                     p, s = x.escape(v, n, p, e, 153, c)
                     if s < 0:
                         return p
             if s == 154:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 156
                 else:
                     p, s = x.escape(v, n, p, e, 154, c)
                     if s < 0:
                         return p
             if s == 156:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVMaximumChargePower, EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 157
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 158
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 159
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 160
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 161
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 162
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 163
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 164
                         elif c == 8:
                             return p  # EE
@@ -1271,55 +3326,248 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 157:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 158
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 159
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 160
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 161
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 163
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 164
                         elif c == 7:
                             return p  # EE
@@ -1328,47 +3576,213 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 158:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 159
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 160
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 161
                 else:
                     if c < 5:
                         if c == 3:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 162
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 163
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 164
                         elif c == 6:
                             return p  # EE
@@ -1377,39 +3791,178 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 159:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumVoltage, EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 160
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 162
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 163
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 164
                     elif c == 5:
                         return p  # EE
@@ -1418,33 +3971,145 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 160:  # ElementContent: SE(EVMinimumVoltage), SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMinimumVoltage, EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 161
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 162
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 163
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 164
                     elif c == 4:
                         return p  # EE
@@ -1453,27 +4118,112 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 161:  # ElementContent: SE(EVMaximumDischargePower), SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumDischargePower, EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargePower)
-                        nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 162
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 163
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 164
                     elif c == 3:
                         return p  # EE
@@ -1482,19 +4232,77 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 162:  # ElementContent: SE(EVMinimumDischargePower), SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumDischargePower, EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumDischargePower)
-                    nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumDischargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumDischargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 163
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 164
                 elif c == 2:
                     return p  # EE
@@ -1503,13 +4311,44 @@ def t5(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 163:  # ElementContent: SE(EVMaximumDischargeCurrent), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumDischargeCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumDischargeCurrent)
-                    nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 164
                 elif c == 1:
                     return p  # EE
@@ -1543,61 +4382,281 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 6 or s == 173:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVSEMaximumChargePower, EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 165
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 166
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 167
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 168
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 169
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 170
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 171
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 172
                         elif c == 8:
                             return p  # EE
@@ -1606,55 +4665,248 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 165:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 4)) & 15
+                if p + 44 <= n:  # the event code and EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 44)) & 17592186044415) >> 40
+                else:
+                    c = (v >> (n - p - 4)) & 15
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
                         if c == 0:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumChargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 166
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 167
                     else:
                         if c == 2:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 168
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 169
                 else:
                     if c < 6:
                         if c == 4:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 171
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 172
                         elif c == 7:
                             return p  # EE
@@ -1663,47 +4915,213 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 166:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumChargeCurrent, EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 167
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 168
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 169
                 else:
                     if c < 5:
                         if c == 3:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 170
                         else:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 171
                     else:
                         if c == 5:
                             # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U6, 'EVSEMinimumVoltage', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 172
                         elif c == 6:
                             return p  # EE
@@ -1712,39 +5130,178 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             if s < 0:
                                 return p
             if s == 167:  # ElementContent: SE(EVSEMaximumVoltage), SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumVoltage, EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 168
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 170
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 171
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 172
                     elif c == 5:
                         return p  # EE
@@ -1753,33 +5310,145 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 168:  # ElementContent: SE(EVSEMaximumDischargePower), SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumDischargePower, EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargePower)
-                        nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 169
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 170
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 171
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 172
                     elif c == 4:
                         return p  # EE
@@ -1788,27 +5457,112 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 169:  # ElementContent: SE(EVSEMinimumDischargePower), SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMinimumDischargePower, EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumDischargePower)
-                        nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumDischargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumDischargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 170
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 171
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 172
                     elif c == 3:
                         return p  # EE
@@ -1817,19 +5571,77 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 170:  # ElementContent: SE(EVSEMaximumDischargeCurrent), SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumDischargeCurrent, EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumDischargeCurrent)
-                    nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumDischargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumDischargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 171
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 172
                 elif c == 2:
                     return p  # EE
@@ -1838,13 +5650,44 @@ def t6(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 171:  # ElementContent: SE(EVSEMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 172
                 elif c == 1:
                     return p  # EE
@@ -1981,78 +5824,264 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 10 or s == 180:  # FirstStartTag, ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 179
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 179:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 181
                 else:
                     p, s = x.escape(v, n, p, e, 179, c)
                     if s < 0:
                         return p
             if s == 181:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 182
                 else:
                     p, s = x.escape(v, n, p, e, 181, c)
                     if s < 0:
                         return p
             if s == 182:  # ElementContent: SE(EVMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargeCurrent)
-                    nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 183
                 else:
                     p, s = x.escape(v, n, p, e, 182, c)
                     if s < 0:
                         return p
             if s == 183:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 184
                 else:
                     p, s = x.escape(v, n, p, e, 183, c)
                     if s < 0:
                         return p
             if s == 184:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 185
                 else:
                     p, s = x.escape(v, n, p, e, 184, c)
@@ -2063,7 +6092,7 @@ def t10(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}TargetSOC): n-bit 0..100 (7 bits)
@@ -2110,91 +6139,308 @@ def t11(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 11 or s == 188:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 187
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 187:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 189
                 else:
                     p, s = x.escape(v, n, p, e, 187, c)
                     if s < 0:
                         return p
             if s == 189:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 190
                 else:
                     p, s = x.escape(v, n, p, e, 189, c)
                     if s < 0:
                         return p
             if s == 190:  # ElementContent: SE(EVSEMinimumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargeCurrent)
-                    nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 191
                 else:
                     p, s = x.escape(v, n, p, e, 190, c)
                     if s < 0:
                         return p
             if s == 191:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 192
                 else:
                     p, s = x.escape(v, n, p, e, 191, c)
                     if s < 0:
                         return p
             if s == 192:  # ElementContent: SE(EVSEMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumVoltage)
-                    nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 193
                 else:
                     p, s = x.escape(v, n, p, e, 192, c)
                     if s < 0:
                         return p
             if s == 193:  # ElementContent: SE(EVSEPowerRampLimitation), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPowerRampLimitation in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerRampLimitation)
-                    nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPowerRampLimitation', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPowerRampLimitation', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 194
                 elif c == 1:
                     return p  # EE
@@ -2283,7 +6529,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -2307,7 +6553,7 @@ def t13(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEProcessing): enumeration of 3 (2 bits)
@@ -2369,7 +6615,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -2397,7 +6643,7 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -2415,13 +6661,44 @@ def t14(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 204:  # ElementContent: SE(EVPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
-                    nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVPresentVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 205
                 else:
                     p, s = x.escape(v, n, p, e, 204, c)
@@ -2509,7 +6786,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -2529,14 +6806,25 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 209:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U5, 'EVSEStatus', None, [
+                                [U5, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U5, 'EVSENotification', None, None, E7[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
                         s = 210
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -2553,16 +6841,47 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 212
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEPresentCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 213
                     else:
                         p, s = x.escape(v, n, p, e, 209, c)
                         if s < 0:
                             return p
             if s == 210:  # ElementContent: SE(MeterInfo), SE(Receipt), SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -2578,16 +6897,47 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 210, c)
                     if s < 0:
                         return p
             if s == 211:  # ElementContent: SE(Receipt), SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Receipt)
@@ -2597,35 +6947,124 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 212
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 211, c)
                     if s < 0:
                         return p
             if s == 212:  # ElementContent: SE(EVSEPresentCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentCurrent)
-                    nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 213
                 else:
                     p, s = x.escape(v, n, p, e, 212, c)
                     if s < 0:
                         return p
             if s == 213:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 214
                 else:
                     p, s = x.escape(v, n, p, e, 213, c)
@@ -2636,7 +7075,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPowerLimitAchieved): boolean
@@ -2658,7 +7097,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSECurrentLimitAchieved): boolean
@@ -2680,7 +7119,7 @@ def t15(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEVoltageLimitAchieved): boolean
@@ -2836,7 +7275,7 @@ def t17(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -2917,7 +7356,7 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
@@ -2937,26 +7376,88 @@ def t18(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 228:  # ElementContent: SE(EVPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVPresentVoltage)
-                    nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVPresentVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 229
                 else:
                     p, s = x.escape(v, n, p, e, 228, c)
                     if s < 0:
                         return p
             if s == 229:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 230
                 else:
                     p, s = x.escape(v, n, p, e, 229, c)
@@ -3005,7 +7506,7 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -3025,13 +7526,44 @@ def t19(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 233:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 234
                 else:
                     p, s = x.escape(v, n, p, e, 233, c)
@@ -3080,7 +7612,7 @@ def t20(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 4
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 8  # not 0 where the CH code is: the child is read on its own
+                    y = 8  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVProcessing): enumeration of 3 (2 bits)
@@ -3142,7 +7674,7 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -3162,13 +7694,44 @@ def t21(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 240:  # ElementContent: SE(EVSEPresentVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEPresentVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEPresentVoltage)
-                    nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEPresentVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEPresentVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 241
                 else:
                     p, s = x.escape(v, n, p, e, 240, c)
@@ -3617,7 +8180,7 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -3663,113 +8226,388 @@ def t25(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 255
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 255:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 256
                 else:
                     p, s = x.escape(v, n, p, e, 255, c)
                     if s < 0:
                         return p
             if s == 256:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 258
                 else:
                     p, s = x.escape(v, n, p, e, 256, c)
                     if s < 0:
                         return p
             if s == 258:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 259
                 else:
                     p, s = x.escape(v, n, p, e, 258, c)
                     if s < 0:
                         return p
             if s == 259:  # ElementContent: SE(EVMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                    nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 260
                 else:
                     p, s = x.escape(v, n, p, e, 259, c)
                     if s < 0:
                         return p
             if s == 260:  # ElementContent: SE(EVMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                    nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 261
                 else:
                     p, s = x.escape(v, n, p, e, 260, c)
                     if s < 0:
                         return p
             if s == 261:  # ElementContent: SE(EVMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                    nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 262
                 else:
                     p, s = x.escape(v, n, p, e, 261, c)
                     if s < 0:
                         return p
             if s == 262:  # ElementContent: SE(EVMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 263
                 else:
                     p, s = x.escape(v, n, p, e, 262, c)
                     if s < 0:
                         return p
             if s == 263:  # ElementContent: SE(EVMinimumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 264
                 else:
                     p, s = x.escape(v, n, p, e, 263, c)
@@ -3805,7 +8643,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3921,9 +8759,36 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 268
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
@@ -3934,7 +8799,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -3995,9 +8860,36 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 268
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 269
                     else:
                         p, s = x.escape(v, n, p, e, 265, c)
@@ -4008,7 +8900,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -4054,9 +8946,36 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 266, c)
@@ -4067,7 +8986,7 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -4113,61 +9032,212 @@ def t26(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 268
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 267, c)
                     if s < 0:
                         return p
             if s == 268:  # ElementContent: SE(EVSEMaximumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                    nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 269
                 else:
                     p, s = x.escape(v, n, p, e, 268, c)
                     if s < 0:
                         return p
             if s == 269:  # ElementContent: SE(EVSEMinimumChargePower)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMinimumChargePower in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                    nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMinimumChargePower', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 271
                 else:
                     p, s = x.escape(v, n, p, e, 269, c)
                     if s < 0:
                         return p
             if s == 271:  # ElementContent: SE(EVSEMaximumChargeCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumChargeCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 272
                 else:
                     p, s = x.escape(v, n, p, e, 271, c)
                     if s < 0:
                         return p
             if s == 272:  # ElementContent: SE(EVSEMaximumVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 273
                 else:
                     p, s = x.escape(v, n, p, e, 272, c)
@@ -6907,142 +11977,598 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 37 or s == 336:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVTargetEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 332
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 333
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 334
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVTargetCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 335
                     else:
                         p, s = x.escape(v, n, p, e, s, c)
                         if s < 0:
                             return p
             if s == 332:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 333
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 334
                 elif c == 2:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 332, c)
                     if s < 0:
                         return p
             if s == 333:  # ElementContent: SE(EVMinimumEnergyRequest), SE(EVTargetCurrent)
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest, EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 334
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 333, c)
                     if s < 0:
                         return p
             if s == 334:  # ElementContent: SE(EVTargetCurrent)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetCurrent in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetCurrent)
-                    nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 335
                 else:
                     p, s = x.escape(v, n, p, e, 334, c)
                     if s < 0:
                         return p
             if s == 335:  # ElementContent: SE(EVTargetVoltage)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetVoltage in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVTargetVoltage)
-                    nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVTargetVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVTargetVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 337
                 else:
                     p, s = x.escape(v, n, p, e, 335, c)
                     if s < 0:
                         return p
             if s == 337:  # ElementContent: SE(EVMaximumChargePower), SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargePower, EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargePower)
-                        nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 338
                     elif c == 1:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 340
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 341
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 342
                     elif c == 5:
                         return p  # EE
@@ -7051,33 +12577,145 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 338:  # ElementContent: SE(EVMinimumChargePower), SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMinimumChargePower, EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumChargePower)
-                        nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 339
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 340
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 341
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 342
                     elif c == 4:
                         return p  # EE
@@ -7086,27 +12724,112 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 339:  # ElementContent: SE(EVMaximumChargeCurrent), SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVMaximumChargeCurrent, EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumChargeCurrent)
-                        nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 340
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 341
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVMinimumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 342
                     elif c == 3:
                         return p  # EE
@@ -7115,19 +12838,77 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 340:  # ElementContent: SE(EVMaximumVoltage), SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumVoltage, EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMaximumVoltage)
-                    nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 341
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 342
                 elif c == 2:
                     return p  # EE
@@ -7136,13 +12917,44 @@ def t37(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 341:  # ElementContent: SE(EVMinimumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVMinimumVoltage)
-                    nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVMinimumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVMinimumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 342
                 elif c == 1:
                     return p  # EE
@@ -7176,33 +12988,145 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 38 or s == 347:  # FirstStartTag, ElementContent: SE(EVSEMaximumChargePower), SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMaximumChargePower, EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargePower)
-                        nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 343
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 344
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 345
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 346
                     elif c == 4:
                         return p  # EE
@@ -7211,27 +13135,112 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 343:  # ElementContent: SE(EVSEMinimumChargePower), SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVSEMinimumChargePower, EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMinimumChargePower)
-                        nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMinimumChargePower', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMinimumChargePower', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 344
                     else:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 345
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U6, 'EVSEMaximumVoltage', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 346
                     elif c == 3:
                         return p  # EE
@@ -7240,19 +13249,77 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 344:  # ElementContent: SE(EVSEMaximumChargeCurrent), SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumChargeCurrent, EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumChargeCurrent)
-                    nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumChargeCurrent', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumChargeCurrent', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 345
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 346
                 elif c == 2:
                     return p  # EE
@@ -7261,13 +13328,44 @@ def t38(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 345:  # ElementContent: SE(EVSEMaximumVoltage), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVSEMaximumVoltage in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:DC}EVSEMaximumVoltage)
-                    nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U6, 'EVSEMaximumVoltage', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U6, 'EVSEMaximumVoltage', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 346
                 elif c == 1:
                     return p  # EE
@@ -7413,7 +13511,7 @@ def t40(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -8613,26 +14711,88 @@ def t51(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 51 or s == 399:  # FirstStartTag, ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Amount', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 398
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 398:  # ElementContent: SE(CostPerUnit)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and CostPerUnit in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}CostPerUnit)
-                    nd = [U5, 'CostPerUnit', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'CostPerUnit', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'CostPerUnit', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'CostPerUnit', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 400
                 else:
                     p, s = x.escape(v, n, p, e, 398, c)
@@ -8668,7 +14828,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 10
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 512  # not 0 where the CH code is: the child is read on its own
+                    y = 512  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Exponent): n-bit -128..127 (8 bits)
@@ -8690,7 +14850,7 @@ def t52(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Value): integer -32768..32767
@@ -8881,7 +15041,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -9041,9 +15201,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U5, 'BatteryEnergyCapacity', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 418
                         elif c == 9:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9067,7 +15254,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 5:
                     if c < 2:
@@ -9214,9 +15401,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U5, 'BatteryEnergyCapacity', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 418
                         elif c == 8:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9240,7 +15454,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -9374,9 +15588,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     else:
                         if c == 6:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U5, 'BatteryEnergyCapacity', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 418
                         elif c == 7:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9400,7 +15641,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 13)) & 8191) >> 9
                 else:
                     c = (v >> (n - p - 4)) & 15
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 4
                 if c < 4:
                     if c < 2:
@@ -9520,9 +15761,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U5, 'BatteryEnergyCapacity', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 418
                     else:
                         if c == 6:
@@ -9547,7 +15815,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -9691,9 +15959,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                             s = 417
                         else:
                             # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                            ch.append(nd)
-                            p = t52(v, n, p, nd, 52, x)
+                            if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                                if not y & 33554432:  # Value: one 7-bit group
+                                    m = (y >> 18) & 127
+                                    z, q = y & 196608, 24
+                                elif not y & 131072:  # 2 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                    z, q = y & 768, 32
+                                elif not y & 512:  # 3 groups
+                                    m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                    z, q = y & 3, 40
+                                else:
+                                    z = 1  # a longer integer
+                                if z:
+                                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                    ch.append(nd)
+                                    p = t52(v, n, p, nd, 52, x)
+                                else:
+                                    if y & 67108864:
+                                        m = -m - 1
+                                    nf = [U5, 'BatteryEnergyCapacity', None, [
+                                        [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                        [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                    if m < -32768 or m > 32767:
+                                        x.facet(m, 13, p + 13, nf, 'Value')
+                                    ch.append(nf)
+                                    p += q
+                            else:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
                             s = 418
                     else:
                         if c == 5:
@@ -9718,7 +16013,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -9819,9 +16114,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 418
                     elif c == 4:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9845,7 +16167,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9904,9 +16226,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 418
                     elif c == 3:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -9930,7 +16279,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 3
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -9946,9 +16295,36 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         s = 417
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'BatteryEnergyCapacity', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 418
                 else:
                     if c == 2:
@@ -9969,22 +16345,49 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 417:  # ElementContent: SE(BatteryEnergyCapacity), SE(InletHot), EE
-                if p + 5 <= n:  # the event code and InletHot in one read
-                    c = (y := (v >> (n - p - 5)) & 31) >> 3
+                if p + 42 <= n:  # the event code and BatteryEnergyCapacity in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}BatteryEnergyCapacity)
-                    nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'BatteryEnergyCapacity', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'BatteryEnergyCapacity', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 418
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
-                    if not y & 5 or not (y := (v >> (n - p - 3)) & 7) & 5:
-                        y = (y >> 1) & 1
+                    if not (y := (v >> (n - p - 3)) & 7) & 5:
+                        y >>= 1
                         ch.append([U5, 'InletHot', None, None, y == 1, 4, None])
                         p += 3
                     else:
@@ -10003,7 +16406,7 @@ def t56(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}InletHot): boolean
@@ -10128,7 +16531,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}NotificationMaxDelay): unsigned 0..65535
@@ -10181,7 +16584,7 @@ def t59(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 6)) & 63) >> 5
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 16  # not 0 where the CH code is: the child is read on its own
+                    y = 16  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSENotification): enumeration of 6 (3 bits)
@@ -10364,7 +16767,7 @@ def t63(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeStamp): unsigned 0..18446744073709551615
@@ -10562,7 +16965,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ChargedEnergyReadingWh): unsigned 0..18446744073709551615
@@ -10615,7 +17018,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -10855,7 +17258,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 3:
                     if c == 0:
@@ -11051,7 +17454,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11205,7 +17608,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 22)) & 4194303) >> 19
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -11319,7 +17722,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 19
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterStatus): integer -32768..32767
@@ -11407,7 +17810,7 @@ def t66(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterTimestamp): unsigned 0..18446744073709551615
@@ -11595,7 +17998,7 @@ def t70(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TimeAnchor): unsigned 0..18446744073709551615
@@ -11881,7 +18284,7 @@ def t72(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 19
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 262144  # not 0 where the CH code is: the child is read on its own
+                    y = 262144  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({http://www.w3.org/2000/09/xmldsig#}X509SerialNumber): integer
@@ -11998,7 +18401,7 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 19)) & 524287) >> 18
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TaxRuleID): unsigned 1..4294967295
@@ -12047,13 +18450,44 @@ def t74(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 480:  # ElementContent: SE(Amount)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and Amount in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}Amount)
-                    nd = [U5, 'Amount', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'Amount', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'Amount', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'Amount', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 482
                 else:
                     p, s = x.escape(v, n, p, e, 480, c)
@@ -12437,7 +18871,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 5)) & 31) >> 3
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DisplayParameters)
@@ -12465,7 +18899,7 @@ def t84(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 4)) & 15) >> 3
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 4  # not 0 where the CH code is: the child is read on its own
+                    y = 4  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfoRequested): boolean
@@ -12525,7 +18959,7 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -12545,14 +18979,25 @@ def t85(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 506:  # ElementContent: SE(EVSEStatus), SE(MeterInfo), SE(Receipt), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 21 <= n:  # the event code and EVSEStatus in one read
+                    c = (y := (v >> (n - p - 21)) & 2097151) >> 18
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVSEStatus)
-                        nd = [U5, 'EVSEStatus', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t59(v, n, p, nd, 59, x)
+                        if not y & 229603 and (y >> 2) & 7 < 6:  # NotificationMaxDelay, EVSENotification and the EE code in the block's read
+                            nf = [U5, 'EVSEStatus', None, [
+                                [U5, 'NotificationMaxDelay', None, None, ((y >> 8) & 127), 1, None],
+                                [U5, 'EVSENotification', None, None, E7[((y >> 2) & 7)], 5, None]], None, -1, None]
+                            ch.append(nf)
+                            p += 18
+                        else:
+                            nd = [U5, 'EVSEStatus', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t59(v, n, p, nd, 59, x)
                         s = 507
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}MeterInfo)
@@ -12690,7 +19135,7 @@ def t87(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
@@ -12739,7 +19184,7 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}DepartureTime): unsigned 0..4294967295
@@ -12785,48 +19230,168 @@ def t88(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     s = 515
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if p + 40 <= n and not (y := (v >> (n - p - 40)) & 1099511627775) & 825573244928:  # Exponent, Value and the EE code in one read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, s, c)
                     if s < 0:
                         return p
             if s == 515:  # ElementContent: SE(EVTargetEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVTargetEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                    nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVTargetEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 516
                 else:
                     p, s = x.escape(v, n, p, e, 515, c)
                     if s < 0:
                         return p
             if s == 516:  # ElementContent: SE(EVMaximumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMaximumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 518
                 else:
                     p, s = x.escape(v, n, p, e, 516, c)
                     if s < 0:
                         return p
             if s == 518:  # ElementContent: SE(EVMinimumEnergyRequest)
-                c = (v >> (n - p - 1)) & 1
+                if p + 41 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 41)) & 2199023255551) >> 40
+                else:
+                    c = (v >> (n - p - 1)) & 1
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 519
                 else:
                     p, s = x.escape(v, n, p, e, 518, c)
@@ -12862,7 +19427,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 21)) & 2097151) >> 18
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -12987,7 +19552,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 12)) & 4095) >> 9
                 else:
                     c = (v >> (n - p - 3)) & 7
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
@@ -13057,7 +19622,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 11)) & 2047) >> 9
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 256  # not 0 where the CH code is: the child is read on its own
+                    y = 256  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}TargetSOC): n-bit 0..100 (7 bits)
@@ -13112,7 +19677,7 @@ def t89(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 20)) & 1048575) >> 18
                 else:
                     c = (v >> (n - p - 2)) & 3
-                    y = 131072  # not 0 where the CH code is: the child is read on its own
+                    y = 131072  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}AckMaxDelay): unsigned 0..65535
@@ -13256,27 +19821,112 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
     try:
         while True:
             if s == 91 or s == 549:  # FirstStartTag, ElementContent: SE(EVTargetEnergyRequest), SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 3)) & 7
+                if p + 43 <= n:  # the event code and EVTargetEnergyRequest, EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 43)) & 8796093022207) >> 40
+                else:
+                    c = (v >> (n - p - 3)) & 7
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 3
                 if c < 2:
                     if c == 0:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVTargetEnergyRequest)
-                        nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVTargetEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVTargetEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 546
                     else:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 547
                 else:
                     if c == 2:
                         # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                        ch.append(nd)
-                        p = t52(v, n, p, nd, 52, x)
+                        if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                            if not y & 33554432:  # Value: one 7-bit group
+                                m = (y >> 18) & 127
+                                z, q = y & 196608, 24
+                            elif not y & 131072:  # 2 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                                z, q = y & 768, 32
+                            elif not y & 512:  # 3 groups
+                                m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                                z, q = y & 3, 40
+                            else:
+                                z = 1  # a longer integer
+                            if z:
+                                nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                                ch.append(nd)
+                                p = t52(v, n, p, nd, 52, x)
+                            else:
+                                if y & 67108864:
+                                    m = -m - 1
+                                nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                    [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                    [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                                if m < -32768 or m > 32767:
+                                    x.facet(m, 13, p + 13, nf, 'Value')
+                                ch.append(nf)
+                                p += q
+                        else:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
                         s = 548
                     elif c == 3:
                         return p  # EE
@@ -13285,19 +19935,77 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                         if s < 0:
                             return p
             if s == 546:  # ElementContent: SE(EVMaximumEnergyRequest), SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMaximumEnergyRequest, EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMaximumEnergyRequest)
-                    nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMaximumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMaximumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 547
                 elif c == 1:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 548
                 elif c == 2:
                     return p  # EE
@@ -13306,13 +20014,44 @@ def t91(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     if s < 0:
                         return p
             if s == 547:  # ElementContent: SE(EVMinimumEnergyRequest), EE
-                c = (v >> (n - p - 2)) & 3
+                if p + 42 <= n:  # the event code and EVMinimumEnergyRequest in one read
+                    c = (y := (v >> (n - p - 42)) & 4398046511103) >> 40
+                else:
+                    c = (v >> (n - p - 2)) & 3
+                    y = 549755813888  # a CH (or event) code that is not 0: the child's own read
                 p += 2
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}EVMinimumEnergyRequest)
-                    nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
-                    ch.append(nd)
-                    p = t52(v, n, p, nd, 52, x)
+                    if not y & 825573244928:  # Exponent, Value and the EE code in the block's read
+                        if not y & 33554432:  # Value: one 7-bit group
+                            m = (y >> 18) & 127
+                            z, q = y & 196608, 24
+                        elif not y & 131072:  # 2 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7
+                            z, q = y & 768, 32
+                        elif not y & 512:  # 3 groups
+                            m = ((y >> 18) & 127) | ((y >> 10) & 127) << 7 | ((y >> 2) & 127) << 14
+                            z, q = y & 3, 40
+                        else:
+                            z = 1  # a longer integer
+                        if z:
+                            nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                            ch.append(nd)
+                            p = t52(v, n, p, nd, 52, x)
+                        else:
+                            if y & 67108864:
+                                m = -m - 1
+                            nf = [U5, 'EVMinimumEnergyRequest', None, [
+                                [U5, 'Exponent', None, None, ((y >> 30) & 255) - 128, 3, None],
+                                [U5, 'Value', None, None, m, 2, None]], None, -1, None]
+                            if m < -32768 or m > 32767:
+                                x.facet(m, 13, p + 13, nf, 'Value')
+                            ch.append(nf)
+                            p += q
+                    else:
+                        nd = [U5, 'EVMinimumEnergyRequest', None, None, None, -1, None]
+                        ch.append(nd)
+                        p = t52(v, n, p, nd, 52, x)
                     s = 548
                 elif c == 1:
                     return p  # EE
@@ -13461,7 +20200,7 @@ def t95(v: int, n: int, p: int, e: Node, s: int, x: Ctx) -> int:
                     c = (y := (v >> (n - p - 9)) & 511) >> 8
                 else:
                     c = (v >> (n - p - 1)) & 1
-                    y = 128  # not 0 where the CH code is: the child is read on its own
+                    y = 128  # a CH (or event) code that is not 0: the child's own read
                 p += 1
                 if c == 0:
                     # SE({urn:iso:std:iso:15118:-20:CommonTypes}ResponseCode): enumeration of 40 (6 bits)
